@@ -1,0 +1,48 @@
+"""The FastAPI application: routers, and domain errors turned into answers naming the rule."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from api.routes import health, metropolises, proposals
+from api.settings import Settings
+from domain.application import Registre
+from domain.errors import DomainError, NotFound, NotPermitted
+from projections.proposals import ProposalViews
+
+DESCRIPTION = """
+**Registre** — registre public et vérifiable des processus démocratiques de la métropole.
+Chaque proposition, vote et changement d'étape est un événement immuable.
+
+*Registre — the public, verifiable record of the metropolis' democratic processes.*
+
+Errors name the broken rule: `{"detail": {"rule": "...", "message": "..."}}`.
+"""
+
+
+def _status_of(error: DomainError) -> int:
+    if isinstance(error, NotFound):
+        return status.HTTP_404_NOT_FOUND
+    if isinstance(error, NotPermitted):
+        return status.HTTP_403_FORBIDDEN
+    return status.HTTP_409_CONFLICT
+
+
+def build_app(*, settings: Settings, registre: Registre, views: ProposalViews) -> FastAPI:
+    app = FastAPI(title="Registre", version="0.1.0", description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.registre = registre
+    app.state.views = views
+
+    @app.exception_handler(DomainError)
+    def _domain_error(request: Request, error: DomainError) -> JSONResponse:
+        return JSONResponse(
+            status_code=_status_of(error),
+            content={"detail": {"rule": error.rule, "message": error.message}},
+        )
+
+    app.include_router(health.router)
+    app.include_router(metropolises.router)
+    app.include_router(proposals.router)
+    return app

@@ -1,0 +1,56 @@
+"""Identity v0 (D10): bearer JWTs carrying a role and, where it matters, a territory.
+
+In embedded mode tokens are signed (HS256) by a local key (`registre token issue`); production
+will verify an OIDC issuer's tokens instead. Subjects are pseudonymous references.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import jwt
+
+ROLES = ("citizen", "councillor", "mayor", "clerk", "guarantor")
+ISSUER = "registre-local"
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: a pseudonymous subject, a role, and a territory (a commune code)."""
+
+    sub: str
+    role: str
+    territory: str | None = None
+
+
+class InvalidToken(Exception):
+    """The bearer token is missing, malformed, expired or not signed by our issuer."""
+
+
+def issue_token(secret: str, sub: str, role: str, territory: str | None = None,
+                ttl: timedelta = timedelta(days=30)) -> str:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if not sub:
+        raise ValueError("the subject must not be empty")
+    now = datetime.now(timezone.utc)
+    claims = {"iss": ISSUER, "sub": sub, "role": role, "iat": now, "exp": now + ttl}
+    if territory:
+        claims["territory"] = territory
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(secret: str, token: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
+            options={"require": ["sub", "exp", "iss"]},
+        )
+    except jwt.PyJWTError as e:
+        raise InvalidToken(str(e)) from None
+    role = claims.get("role")
+    if role not in ROLES:
+        raise InvalidToken(f"unknown role {role!r}")
+    return Principal(sub=claims["sub"], role=role, territory=claims.get("territory"))

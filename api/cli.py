@@ -1,0 +1,268 @@
+"""The `registre` command line.
+
+    registre run                      the embedded default: PostgreSQL + Temporal dev server
+                                      under ./var/, schema, config, then every Registre process
+    registre up --postgres-url … --temporal-address …
+                                      the Registre processes against external servers
+    registre migrate | init           create the schema once (D9) | found configured metropolises
+    registre worker | projections | api
+                                      one process each (what `up` supervises)
+    registre token issue --sub ID --role ROLE [--territory CODE]
+    registre demo                     load the Métrokawa 12 proposals and drive one to decision
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from api.settings import DEFAULT_PG_PORT, DEFAULT_TEMPORAL_PORT, Settings
+
+cli = typer.Typer(help="Registre: governance ledger and deliberation workflows.",
+                  no_args_is_help=True, add_completion=False)
+token_cli = typer.Typer(help="Local bearer tokens (embedded issuer).", no_args_is_help=True)
+cli.add_typer(token_cli, name="token")
+
+
+def _settings(**overrides: object) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _logging() -> None:
+    logging.basicConfig(level=os.environ.get("REGISTRE_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+@cli.command()
+def migrate() -> None:
+    """Create the event store, views and tracking tables (once, before starting processes)."""
+    from api.wiring import migrate as do_migrate
+
+    do_migrate(_settings())
+    typer.echo("schema ready")
+
+
+@cli.command()
+def init(config: Optional[Path] = typer.Option(None, help="metropolises YAML file")) -> None:
+    """Found every metropolis of the config file with its council and charter v1."""
+    from api.wiring import initialise
+
+    for slug, mid, new in initialise(_settings(config_file=config)):
+        typer.echo(f"{'founded' if new else 'already founded'}: {slug} ({mid})")
+
+
+def _until_terminated(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+@cli.command()
+def worker() -> None:
+    """Run the Temporal worker (proposal workflows and activities) and the relay."""
+    from api.wiring import run_worker
+
+    _logging()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        _until_terminated(stop)
+        await run_worker(_settings(), stop)
+
+    asyncio.run(main())
+
+
+@cli.command()
+def projections() -> None:
+    """Run the projection runner that keeps the public views up to date."""
+    from api.wiring import projection_runner
+
+    _logging()
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+        runner.stop()
+
+    with projection_runner(_settings()) as runner:
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        logging.getLogger("registre").info("projection runner following the log")
+        runner.run_forever()
+
+
+@cli.command()
+def api() -> None:
+    """Serve the HTTP API (FastAPI) on the configured host and port."""
+    import uvicorn
+
+    from api.wiring import create_api
+
+    settings = _settings()
+    uvicorn.run(create_api(settings), host=settings.api_host, port=settings.api_port,
+                log_level="info")
+
+
+def _interrupt_on_sigterm() -> None:
+    """Treat SIGTERM (CI, systemd, `timeout`) like Ctrl-C, so every started process stops."""
+
+    def _raise(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _raise)
+
+
+def _supervise(settings: Settings, env: dict[str, str]) -> int:
+    """Start worker, projections and API as child processes; stop all on Ctrl-C or when one
+    exits. Returns the exit status."""
+    _interrupt_on_sigterm()
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    for name in ("worker", "projections", "api"):
+        children[name] = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "api.cli", name], env=env
+        )
+    try:
+        while True:
+            for name, child in children.items():
+                code = child.poll()
+                if code is not None:
+                    typer.echo(f"registre {name} exited with status {code}; stopping", err=True)
+                    return code or 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        typer.echo("\nstopping Registre processes…")
+        return 0
+    finally:
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children.values():
+            try:
+                child.wait(20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def _process_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "REGISTRE_POSTGRES_URL": settings.postgres_url,
+        "REGISTRE_TEMPORAL_ADDRESS": settings.temporal_address,
+        "REGISTRE_VAR_DIR": str(settings.var_dir),
+        "REGISTRE_API_PORT": str(settings.api_port),
+        "REGISTRE_API_HOST": settings.api_host,
+    })
+    return env
+
+
+@cli.command()
+def up(
+    postgres_url: Optional[str] = typer.Option(None, help="postgresql://user:pw@host:port/db"),
+    temporal_address: Optional[str] = typer.Option(None, help="host:port of Temporal"),
+    api_port: Optional[int] = typer.Option(None),
+) -> None:
+    """Run worker, projection runner and API against already running servers."""
+    settings = _settings(postgres_url=postgres_url, temporal_address=temporal_address,
+                         api_port=api_port)
+    _print_urls(settings)
+    raise typer.Exit(_supervise(settings, _process_env(settings)))
+
+
+def _print_urls(settings: Settings) -> None:
+    typer.echo(
+        f"\nRegistre\n  API          {settings.api_url}\n"
+        f"  API docs     {settings.api_url}/docs\n"
+        f"  Temporal UI  {settings.temporal_ui_url}\n"
+        f"  PostgreSQL   {settings.postgres_url}\n"
+        "  Ctrl-C stops everything.\n"
+    )
+
+
+@cli.command()
+def run(
+    pg_port: int = typer.Option(DEFAULT_PG_PORT, help="embedded PostgreSQL port"),
+    temporal_port: int = typer.Option(DEFAULT_TEMPORAL_PORT, help="Temporal dev server port"),
+    ui_port: int = typer.Option(8233, help="Temporal UI port"),
+) -> None:
+    """The embedded default: start PostgreSQL and Temporal with data under ./var/, create the
+    schema, found the configured metropolises, then run every Registre process."""
+    from api.embedded import EmbeddedPostgres, TemporalDevServer
+    from api.wiring import initialise, migrate as do_migrate
+
+    base = _settings()
+    var = base.var_dir.resolve()
+    var.mkdir(parents=True, exist_ok=True)
+    pg = EmbeddedPostgres(var / "postgres", pg_port)
+    temporal = TemporalDevServer(var / "temporal" / "temporal.db", temporal_port, ui_port,
+                                 log_file=var / "temporal.log")
+    _interrupt_on_sigterm()
+    code = 1
+    try:
+        typer.echo(f"starting PostgreSQL on 127.0.0.1:{pg_port} (data in {pg.data_dir})")
+        pg.start()
+        typer.echo(f"starting Temporal dev server on {temporal.address} (UI :{ui_port})")
+        temporal.start()
+        settings = _settings(postgres_url=pg.url, temporal_address=temporal.address,
+                             temporal_ui_url=f"http://127.0.0.1:{ui_port}", var_dir=var)
+        do_migrate(settings)
+        for slug, mid, new in initialise(settings):
+            typer.echo(f"metropolis {slug}: {mid} ({'founded' if new else 'found again'})")
+        _print_urls(settings)
+        code = _supervise(settings, _process_env(settings))
+    except KeyboardInterrupt:
+        code = 0
+    finally:
+        temporal.stop()
+        pg.stop()
+        typer.echo("stopped.")
+    raise typer.Exit(code)
+
+
+@token_cli.command("issue")
+def token_issue(
+    sub: str = typer.Option(..., help="pseudonymous subject, e.g. a council member's ref"),
+    role: str = typer.Option(..., help="citizen | councillor | mayor | clerk | guarantor"),
+    territory: Optional[str] = typer.Option(None, help="commune code"),
+    days: int = typer.Option(30, help="validity in days"),
+) -> None:
+    """Print a bearer token signed by the local issuer."""
+    from datetime import timedelta
+
+    from api.auth import issue_token
+
+    try:
+        typer.echo(issue_token(_settings().signing_secret(), sub, role, territory,
+                               timedelta(days=days)))
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
+
+
+@cli.command()
+def demo(
+    url: Optional[str] = typer.Option(None, help="API URL (default: the embedded one)"),
+    metropolis: str = typer.Option("demo-metrokawa", help="slug of the demo metropolis"),
+) -> None:
+    """Load the Métrokawa 12 proposals into the demo metropolis over HTTP and drive the most
+    supported one from submission to decision (against a running `make run`)."""
+    from api.demo import run_demo
+
+    settings = _settings()
+    raise typer.Exit(run_demo(url or settings.api_url, settings, metropolis))
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

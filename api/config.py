@@ -1,0 +1,74 @@
+"""The metropolises' config file (YAML), validated with pydantic at the boundary.
+
+It declares each metropolis, its communes, the members seated on its council and its charter
+version 1. Durations are ISO 8601 (`P30D`, `PT45S`) or a number of seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, field_validator
+
+
+class CommuneConfig(BaseModel):
+    code: str
+    name: str
+    population: int = Field(ge=0)
+
+
+class MemberConfig(BaseModel):
+    ref: str = Field(min_length=1, description="pseudonymous reference, the token's subject")
+    name: str
+    role: Literal["councillor", "mayor"] = "councillor"
+    commune: str = ""
+
+
+class CharterConfig(BaseModel):
+    consultation: timedelta
+    vote: timedelta
+    quorum_percent: int = Field(ge=0, le=100)
+    majority: Literal["simple", "absolute", "two_thirds_of_members"] = "simple"
+
+    @field_validator("consultation", "vote")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v.total_seconds() < 1:
+            raise ValueError("a stage lasts at least one second")
+        return v
+
+
+class MetropolisConfig(BaseModel):
+    slug: str = Field(pattern=r"^[a-z0-9-]+$")
+    name: str
+    communes: list[CommuneConfig]
+    council: list[MemberConfig] = Field(min_length=1)
+    charter: CharterConfig
+
+
+class MetropolisesConfig(BaseModel):
+    metropolises: list[MetropolisConfig]
+
+    @classmethod
+    def from_file(cls, path: Path) -> MetropolisesConfig:
+        return cls.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+    def as_domain(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "slug": m.slug,
+                "name": m.name,
+                "communes": [c.model_dump() for c in m.communes],
+                "members": [c.model_dump() for c in m.council],
+                "charter": {
+                    "consultation_seconds": int(m.charter.consultation.total_seconds()),
+                    "vote_seconds": int(m.charter.vote.total_seconds()),
+                    "quorum_percent": m.charter.quorum_percent,
+                    "majority": m.charter.majority,
+                },
+            }
+            for m in self.metropolises
+        ]

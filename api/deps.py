@@ -1,0 +1,65 @@
+"""FastAPI dependencies as `Annotated` aliases: the ledger, the views, the current user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.auth import InvalidToken, Principal, verify_token
+from api.settings import Settings
+from domain.application import Registre
+from projections.proposals import ProposalViews
+
+_bearer = HTTPBearer(auto_error=False, description="JWT issued by `registre token issue`")
+
+
+def _registre(request: Request) -> Registre:
+    return request.app.state.registre
+
+
+def _views(request: Request) -> ProposalViews:
+    return request.app.state.views
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail={"rule": "authentication_required",
+                    "message": "a bearer token is required for this act"},
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    try:
+        return verify_token(request.app.state.settings.signing_secret(), credentials.credentials)
+    except InvalidToken as e:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail={"rule": "invalid_token", "message": str(e)},
+            headers={"WWW-Authenticate": "Bearer"},
+        ) from None
+
+
+def require_role(principal: Principal, *roles: str) -> None:
+    """403 naming the rule when the principal's role is not among `roles`."""
+    if principal.role not in roles:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={"rule": "role_required",
+                    "message": f"this act needs the role {' or '.join(roles)}; "
+                               f"your token carries '{principal.role}'"},
+        )
+
+
+LedgerDep = Annotated[Registre, Depends(_registre)]
+ViewsDep = Annotated[ProposalViews, Depends(_views)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+CurrentUser = Annotated[Principal, Depends(_current_user)]

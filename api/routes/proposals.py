@@ -1,0 +1,95 @@
+"""Proposals: submit, list, read, follow the timeline, and the council's roll-call votes."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from api.deps import CurrentUser, LedgerDep, ViewsDep, require_role
+from api.schemas import (
+    CastVoteRequest,
+    ProposalResponse,
+    ProposalSubmittedResponse,
+    SubmitProposalRequest,
+    TimelineEntry,
+    VoteCastResponse,
+)
+from domain.metropolis import COUNCIL_ROLES
+from projections.proposals import ProposalViews
+from workflows.proposal import workflow_id
+
+router = APIRouter(prefix="/proposals", tags=["proposals"])
+
+
+def _caught_up(views: ProposalViews, app_name: str, position: int) -> None:
+    """Give the views a moment to apply our own write, so the caller reads it back."""
+    try:
+        views.wait(app_name, position, timeout=2.0)
+    except Exception:  # noqa: BLE001 - the write is recorded; the view will follow
+        pass
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ProposalSubmittedResponse,
+             summary="Déposer une proposition / Submit a proposal")
+def submit_proposal(body: SubmitProposalRequest, user: CurrentUser, ledger: LedgerDep,
+                    views: ViewsDep) -> ProposalSubmittedResponse:
+    """A citizen submits a proposal; its deliberation workflow starts from the log."""
+    require_role(user, "citizen")
+    proposal_id, position = ledger.submit_proposal(
+        body.metropolis_id, user.sub, body.title, body.summary
+    )
+    _caught_up(views, ledger.name, position)
+    return ProposalSubmittedResponse(
+        id=proposal_id, position=position, workflow_id=workflow_id(str(proposal_id))
+    )
+
+
+@router.get("", response_model=list[ProposalResponse],
+            summary="Lister les propositions / List proposals")
+def list_proposals(
+    views: ViewsDep,
+    metropolis_id: UUID | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> list[ProposalResponse]:
+    """Proposals, newest first, with their stage and current tally."""
+    rows = views.list_proposals(metropolis_id, limit, offset)
+    return [ProposalResponse.from_row(r) for r in rows]
+
+
+def _row_or_404(views: ProposalViews, proposal_id: UUID) -> dict:
+    row = views.get_proposal(proposal_id)
+    if row is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail={"rule": "unknown_proposal", "message": f"no proposal {proposal_id}"},
+        )
+    return row
+
+
+@router.get("/{proposal_id}", response_model=ProposalResponse,
+            summary="Consulter une proposition / Read a proposal")
+def get_proposal(proposal_id: UUID, views: ViewsDep) -> ProposalResponse:
+    """One proposal: stage, deadline, tally so far, decision."""
+    return ProposalResponse.from_row(_row_or_404(views, proposal_id))
+
+
+@router.get("/{proposal_id}/timeline", response_model=list[TimelineEntry],
+            summary="Chronologie publique / Public timeline")
+def get_timeline(proposal_id: UUID, views: ViewsDep) -> list[TimelineEntry]:
+    """Every event of the proposal in log order: time, actor role, stage, French label."""
+    _row_or_404(views, proposal_id)
+    return [TimelineEntry(**r) for r in views.timeline(proposal_id)]
+
+
+@router.post("/{proposal_id}/votes", status_code=status.HTTP_201_CREATED,
+             response_model=VoteCastResponse,
+             summary="Voter (vote nominatif) / Cast a roll-call vote")
+def cast_vote(proposal_id: UUID, body: CastVoteRequest, user: CurrentUser, ledger: LedgerDep,
+              views: ViewsDep) -> VoteCastResponse:
+    """A seated council member votes while the ballot is open; one vote per member."""
+    require_role(user, *COUNCIL_ROLES)
+    vote_id, position = ledger.cast_vote(proposal_id, user.sub, body.choice)
+    _caught_up(views, ledger.name, position)
+    return VoteCastResponse(vote_id=vote_id, position=position)

@@ -1,0 +1,104 @@
+"""Request and response schemas of the HTTP API (kept out of `domain/`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SubmitProposalRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    metropolis_id: UUID
+    title: str = Field(min_length=3, max_length=200, description="Titre de la proposition")
+    summary: str = Field(min_length=1, max_length=10_000, description="Objectif et moyens")
+
+
+class ProposalSubmittedResponse(BaseModel):
+    id: UUID
+    position: int = Field(description="position of the submission in the global log")
+    workflow_id: str
+
+
+class CastVoteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    choice: Literal["for", "against", "abstain"] = Field(description="pour, contre, abstention")
+
+
+class VoteCastResponse(BaseModel):
+    vote_id: UUID
+    position: int
+
+
+class TallyResponse(BaseModel):
+    yes: int
+    no: int
+    abstain: int
+
+
+class ProposalResponse(BaseModel):
+    id: UUID
+    metropolis_id: UUID
+    title: str
+    summary: str
+    charter_version: int
+    stage: str
+    stage_fr: str
+    closes_at: datetime | None
+    tally: TallyResponse
+    outcome: str | None
+    cause: str | None
+    submitted_at: datetime
+    updated_at: datetime
+    position: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ProposalResponse:
+        from projections.labels import STAGE_FR
+
+        return cls(
+            id=row["proposal_id"], metropolis_id=row["metropolis_id"], title=row["title"],
+            summary=row["summary"], charter_version=row["charter_version"],
+            stage=row["stage"], stage_fr=STAGE_FR.get(row["stage"], row["stage"]),
+            closes_at=row["closes_at"],
+            tally=TallyResponse(yes=row["yes"], no=row["no"], abstain=row["abstain"]),
+            outcome=row["outcome"], cause=row["cause"], submitted_at=row["submitted_at"],
+            updated_at=row["updated_at"], position=row["position"],
+        )
+
+
+class TimelineEntry(BaseModel):
+    position: int
+    at: datetime
+    event: str
+    stage: str
+    actor_role: str
+    label: str
+    details: dict[str, Any]
+
+
+class MemberResponse(BaseModel):
+    ref: str
+    name: str
+    role: str
+    commune: str
+
+
+class MetropolisResponse(BaseModel):
+    id: UUID
+    slug: str
+    name: str
+    communes: list[dict[str, Any]]
+    council: list[MemberResponse]
+    charter_version: int
+    charter: dict[str, Any]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
+    view_position: int | None

@@ -1,0 +1,154 @@
+"""The one wiring module: the only place where adapters are built and put together.
+
+Everything that needs PostgreSQL or Temporal gets it from here, configured by `Settings`.
+Long-running processes are built with `CREATE_TABLE=false`; only `registre migrate` creates the
+schema (D9: concurrent creation races).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.projection import ProjectionRunner
+from eventsourcing.utils import Environment
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from api.settings import Settings
+from domain.application import Registre
+from domain.charter import CharterRules
+from domain.errors import MetropolisAlreadyFounded
+from domain.metropolis import Metropolis
+from projections.proposals import ProposalProjection, ProposalViews
+from workflows.activities import ProposalActivities
+from workflows.proposal import ProposalWorkflow
+from workflows.relay import RELAY_NAME, Relay
+
+log = logging.getLogger("registre")
+
+
+def eventsourcing_env(settings: Settings, *, create_table: bool = False,
+                      pool_size: int = 5) -> dict[str, str]:
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "CREATE_TABLE": "true" if create_table else "false",
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": "10",
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        **settings.postgres_parts(),
+    }
+
+
+def make_registre(settings: Settings, *, create_table: bool = False) -> Registre:
+    return Registre(env=eventsourcing_env(settings, create_table=create_table))
+
+
+def _tracking_recorder(settings: Settings, name: str, cls: type, *, create_table: bool) -> Any:
+    env = Environment(name, eventsourcing_env(settings, create_table=create_table))
+    return InfrastructureFactory.construct(env=env).tracking_recorder(cls)
+
+
+def make_views(settings: Settings, *, create_table: bool = False) -> ProposalViews:
+    return _tracking_recorder(
+        settings, ProposalProjection.name, ProposalViews, create_table=create_table
+    )
+
+
+def make_relay_tracking(settings: Settings, *, create_table: bool = False) -> Any:
+    return _tracking_recorder(
+        settings, RELAY_NAME, PostgresTrackingRecorder, create_table=create_table
+    )
+
+
+def migrate(settings: Settings) -> None:
+    """Create every table once: the event store, the views, the relay's tracking."""
+    make_registre(settings, create_table=True).close()
+    make_views(settings, create_table=True).datastore.close()
+    make_relay_tracking(settings, create_table=True).datastore.close()
+
+
+def load_metropolis_config(settings: Settings) -> list[dict[str, Any]]:
+    """Read and validate the metropolises' config file (see deploy/metropolises.yaml)."""
+    from api.config import MetropolisesConfig
+
+    return MetropolisesConfig.from_file(settings.config_file).as_domain()
+
+
+def initialise(settings: Settings) -> list[tuple[str, UUID, bool]]:
+    """Found every configured metropolis with its council and charter v1 (idempotent).
+    Returns (slug, id, newly founded) for each."""
+    app = make_registre(settings)
+    results = []
+    try:
+        for m in load_metropolis_config(settings):
+            try:
+                mid = app.found_metropolis(
+                    m["slug"], m["name"], m["communes"], m["members"],
+                    CharterRules(**m["charter"]),
+                )
+                results.append((m["slug"], mid, True))
+            except MetropolisAlreadyFounded:
+                results.append((m["slug"], Metropolis.create_id(m["slug"]), False))
+    finally:
+        app.close()
+    return results
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+
+
+def build_worker(client: Client, app: Registre, task_queue: str,
+                 executor: ThreadPoolExecutor) -> Worker:
+    activities = ProposalActivities(app)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ProposalWorkflow],
+        activities=activities.all(),
+        activity_executor=executor,
+    )
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """The worker process: the Temporal worker and the relay, until `stop` is set."""
+    app = make_registre(settings)
+    client = await connect_temporal(settings)
+    relay = Relay(app, make_relay_tracking(settings), client, settings.task_queue)
+    with ThreadPoolExecutor(max_workers=16) as executor:
+        worker = build_worker(client, app, settings.task_queue, executor)
+        async with worker:
+            log.info("worker and relay running on task queue %s", settings.task_queue)
+            await relay.run_forever(stop)
+    app.close()
+
+
+@contextmanager
+def projection_runner(settings: Settings) -> Iterator[ProjectionRunner[Any, Any]]:
+    """The projection runner: applies each event to the public views exactly once."""
+    with ProjectionRunner(
+        application_class=Registre,
+        projection_class=ProposalProjection,
+        view_class=ProposalViews,
+        env=eventsourcing_env(settings),
+    ) as runner:
+        yield runner
+
+
+def create_api(settings: Settings) -> Any:
+    """The FastAPI app with its adapters attached."""
+    from api.app import build_app
+
+    return build_app(
+        settings=settings,
+        registre=make_registre(settings),
+        views=make_views(settings),
+    )

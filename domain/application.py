@@ -1,0 +1,275 @@
+"""The domain application: Registre's commands, each loading aggregates, applying a rule and
+saving the resulting events in one transaction.
+
+Time comes from the `clock` given at construction (domain rules never read the wall clock).
+Commands run by workflow activities are idempotent: they state the stage they expect and, when
+the aggregate has already moved past it, return what was recorded instead of recording twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+from domain.ballot import CHOICES, Tally, Vote, decide
+from domain.charter import Charter, CharterRules
+from domain.errors import (
+    MetropolisAlreadyFounded,
+    NoCharterInForce,
+    NotACouncilMember,
+    UnknownMetropolis,
+    UnknownProposal,
+    VoteAlreadyCast,
+    WrongStage,
+)
+from domain.metropolis import Metropolis
+from domain.proposal import Proposal
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+VOTE_TOPIC = get_topic(Vote.Cast)
+
+
+@dataclass(frozen=True)
+class StageOpened:
+    """What an activity needs to tell the workflow after opening a stage."""
+
+    stage: str
+    closes_at: datetime
+    position: int
+    rules: CharterRules
+
+
+class Registre(Application[UUID]):
+    """Registre's command side, on the event store configured by the environment."""
+
+    name = "Registre"
+
+    def __init__(self, env: dict[str, str] | None = None, clock: Clock = utc_now) -> None:
+        super().__init__(env)
+        self.clock = clock
+
+    # -- metropolis and charter --------------------------------------------------------
+
+    def found_metropolis(
+        self,
+        slug: str,
+        name: str,
+        communes: list[dict[str, Any]],
+        members: Iterable[dict[str, str]],
+        rules: CharterRules,
+    ) -> UUID:
+        """Register a metropolis with its council and adopt charter version 1, in one save."""
+        metropolis = Metropolis(slug=slug, name=name, communes=communes)
+        for member in members:
+            metropolis.seat_member(
+                member["ref"], member["name"], member["role"], member.get("commune", "")
+            )
+        charter = Charter(metropolis_id=metropolis.id, rules=rules.as_dict())
+        try:
+            self.save(metropolis, charter)
+        except IntegrityError:
+            raise MetropolisAlreadyFounded(f"metropolis '{slug}' is already registered") from None
+        return metropolis.id
+
+    def get_metropolis(self, metropolis_id: UUID) -> Metropolis:
+        try:
+            return self.repository.get(metropolis_id)
+        except AggregateNotFoundError:
+            raise UnknownMetropolis(f"no metropolis {metropolis_id}") from None
+
+    def get_charter(self, metropolis_id: UUID) -> Charter:
+        try:
+            return self.repository.get(Charter.create_id(metropolis_id))
+        except AggregateNotFoundError:
+            raise NoCharterInForce(f"metropolis {metropolis_id} has no charter") from None
+
+    def amend_charter(self, metropolis_id: UUID, rules: CharterRules) -> int:
+        """Bring a new charter version into force; running processes keep their version."""
+        charter = self.get_charter(metropolis_id)
+        charter.amend(rules.as_dict())
+        self.save(charter)
+        return charter.current_version
+
+    # -- proposals ---------------------------------------------------------------------
+
+    def submit_proposal(
+        self, metropolis_id: UUID, author_ref: str, title: str, summary: str
+    ) -> tuple[UUID, int]:
+        """A citizen submits a proposal; the charter version in force is pinned.
+        Returns the proposal id and the log position of its submission."""
+        self.get_metropolis(metropolis_id)
+        charter = self.get_charter(metropolis_id)
+        proposal = Proposal(
+            metropolis_id=metropolis_id,
+            charter_id=charter.id,
+            charter_version=charter.current_version,
+            author_ref=author_ref,
+            title=title,
+            summary=summary,
+        )
+        recordings = self.save(proposal)
+        return proposal.id, recordings[-1].notification.id
+
+    def get_proposal(self, proposal_id: UUID) -> Proposal:
+        try:
+            return self.repository.get(proposal_id)
+        except AggregateNotFoundError:
+            raise UnknownProposal(f"no proposal {proposal_id}") from None
+
+    def pinned_rules(self, proposal: Proposal) -> CharterRules:
+        return self.repository.get(proposal.charter_id).rules(proposal.charter_version)
+
+    def open_consultation(self, proposal_id: UUID, at: datetime) -> StageOpened:
+        """Open the public consultation (idempotent: a retry returns what was recorded)."""
+        proposal = self.get_proposal(proposal_id)
+        rules = self.pinned_rules(proposal)
+        if proposal.stage == "submitted":
+            proposal.open_consultation(at, at + timedelta(seconds=rules.consultation_seconds))
+            self.save(proposal)
+        return self._stage_opened(proposal, Proposal.ConsultationOpened, rules)
+
+    def open_vote(self, proposal_id: UUID, at: datetime) -> StageOpened:
+        """Open the council's ballot at the consultation's deadline (idempotent)."""
+        proposal = self.get_proposal(proposal_id)
+        rules = self.pinned_rules(proposal)
+        if proposal.stage == "consultation":
+            proposal.open_vote(at, at + timedelta(seconds=rules.vote_seconds))
+            self.save(proposal)
+        return self._stage_opened(proposal, Proposal.VoteOpened, rules)
+
+    def close_ballot(self, proposal_id: UUID, at: datetime) -> int:
+        """Close the ballot at its deadline; returns the close event's log position, the
+        tally's cut-off (idempotent)."""
+        proposal = self.get_proposal(proposal_id)
+        if proposal.stage == "vote":
+            proposal.close_ballot(at)
+            self.save(proposal)
+        return self._position_of_last(proposal, Proposal.BallotClosed)
+
+    def decide(self, proposal_id: UUID, opened_position: int, cutoff_position: int) -> str:
+        """Count the votes recorded between the ballot's opening and its close position,
+        apply the pinned charter's quorum and majority, and record the decision
+        (idempotent). Returns the outcome, `adopted` or `rejected`."""
+        proposal = self.get_proposal(proposal_id)
+        if proposal.stage == "decided":
+            assert proposal.outcome is not None
+            return proposal.outcome
+        proposal.require_stage("counting")
+        assert proposal.ballot_id is not None
+        rules = self.pinned_rules(proposal)
+        metropolis = self.get_metropolis(proposal.metropolis_id)
+        tally = self.count_votes(proposal.ballot_id, opened_position, cutoff_position)
+        outcome = decide(tally, metropolis.council_size, rules)
+        proposal.record_decision(
+            outcome="adopted" if outcome.adopted else "rejected",
+            cause=outcome.cause,
+            yes=tally.yes,
+            no=tally.no,
+            abstain=tally.abstain,
+            members=metropolis.council_size,
+            quorum_met=outcome.quorum_met,
+            cutoff_position=cutoff_position,
+            rules_cited=list(outcome.rules_cited),
+        )
+        self.save(proposal)
+        assert proposal.outcome is not None
+        return proposal.outcome
+
+    # -- votes -------------------------------------------------------------------------
+
+    def cast_vote(self, proposal_id: UUID, voter_ref: str, choice: str) -> tuple[UUID, int]:
+        """A seated council member casts a roll-call vote while the ballot is open.
+        Returns the vote id and its log position."""
+        if choice not in CHOICES:
+            raise ValueError(f"choice must be one of {', '.join(CHOICES)}")
+        proposal = self.get_proposal(proposal_id)
+        metropolis = self.get_metropolis(proposal.metropolis_id)
+        if not metropolis.is_council_member(voter_ref):
+            raise NotACouncilMember(
+                f"'{voter_ref}' holds no seat on the council of {metropolis.name}"
+            )
+        ballot_id = proposal.check_ballot_open(self.clock())
+        vote = Vote(
+            ballot_id=ballot_id, proposal_id=proposal_id, voter_ref=voter_ref, choice=choice
+        )
+        try:
+            recordings = self.save(vote)
+        except IntegrityError:
+            # The vote id is uuid5(ballot, voter): the store refused a second version 1.
+            raise VoteAlreadyCast(
+                f"'{voter_ref}' has already voted on the ballot of proposal {proposal_id}"
+            ) from None
+        return vote.id, recordings[-1].notification.id
+
+    def count_votes(self, ballot_id: UUID, after: int, cutoff: int) -> Tally:
+        """Tally the votes on `ballot_id` recorded after position `after` and before `cutoff`."""
+        tally = Tally()
+        start = after + 1
+        while start < cutoff:
+            page = self.recorder.select_notifications(
+                start=start, limit=500, stop=cutoff - 1, topics=[VOTE_TOPIC]
+            )
+            if not page:
+                break
+            for notification in page:
+                cast = self.mapper.to_domain_event(notification)
+                if cast.ballot_id == ballot_id:
+                    tally.add(cast.voter_ref, cast.choice)
+            start = page[-1].id + 1
+        return tally
+
+    # -- log positions -----------------------------------------------------------------
+
+    def _stage_opened(
+        self, proposal: Proposal, event_class: type, rules: CharterRules
+    ) -> StageOpened:
+        if proposal.stage_closes_at is None:
+            raise WrongStage(f"proposal {proposal.id} has moved past that stage")
+        return StageOpened(
+            stage=proposal.stage,
+            closes_at=proposal.stage_closes_at,
+            position=self._position_of_last(proposal, event_class),
+            rules=rules,
+        )
+
+    def _position_of_last(self, proposal: Proposal, event_class: type) -> int:
+        """The log position of the proposal's latest event of `event_class`."""
+        for stored in reversed(list(self.events.get(proposal.id))):
+            if isinstance(stored, event_class):
+                return self.position_of(proposal.id, stored.originator_version)
+        raise WrongStage(f"proposal {proposal.id} has no {event_class.__name__} event")
+
+    def position_of(self, originator_id: UUID, version: int) -> int:
+        """The global notification id of one stored event."""
+        datastore = getattr(self.recorder, "datastore", None)
+        if datastore is not None and hasattr(self.recorder, "events_table_name"):
+            with datastore.transaction(commit=False) as curs:
+                curs.execute(
+                    f"SELECT notification_id FROM {self.recorder.events_table_name} "  # noqa: S608
+                    "WHERE originator_id = %s AND originator_version = %s",
+                    (originator_id, version),
+                )
+                row = curs.fetchone()
+                if row is not None:
+                    return int(row["notification_id"])
+        else:  # the in-memory recorder of unit tests: scan the log
+            start = 1
+            while page := self.recorder.select_notifications(start=start, limit=1000):
+                for n in page:
+                    if n.originator_id == originator_id and n.originator_version == version:
+                        return n.id
+                start = page[-1].id + 1
+        raise LookupError(f"event {originator_id}@{version} is not in the log")

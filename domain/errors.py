@@ -1,0 +1,69 @@
+"""Domain errors: each names the rule that was broken.
+
+Three families tell the outer layers how to answer without the domain knowing about HTTP:
+`NotFound` (the thing does not exist), `NotPermitted` (the actor lacks the right),
+`RuleBroken` (the act conflicts with the state or the charter). Every error carries a
+stable `rule` identifier, quoted in API answers and logs.
+"""
+
+
+class DomainError(Exception):
+    """A domain rule refused a command; nothing was recorded."""
+
+    rule = "domain"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    rule = "not_found"
+
+
+class NotPermitted(DomainError):
+    rule = "not_permitted"
+
+
+class RuleBroken(DomainError):
+    rule = "rule_broken"
+
+
+class UnknownProposal(NotFound):
+    rule = "unknown_proposal"
+
+
+class UnknownMetropolis(NotFound):
+    rule = "unknown_metropolis"
+
+
+class NoCharterInForce(RuleBroken):
+    rule = "no_charter_in_force"
+
+
+class NotACouncilMember(NotPermitted):
+    rule = "not_a_council_member"
+
+
+class VoteNotOpen(RuleBroken):
+    rule = "vote_not_open"
+
+
+class VoteAfterClose(RuleBroken):
+    rule = "vote_after_close"
+
+
+class VoteAlreadyCast(RuleBroken):
+    rule = "one_vote_per_member"
+
+
+class WrongStage(RuleBroken):
+    rule = "wrong_stage"
+
+
+class InvalidCharter(RuleBroken):
+    rule = "invalid_charter"
+
+
+class MetropolisAlreadyFounded(RuleBroken):
+    rule = "metropolis_already_founded"

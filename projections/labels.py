@@ -1,0 +1,34 @@
+"""French wording of the public timeline: what citizens read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+STAGE_FR = {
+    "submitted": "déposée",
+    "consultation": "consultation publique",
+    "vote": "vote du conseil",
+    "counting": "dépouillement",
+    "decided": "décidée",
+}
+CHOICE_FR = {"for": "pour", "against": "contre", "abstain": "abstention"}
+OUTCOME_FR = {"adopted": "adoptée", "rejected": "rejetée"}
+CAUSE_FR = {
+    "deadline_reached": "échéance atteinte",
+    "quorum_not_met": "quorum non atteint",
+    "tie": "égalité des voix",
+    "majority_carried": "majorité atteinte",
+    "majority_not_reached": "majorité non atteinte",
+}
+ROLE_FR = {
+    "citizen": "citoyen·ne",
+    "councillor": "conseiller·ère",
+    "mayor": "maire",
+    "clerk": "greffe",
+    "guarantor": "garant",
+    "registre": "Registre (échéance de la charte)",
+}
+
+
+def date_fr(at: datetime) -> str:
+    return at.strftime("%d/%m/%Y à %H:%M:%S UTC")

@@ -1,0 +1,264 @@
+"""The proposals' public views: each proposal's current state and tally, and its timeline.
+
+Questions answered: which proposals exist and where does each stand (stage, deadline, votes so
+far, decision)? What happened to a proposal, event by event: when, by which role, at which
+stage, said in French?
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.projection import Projection
+from eventsourcing.utils import get_topic
+from psycopg.sql import SQL
+from psycopg.types.json import Jsonb
+
+from domain.ballot import Vote
+from domain.proposal import Proposal
+from projections.labels import CAUSE_FR, CHOICE_FR, OUTCOME_FR, date_fr
+
+
+class ProposalViews(PostgresTrackingRecorder):
+    """PostgreSQL tables `proposal_view` and `timeline_view`, and the queries on them."""
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.sql_create_statements.append(
+            SQL("""CREATE TABLE IF NOT EXISTS proposal_view (
+                proposal_id uuid PRIMARY KEY,
+                metropolis_id uuid NOT NULL,
+                title text NOT NULL,
+                summary text NOT NULL,
+                author_ref text NOT NULL,
+                charter_version int NOT NULL,
+                stage text NOT NULL,
+                closes_at timestamptz,
+                ballot_id uuid,
+                yes int NOT NULL DEFAULT 0,
+                no int NOT NULL DEFAULT 0,
+                abstain int NOT NULL DEFAULT 0,
+                outcome text,
+                cause text,
+                submitted_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                position bigint NOT NULL)""")
+        )
+        self.sql_create_statements.append(
+            SQL("""CREATE TABLE IF NOT EXISTS timeline_view (
+                proposal_id uuid NOT NULL,
+                position bigint NOT NULL,
+                at timestamptz NOT NULL,
+                event text NOT NULL,
+                stage text NOT NULL,
+                actor_role text NOT NULL,
+                label text NOT NULL,
+                details jsonb NOT NULL,
+                PRIMARY KEY (proposal_id, position))""")
+        )
+
+    # -- writes: each in the same transaction as the tracking row --------------------------
+
+    def record(
+        self,
+        tracking: Tracking,
+        *,
+        proposal_id: UUID,
+        at: datetime,
+        event: str,
+        actor_role: str,
+        label: str,
+        details: dict[str, Any],
+        insert: dict[str, Any] | None = None,
+        update: dict[str, Any] | None = None,
+        increment: str | None = None,
+    ) -> None:
+        """Apply one event: create or update the proposal row, append to its timeline, and
+        track the position, all in one transaction."""
+        with self.datastore.transaction(commit=True) as curs:
+            if insert is not None:
+                columns = ", ".join(insert)
+                values = ", ".join(f"%({k})s" for k in insert)
+                curs.execute(f"INSERT INTO proposal_view ({columns}) VALUES ({values})", insert)  # noqa: S608
+            changes = dict(update or {}, updated_at=at, position=tracking.notification_id)
+            sets = ", ".join(f"{k} = %({k})s" for k in changes)
+            if increment:
+                sets += f", {increment} = {increment} + 1"
+            curs.execute(
+                f"UPDATE proposal_view SET {sets} WHERE proposal_id = %(proposal_id)s "  # noqa: S608
+                "RETURNING stage",
+                dict(changes, proposal_id=proposal_id),
+            )
+            row = curs.fetchone()
+            stage = row["stage"] if row else "inconnu"
+            curs.execute(
+                "INSERT INTO timeline_view VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    proposal_id, tracking.notification_id, at, event, stage,
+                    actor_role, label, Jsonb(details),
+                ),
+            )
+            self._insert_tracking(curs, tracking)
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def list_proposals(
+        self, metropolis_id: UUID | None = None, limit: int = 50, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        where = "WHERE metropolis_id = %(m)s" if metropolis_id else ""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                f"SELECT * FROM proposal_view {where} "  # noqa: S608
+                "ORDER BY submitted_at DESC, position DESC LIMIT %(l)s OFFSET %(o)s",
+                {"m": metropolis_id, "l": limit, "o": offset},
+            )
+            return list(curs.fetchall())
+
+    def get_proposal(self, proposal_id: UUID) -> dict[str, Any] | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute("SELECT * FROM proposal_view WHERE proposal_id = %s", (proposal_id,))
+            return curs.fetchone()
+
+    def timeline(self, proposal_id: UUID) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT * FROM timeline_view WHERE proposal_id = %s ORDER BY position",
+                (proposal_id,),
+            )
+            return list(curs.fetchall())
+
+
+class ProposalProjection(Projection[ProposalViews]):
+    """Projects proposal and vote events into `ProposalViews`."""
+
+    name = "public_views"
+    topics = tuple(
+        get_topic(cls)
+        for cls in (
+            Proposal.Submitted,
+            Proposal.ConsultationOpened,
+            Proposal.VoteOpened,
+            Proposal.BallotClosed,
+            Proposal.Decided,
+            Vote.Cast,
+        )
+    )
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _(self, e: Proposal.Submitted, tracking: Tracking) -> None:
+        self.view.record(
+            tracking,
+            proposal_id=e.originator_id,
+            at=e.timestamp,
+            event="ProposalSubmitted",
+            actor_role="citizen",
+            label=f"Proposition « {e.title} » déposée (charte v{e.charter_version})",
+            details={"title": e.title, "charter_version": e.charter_version},
+            insert={
+                "proposal_id": e.originator_id,
+                "metropolis_id": e.metropolis_id,
+                "title": e.title,
+                "summary": e.summary,
+                "author_ref": e.author_ref,
+                "charter_version": e.charter_version,
+                "stage": "submitted",
+                "submitted_at": e.timestamp,
+                "updated_at": e.timestamp,
+                "position": tracking.notification_id,
+            },
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.ConsultationOpened, tracking: Tracking) -> None:
+        self.view.record(
+            tracking,
+            proposal_id=e.originator_id,
+            at=e.timestamp,
+            event="ConsultationOpened",
+            actor_role="registre",
+            label=(
+                f"Consultation publique ouverte jusqu'au {date_fr(e.closes_at)} "
+                f"(charte v{e.charter_version}, règle {e.rule})"
+            ),
+            details={"closes_at": e.closes_at.isoformat(), "rule": e.rule},
+            update={"stage": "consultation", "closes_at": e.closes_at},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.VoteOpened, tracking: Tracking) -> None:
+        self.view.record(
+            tracking,
+            proposal_id=e.originator_id,
+            at=e.timestamp,
+            event="VoteOpened",
+            actor_role="registre",
+            label=(
+                f"Fin de la consultation ({CAUSE_FR.get(e.cause, e.cause)}) : vote du conseil "
+                f"ouvert jusqu'au {date_fr(e.closes_at)} (charte v{e.charter_version}, "
+                f"règle {e.rule})"
+            ),
+            details={"closes_at": e.closes_at.isoformat(), "ballot_id": str(e.ballot_id)},
+            update={"stage": "vote", "closes_at": e.closes_at, "ballot_id": e.ballot_id},
+        )
+
+    @process_event.register
+    def _(self, e: Vote.Cast, tracking: Tracking) -> None:
+        self.view.record(
+            tracking,
+            proposal_id=e.proposal_id,
+            at=e.timestamp,
+            event="VoteCast",
+            actor_role="councillor",
+            label=f"Vote nominatif de {e.voter_ref} : {CHOICE_FR.get(e.choice, e.choice)}",
+            details={"voter_ref": e.voter_ref, "choice": e.choice},
+            increment={"for": "yes", "against": "no"}.get(e.choice, "abstain"),
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.BallotClosed, tracking: Tracking) -> None:
+        self.view.record(
+            tracking,
+            proposal_id=e.originator_id,
+            at=e.timestamp,
+            event="BallotClosed",
+            actor_role="registre",
+            label=f"Scrutin clos ({CAUSE_FR.get(e.cause, e.cause)})",
+            details={"cutoff_position": tracking.notification_id},
+            update={"stage": "counting", "closes_at": None},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.Decided, tracking: Tracking) -> None:
+        quorum = "quorum atteint" if e.quorum_met else "quorum non atteint"
+        self.view.record(
+            tracking,
+            proposal_id=e.originator_id,
+            at=e.timestamp,
+            event="Decided",
+            actor_role="registre",
+            label=(
+                f"Proposition {OUTCOME_FR.get(e.outcome, e.outcome)} : "
+                f"{CAUSE_FR.get(e.cause, e.cause)} — pour {e.yes}, contre {e.no}, "
+                f"abstention {e.abstain} sur {e.members} membres, {quorum} "
+                f"(charte v{e.charter_version}, règles {', '.join(e.rules_cited)})"
+            ),
+            details={
+                "outcome": e.outcome, "cause": e.cause, "yes": e.yes, "no": e.no,
+                "abstain": e.abstain, "members": e.members, "quorum_met": e.quorum_met,
+                "cutoff_position": e.cutoff_position, "rules_cited": e.rules_cited,
+            },
+            # The official tally replaces the running count: only votes before the cut-off.
+            update={
+                "stage": "decided", "outcome": e.outcome, "cause": e.cause,
+                "yes": e.yes, "no": e.no, "abstain": e.abstain,
+            },
+        )

@@ -1,0 +1,81 @@
+"""Activities of the proposal workflow: each runs one idempotent domain command.
+
+They receive the domain application through the constructor (the wiring module builds it), run
+in the worker's thread pool (the eventsourcing application is synchronous), and turn domain
+errors into non-retryable Temporal errors naming the broken rule.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.application import Registre, StageOpened
+from domain.errors import DomainError
+from workflows.proposal import DecideInput, StageInput, StageResult
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _domain_errors_are_final(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DomainError as e:
+            raise ApplicationError(e.message, type=e.rule, non_retryable=True) from e
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _time(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
+
+
+def _result(opened: StageOpened, charter_version: int) -> StageResult:
+    return StageResult(
+        opened.stage, opened.closes_at.isoformat(), opened.position, charter_version
+    )
+
+
+class ProposalActivities:
+    """The proposal workflow's activities, bound to one domain application."""
+
+    def __init__(self, app: Registre) -> None:
+        self.app = app
+
+    @activity.defn(name="open_consultation")
+    @_domain_errors_are_final
+    def open_consultation(self, input: StageInput) -> StageResult:
+        opened = self.app.open_consultation(UUID(input.proposal_id), _time(input.at))
+        return _result(opened, self._version(input.proposal_id))
+
+    @activity.defn(name="open_vote")
+    @_domain_errors_are_final
+    def open_vote(self, input: StageInput) -> StageResult:
+        opened = self.app.open_vote(UUID(input.proposal_id), _time(input.at))
+        return _result(opened, self._version(input.proposal_id))
+
+    @activity.defn(name="close_ballot")
+    @_domain_errors_are_final
+    def close_ballot(self, input: StageInput) -> int:
+        return self.app.close_ballot(UUID(input.proposal_id), _time(input.at))
+
+    @activity.defn(name="decide")
+    @_domain_errors_are_final
+    def decide(self, input: DecideInput) -> str:
+        return self.app.decide(
+            UUID(input.proposal_id), input.opened_position, input.cutoff_position
+        )
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.open_consultation, self.open_vote, self.close_ballot, self.decide]
+
+    def _version(self, proposal_id: str) -> int:
+        return self.app.get_proposal(UUID(proposal_id)).charter_version

@@ -1,0 +1,86 @@
+"""The relay (D4): a tracked follower of the notification log that tells Temporal about domain
+facts, so request handlers never write to two systems.
+
+Today it reacts to one fact: a submitted proposal starts its `ProposalWorkflow` (id
+`proposal-<uuid>`). Its position in the log is tracked in its own table, recorded after the
+workflow start succeeded; a start repeated after a crash finds the workflow already running
+and is ignored, so each proposal gets exactly one workflow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.utils import get_topic
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from domain.application import Registre
+from domain.proposal import Proposal
+from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
+
+log = logging.getLogger(__name__)
+
+RELAY_NAME = "RegistreRelay"
+
+
+class Relay:
+    """Follows the Registre log from its last tracked position and starts workflows."""
+
+    topics = (get_topic(Proposal.Submitted),)
+
+    def __init__(
+        self, app: Registre, tracking: TrackingRecorder, client: Client, task_queue: str
+    ) -> None:
+        self.app = app
+        self.tracking = tracking
+        self.client = client
+        self.task_queue = task_queue
+
+    async def run_once(self, limit: int = 100) -> int:
+        """Relay the next page of relevant events; returns how many were relayed."""
+        last = await asyncio.to_thread(self.tracking.max_tracking_id, self.app.name)
+        page = await asyncio.to_thread(
+            self.app.recorder.select_notifications,
+            start=(last or 0) + 1,
+            limit=limit,
+            topics=self.topics,
+        )
+        for notification in page:
+            event = self.app.mapper.to_domain_event(notification)
+            if isinstance(event, Proposal.Submitted):
+                await self.start_proposal_workflow(str(event.originator_id))
+            await asyncio.to_thread(
+                self.tracking.insert_tracking, Tracking(self.app.name, notification.id)
+            )
+        return len(page)
+
+    async def start_proposal_workflow(self, proposal_id: str) -> None:
+        try:
+            await self.client.start_workflow(
+                ProposalWorkflow.run,
+                ProposalInput(proposal_id),
+                id=workflow_id(proposal_id),
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+            log.info("started workflow %s", workflow_id(proposal_id))
+        except WorkflowAlreadyStartedError:
+            log.info("workflow %s was already started", workflow_id(proposal_id))
+
+    async def run_forever(self, stop: asyncio.Event, interval: float = 0.5) -> None:
+        """Poll the log until `stop` is set; a full page is followed at once."""
+        while not stop.is_set():
+            try:
+                relayed = await self.run_once()
+            except Exception:  # keep following: the next pass retries from the tracked position
+                log.exception("relay pass failed; retrying")
+                relayed = 0
+            if relayed == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=interval)
+                except asyncio.TimeoutError:
+                    pass
