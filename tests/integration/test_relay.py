@@ -1,0 +1,66 @@
+"""The relay (D4): one workflow per submitted proposal, from the log, exactly once."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from api.settings import Settings
+from api.wiring import make_registre, make_relay_tracking
+from api.embedded import venv_binary
+from tests.integration.helpers import found
+from workflows.proposal import workflow_id
+from workflows.relay import Relay
+
+pytestmark = pytest.mark.integration
+
+
+@pytest_asyncio.fixture
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=venv_binary("temporal-test-server"))
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+async def run_of(env: WorkflowEnvironment, pid: object) -> str:
+    description = await env.client.get_workflow_handle(workflow_id(str(pid))).describe()
+    assert description.workflow_type == "ProposalWorkflow"
+    return description.run_id
+
+
+async def test_starts_one_workflow_per_proposal_when_the_log_is_relayed_twice(
+    settings: Settings, temporal_env: WorkflowEnvironment,
+) -> None:
+    app = make_registre(settings)
+    mid = found(app)
+    pids = [app.submit_proposal(mid, f"c{i}", f"Titre {i}", "Résumé")[0] for i in range(3)]
+    # No worker: the workflows stay at their first task. On the time-skipping server a task
+    # left pending, even of a terminated workflow, stops time from skipping, hence a server of
+    # this test's own.
+    relay = Relay(app, make_relay_tracking(settings), temporal_env.client, settings.task_queue)
+    try:
+        assert await relay.run_once() == 3
+        assert await relay.run_once() == 0  # tracked: nothing relayed again
+        first_runs = [await run_of(temporal_env, pid) for pid in pids]
+
+        # Tracking lost (e.g. a crash between the start and the tracking write):
+        # the repeated starts find the workflows already running.
+        forgetful = Relay(app, make_relay_tracking(settings), temporal_env.client,
+                          settings.task_queue)
+        for pid in pids:
+            await forgetful.start_proposal_workflow(str(pid))
+
+        assert [await run_of(temporal_env, pid) for pid in pids] == first_runs
+    finally:
+        for pid in pids:
+            with contextlib.suppress(RPCError):
+                await temporal_env.client.get_workflow_handle(workflow_id(str(pid))).terminate()
+        app.close()
