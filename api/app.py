@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from api.routes import health, metropolises, proposals
+from api.routes import health, ledger, metropolises, proposals
 from api.settings import Settings
 from domain.application import Registre
 from domain.errors import DomainError, NotFound, NotPermitted
+from projections.ledger import MerkleLog
 from projections.proposals import ProposalViews
 
 DESCRIPTION = """
@@ -29,11 +33,16 @@ def _status_of(error: DomainError) -> int:
     return status.HTTP_409_CONFLICT
 
 
-def build_app(*, settings: Settings, registre: Registre, views: ProposalViews) -> FastAPI:
+def build_app(*, settings: Settings, registre: Registre, views: ProposalViews,
+              merkle_log: MerkleLog, ledger_key: Any, witness_vkey: Callable[[], str | None]
+              ) -> FastAPI:
     app = FastAPI(title="Registre", version="0.1.0", description=DESCRIPTION)
     app.state.settings = settings
     app.state.registre = registre
     app.state.views = views
+    app.state.merkle_log = merkle_log
+    app.state.ledger_key = ledger_key
+    app.state.witness_vkey = witness_vkey
 
     @app.exception_handler(DomainError)
     def _domain_error(request: Request, error: DomainError) -> JSONResponse:
@@ -45,4 +54,5 @@ def build_app(*, settings: Settings, registre: Registre, views: ProposalViews) -
     app.include_router(health.router)
     app.include_router(metropolises.router)
     app.include_router(proposals.router)
+    app.include_router(ledger.router)
     return app

@@ -9,6 +9,11 @@
                                       one process each (what `up` supervises)
     registre token issue --sub ID --role ROLE [--territory CODE]
     registre demo                     load the Métrokawa 12 proposals and drive one to decision
+    registre keys generate --name N --out FILE [--witness]
+    registre witness --key FILE       the guarantor co-signs the latest checkpoint
+    registre audit export --url API --output FILE
+    registre audit verify (--url API | --export FILE) [--ledger-key PUB] [--witness-key PUB]
+    registre bench ledger --events N
 """
 
 from __future__ import annotations
@@ -31,6 +36,14 @@ cli = typer.Typer(help="Registre: governance ledger and deliberation workflows."
                   no_args_is_help=True, add_completion=False)
 token_cli = typer.Typer(help="Local bearer tokens (embedded issuer).", no_args_is_help=True)
 cli.add_typer(token_cli, name="token")
+keys_cli = typer.Typer(help="Ed25519 keys for checkpoints and co-signatures.",
+                       no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
+audit_cli = typer.Typer(help="Outside verification of the ledger.", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
+bench_cli = typer.Typer(help="Benchmarks (ratios against a baseline measured in the same run).",
+                        no_args_is_help=True)
+cli.add_typer(bench_cli, name="bench")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -83,22 +96,32 @@ def worker() -> None:
 
 @cli.command()
 def projections() -> None:
-    """Run the projection runner that keeps the public views up to date."""
-    from api.wiring import projection_runner
+    """Run the projection runner (public views) and the Merkle log follower with its
+    periodic signed checkpoints."""
+    import threading
+
+    from api.wiring import projection_runner, run_ledger
 
     _logging()
-    stopping = False
+    settings = _settings()
+    stop = threading.Event()
+    ledger = threading.Thread(target=run_ledger, args=(settings, stop), name="merkle-log")
 
-    def _stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-        runner.stop()
+    with projection_runner(settings) as runner:
 
-    with projection_runner(_settings()) as runner:
+        def _stop(*_: object) -> None:
+            stop.set()
+            runner.stop()
+
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-        logging.getLogger("registre").info("projection runner following the log")
-        runner.run_forever()
+        ledger.start()
+        logging.getLogger("registre").info("projection runner and Merkle log following the log")
+        try:
+            runner.run_forever()
+        finally:
+            stop.set()
+            ledger.join()
 
 
 @cli.command()
@@ -199,9 +222,13 @@ def run(
     from api.embedded import EmbeddedPostgres, TemporalDevServer
     from api.wiring import initialise, migrate as do_migrate
 
+    from api.keys import COSIGNATURE_ALG, ensure
+
     base = _settings()
     var = base.var_dir.resolve()
     var.mkdir(parents=True, exist_ok=True)
+    # Embedded mode stands in for the guarantor too: a local witness key for `registre witness`.
+    ensure(var / "keys" / "witness.skey", "garant.local/witness", COSIGNATURE_ALG)
     pg = EmbeddedPostgres(var / "postgres", pg_port)
     temporal = TemporalDevServer(var / "temporal" / "temporal.db", temporal_port, ui_port,
                                  log_file=var / "temporal.log")
@@ -258,6 +285,93 @@ def demo(
 
     settings = _settings()
     raise typer.Exit(run_demo(url or settings.api_url, settings, metropolis))
+
+
+@keys_cli.command("generate")
+def keys_generate(
+    name: str = typer.Option(..., help="key name, e.g. garant.example.fr/witness"),
+    out: Path = typer.Option(..., help="private key file (.skey); the .vkey is written beside"),
+    witness: bool = typer.Option(False, "--witness", help="a witness key (cosignature/v1)"),
+) -> None:
+    """Make an Ed25519 key pair in the signed-note encodings; prints the public key."""
+    from api.keys import COSIGNATURE_ALG, NOTE_ALG, generate, save
+
+    if out.exists():
+        raise typer.BadParameter(f"{out} exists; refusing to overwrite a key")
+    vkey_path = save(generate(name, COSIGNATURE_ALG if witness else NOTE_ALG), out)
+    typer.echo(vkey_path.read_text().strip())
+
+
+@cli.command("witness")
+def witness_cmd(
+    key: Path = typer.Option(..., help="the guarantor's witness .skey"),
+    url: Optional[str] = typer.Option(None, help="API URL"),
+    state: Optional[Path] = typer.Option(None, help="where the last co-signed size and root "
+                                         "are kept (default: beside the key)"),
+    ledger_key: Optional[Path] = typer.Option(None, help="pin the ledger's .vkey"),
+    token: Optional[str] = typer.Option(None, envvar="REGISTRE_TOKEN",
+                                        help="guarantor bearer token (default: local issuer)"),
+) -> None:
+    """Co-sign the latest checkpoint as witness, after checking its signature and its
+    consistency with the last checkpoint this witness co-signed."""
+    from api.audit import client_for, witness
+    from api.auth import issue_token
+    from api.keys import load
+
+    settings = _settings()
+    signing = load(key)
+    bearer = token or issue_token(settings.signing_secret(), "garant", "guarantor")
+    try:
+        typer.echo(witness(client_for(url or settings.api_url), signing,
+                           state or key.with_suffix(".state.json"), bearer,
+                           ledger_key.read_text().strip() if ledger_key else None))
+    except RuntimeError as e:
+        typer.echo(f"refused: {e}", err=True)
+        raise typer.Exit(1) from None
+
+
+@audit_cli.command("export")
+def audit_export(url: Optional[str] = typer.Option(None, help="API URL"),
+                 output: Path = typer.Option(..., help="JSON lines file to write")) -> None:
+    """Write the log, its checkpoints and the public keys to a file for offline checking."""
+    from api.audit import client_for, export
+
+    count = export(client_for(url or _settings().api_url), output)
+    typer.echo(f"{count} events exported to {output}")
+
+
+@audit_cli.command("verify")
+def audit_verify(
+    url: Optional[str] = typer.Option(None, help="verify a live API (exports it first)"),
+    export_file: Optional[Path] = typer.Option(None, "--export", help="an export file"),
+    ledger_key: Optional[Path] = typer.Option(None, help="the ledger's .vkey (pinned)"),
+    witness_key: Optional[Path] = typer.Option(None, help="the witness' .vkey (pinned)"),
+) -> None:
+    """Check signatures, leaves, roots and every closed ballot; exits 1 naming the first bad
+    position on any tampering."""
+    import tempfile
+
+    from api.audit import (
+        check_consistency_online,
+        client_for,
+        export,
+        print_report,
+        verify_file,
+    )
+
+    if (url is None) == (export_file is None):
+        raise typer.BadParameter("give exactly one of --url or --export")
+    path = export_file
+    if url is not None:
+        path = Path(tempfile.mkdtemp()) / "export.jsonl"
+        export(client_for(url), path)
+    assert path is not None
+    report = verify_file(path, ledger_key.read_text().strip() if ledger_key else None,
+                         witness_key.read_text().strip() if witness_key else None)
+    if url is not None:
+        check_consistency_online(client_for(url), report)
+    print_report(report)
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def main() -> None:

@@ -101,4 +101,6 @@ class MetropolisResponse(BaseModel):
 class HealthResponse(BaseModel):
     status: Literal["ok"]
     database: Literal["ok"]
+    log_position: int | None
+    ledger_size: int
     view_position: int | None

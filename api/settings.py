@@ -30,6 +30,21 @@ class Settings(BaseSettings):
         default=None, description="HMAC key of the local token issuer; else var/jwt-secret"
     )
     config_file: Path = Path("deploy/metropolises.yaml")
+    ledger_key_file: Path | None = Field(
+        default=None, description="the ledger's signing key (note skey); else var/keys/ledger.skey")
+    witness_key_file: Path | None = Field(
+        default=None, description="the guarantor witness' public key (note vkey, cosignature/v1); "
+        "else var/keys/witness.vkey when present")
+    checkpoint_interval: float = Field(
+        default=30.0, description="seconds between automatic checkpoints when the log grew")
+
+    @property
+    def ledger_key_path(self) -> Path:
+        return self.ledger_key_file or self.var_dir / "keys" / "ledger.skey"
+
+    @property
+    def witness_vkey_path(self) -> Path:
+        return self.witness_key_file or self.var_dir / "keys" / "witness.vkey"
 
     @property
     def api_url(self) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -24,9 +26,10 @@ from temporalio.worker import Worker
 
 from api.settings import Settings
 from domain.application import Registre
-from domain.charter import CharterRules
+from domain.rules import CharterRules
 from domain.errors import MetropolisAlreadyFounded
 from domain.metropolis import Metropolis
+from projections.ledger import MerkleFollower, MerkleLog, issue_checkpoint
 from projections.proposals import ProposalProjection, ProposalViews
 from workflows.activities import ProposalActivities
 from workflows.proposal import ProposalWorkflow
@@ -62,6 +65,25 @@ def make_views(settings: Settings, *, create_table: bool = False) -> ProposalVie
     )
 
 
+MERKLE_LOG_NAME = "merkle_log"
+
+
+def make_merkle_log(settings: Settings, *, create_table: bool = False) -> MerkleLog:
+    return _tracking_recorder(settings, MERKLE_LOG_NAME, MerkleLog, create_table=create_table)
+
+
+def ledger_key(settings: Settings) -> Any:
+    """The ledger's checkpoint signing key (created under var/ on first use, embedded mode)."""
+    from api.keys import ensure
+
+    return ensure(settings.ledger_key_path, "registre.local/ledger")
+
+
+def witness_vkey(settings: Settings) -> str | None:
+    path = settings.witness_vkey_path
+    return path.read_text().strip() if path.exists() else None
+
+
 def make_relay_tracking(settings: Settings, *, create_table: bool = False) -> Any:
     return _tracking_recorder(
         settings, RELAY_NAME, PostgresTrackingRecorder, create_table=create_table
@@ -73,6 +95,7 @@ def migrate(settings: Settings) -> None:
     make_registre(settings, create_table=True).close()
     make_views(settings, create_table=True).datastore.close()
     make_relay_tracking(settings, create_table=True).datastore.close()
+    make_merkle_log(settings, create_table=True).datastore.close()
 
 
 def load_metropolis_config(settings: Settings) -> list[dict[str, Any]]:
@@ -131,6 +154,27 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     app.close()
 
 
+def run_ledger(settings: Settings, stop: threading.Event) -> None:
+    """Follow the log into the Merkle tree and sign a checkpoint whenever the log grew and
+    `checkpoint_interval` seconds passed, until `stop` is set."""
+    app = make_registre(settings)
+    store = make_merkle_log(settings)
+    key = ledger_key(settings)
+    follower = MerkleFollower(app.recorder, app.name, store)
+    last = [0.0]
+
+    def checkpoint_when_due() -> None:
+        if time.monotonic() - last[0] >= settings.checkpoint_interval:
+            last[0] = time.monotonic()
+            issue_checkpoint(store, key)
+
+    try:
+        follower.run_forever(stop, on_idle=checkpoint_when_due)
+    finally:
+        app.close()
+        store.datastore.close()
+
+
 @contextmanager
 def projection_runner(settings: Settings) -> Iterator[ProjectionRunner[Any, Any]]:
     """The projection runner: applies each event to the public views exactly once."""
@@ -151,4 +195,7 @@ def create_api(settings: Settings) -> Any:
         settings=settings,
         registre=make_registre(settings),
         views=make_views(settings),
+        merkle_log=make_merkle_log(settings),
+        ledger_key=ledger_key(settings),
+        witness_vkey=lambda: witness_vkey(settings),
     )

@@ -18,8 +18,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
-from domain.ballot import CHOICES, Tally, Vote, decide
-from domain.charter import Charter, CharterRules
+from domain.ballot import Vote
+from domain.charter import Charter
 from domain.errors import (
     MetropolisAlreadyFounded,
     NoCharterInForce,
@@ -31,6 +31,7 @@ from domain.errors import (
 )
 from domain.metropolis import Metropolis
 from domain.proposal import Proposal
+from domain.rules import CHOICES, CharterRules, Tally, decide
 
 Clock = Callable[[], datetime]
 

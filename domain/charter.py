@@ -7,50 +7,12 @@ mid-process never changes a process already running.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidCharter
-
-MAJORITIES = ("simple", "absolute", "two_thirds_of_members")
-
-
-@dataclass(frozen=True)
-class CharterRules:
-    """The rules of one charter version that the deliberation applies.
-
-    - `consultation_seconds`: length of the public consultation (rule `stage.consultation`).
-    - `vote_seconds`: how long the council's roll-call ballot stays open (rule `stage.vote`).
-    - `quorum_percent`: share of seated council members who must take part in the ballot,
-      abstentions included (rule `quorum`).
-    - `majority`: `simple` (more for than against), `absolute` (more than half of those taking
-      part) or `two_thirds_of_members` (at least two thirds of the seated members)
-      (rule `majority.<kind>`).
-    """
-
-    consultation_seconds: int
-    vote_seconds: int
-    quorum_percent: int
-    majority: str = "simple"
-
-    def __post_init__(self) -> None:
-        if self.consultation_seconds <= 0 or self.vote_seconds <= 0:
-            raise InvalidCharter("stage durations must be positive")
-        if not 0 <= self.quorum_percent <= 100:
-            raise InvalidCharter("quorum_percent must lie between 0 and 100")
-        if self.majority not in MAJORITIES:
-            raise InvalidCharter(f"majority must be one of {', '.join(MAJORITIES)}")
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CharterRules:
-        return cls(**data)
-
+from domain.rules import CharterRules
 
 class Charter(Aggregate):
     """A metropolis' charter and the history of its versions (version n = n-th adoption)."""

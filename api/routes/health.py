@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from api.deps import LedgerDep, ViewsDep
 from api.schemas import HealthResponse
@@ -11,9 +11,10 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=HealthResponse, summary="État du service / Health")
-def health(ledger: LedgerDep, views: ViewsDep) -> HealthResponse:
-    """The API answers and reaches the event store; the views' position in the log."""
-    ledger.recorder.max_notification_id()
+def health(request: Request, ledger: LedgerDep, views: ViewsDep) -> HealthResponse:
+    """The API answers and reaches the store: log position, Merkle log size, views' position."""
     return HealthResponse(
-        status="ok", database="ok", view_position=views.max_tracking_id(ledger.name)
+        status="ok", database="ok", log_position=ledger.recorder.max_notification_id(),
+        ledger_size=request.app.state.merkle_log.size(),
+        view_position=views.max_tracking_id(ledger.name),
     )

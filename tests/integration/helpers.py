@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from domain.application import Registre
-from domain.charter import CharterRules
+from domain.rules import CharterRules
 
 
 def found(app: Registre, members: int = 5, **rules: object) -> uuid.UUID:

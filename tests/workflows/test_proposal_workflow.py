@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.settings import Settings
 from api.wiring import build_worker, make_registre
 from domain.application import Registre
-from domain.charter import CharterRules
+from domain.rules import CharterRules
 from domain.proposal import Proposal
 from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
 

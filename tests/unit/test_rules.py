@@ -1,9 +1,8 @@
-"""The decision rule: quorum and majority from the pinned charter."""
+"""The decision rule: quorum and majority from the pinned charter (domain/rules.py)."""
 
 import pytest
 
-from domain.ballot import Tally, decide
-from domain.charter import CharterRules
+from domain.rules import CharterRules, Tally, decide
 
 
 def rules(quorum: int = 50, majority: str = "simple") -> CharterRules:

@@ -1,0 +1,297 @@
+"""The offline verifier: checks an export of the ledger with nothing but the public keys.
+
+An export is JSON lines: a header (origin, public keys), every signed checkpoint, then every
+stored event in log order with its leaf bytes, and the leaf hash and position the ledger's
+Merkle log recorded at that index (used only to locate a change: they are themselves checked
+against the signed roots). The
+verifier trusts none of the readable fields: it decodes each event from its leaf bytes, and:
+
+1. checks every checkpoint's ledger signature and the guarantor witness' co-signature;
+2. recomputes each leaf hash from the leaf bytes and compares it with the ledger's leaf hash
+   at that index, which locates the first edited, deleted, inserted or reordered row;
+3. recomputes the Merkle root at every checkpoint size from the recomputed leaves: every
+   signed root must be the root of a prefix of this one log (so successive checkpoints are
+   consistent, and the ledger's leaf hashes cannot have been rewritten to match);
+4. recounts every closed ballot from the vote events before its close position, re-applies the
+   pinned charter's quorum and majority (`domain.rules`), and compares with the recorded
+   decision; checks each decision cites the charter version that was in force at submission.
+
+Standard library only, with `domain.merkle`, `domain.ledger`, `domain.note`, `domain.ed25519`
+and `domain.rules`: a third party can read and copy these files.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain import merkle, note
+from domain.ledger import LeafError, LogRecord, decode_leaf
+from domain.rules import CharterRules, Tally, decide
+
+T_ADOPTED = "domain.charter:Charter.Adopted"
+T_AMENDED = "domain.charter:Charter.Amended"
+T_SEATED = "domain.metropolis:Metropolis.MemberSeated"
+T_SUBMITTED = "domain.proposal:Proposal.Submitted"
+T_VOTE_OPENED = "domain.proposal:Proposal.VoteOpened"
+T_CLOSED = "domain.proposal:Proposal.BallotClosed"
+T_DECIDED = "domain.proposal:Proposal.Decided"
+T_VOTE = "domain.ballot:Vote.Cast"
+
+
+@dataclass
+class Report:
+    """What the verifier found. `ok` when no error was found."""
+
+    records: int = 0
+    checkpoints: int = 0
+    cosigned: int = 0
+    verified_size: int = 0
+    ballots_recounted: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    first_bad_position: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def error(self, message: str, position: int | None = None) -> None:
+        if position is not None and self.first_bad_position is None:
+            self.first_bad_position = position
+        if len(self.errors) < 100:
+            self.errors.append(message)
+
+
+@dataclass
+class _Ballot:
+    proposal_id: str
+    opened_at: int
+    closed_at: int | None = None
+    votes: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+class _Recount:
+    """Replays the governance events needed to recount ballots and check charter citations."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.charters: dict[str, list[dict[str, Any]]] = {}
+        self.charter_of: dict[str, str] = {}  # metropolis id -> charter id
+        self.members: dict[str, set[str]] = defaultdict(set)
+        self.proposals: dict[str, dict[str, Any]] = {}
+        self.ballots: dict[str, _Ballot] = {}
+        self.ballot_of: dict[str, str] = {}  # proposal id -> ballot id
+
+    def apply(self, record: LogRecord) -> None:
+        topic = record.topic
+        if topic not in (T_ADOPTED, T_AMENDED, T_SEATED, T_SUBMITTED, T_VOTE_OPENED, T_CLOSED,
+                         T_DECIDED, T_VOTE):
+            return
+        f = record.fields()
+        oid, pos = str(record.originator_id), record.notification_id
+        if topic == T_ADOPTED:
+            self.charters[oid] = [f["rules"]]
+            self.charter_of[f["metropolis_id"]] = oid
+        elif topic == T_AMENDED:
+            self.charters.setdefault(oid, []).append(f["rules"])
+        elif topic == T_SEATED:
+            self.members[oid].add(f["member_ref"])
+        elif topic == T_SUBMITTED:
+            in_force = len(self.charters.get(f["charter_id"], []))
+            self.proposals[oid] = {**f, "in_force": in_force}
+            if f["charter_version"] != in_force:
+                self.report.error(
+                    f"position #{pos}: proposal {oid} pins charter v{f['charter_version']} "
+                    f"but v{in_force} was in force", pos)
+        elif topic == T_VOTE_OPENED:
+            self.ballots[f["ballot_id"]] = _Ballot(oid, pos)
+            self.ballot_of[oid] = f["ballot_id"]
+        elif topic == T_VOTE:
+            ballot = self.ballots.get(f["ballot_id"])
+            if ballot is None:
+                self.report.error(f"position #{pos}: vote on ballot {f['ballot_id']} "
+                                  "that was never opened", pos)
+            else:
+                ballot.votes.append((pos, f["voter_ref"], f["choice"]))
+        elif topic == T_CLOSED:
+            ballot = self.ballots.get(f["ballot_id"])
+            if ballot is not None:
+                ballot.closed_at = pos
+        elif topic == T_DECIDED:
+            self._check_decision(oid, pos, f)
+
+    def _check_decision(self, proposal_id: str, pos: int, d: dict[str, Any]) -> None:
+        proposal = self.proposals.get(proposal_id)
+        ballot = self.ballots.get(self.ballot_of.get(proposal_id, ""))
+        if proposal is None or ballot is None:
+            self.report.error(f"position #{pos}: decision on proposal {proposal_id} "
+                              "without its submission or ballot in the log", pos)
+            return
+        where = f"position #{pos}: decision on proposal {proposal_id}"
+        if ballot.closed_at is None or d["cutoff_position"] != ballot.closed_at:
+            self.report.error(f"{where} cites cut-off #{d['cutoff_position']} but the ballot "
+                              f"closed at #{ballot.closed_at}", pos)
+            return
+        if d["charter_version"] != proposal["in_force"]:
+            self.report.error(f"{where} cites charter v{d['charter_version']} but "
+                              f"v{proposal['in_force']} was in force at submission", pos)
+        tally = Tally()
+        for vpos, voter, choice in ballot.votes:
+            if ballot.opened_at < vpos < ballot.closed_at:
+                tally.add(voter, choice)
+        members = len(self.members[proposal["metropolis_id"]])
+        recorded = (d["yes"], d["no"], d["abstain"], d["members"])
+        if (tally.yes, tally.no, tally.abstain, members) != recorded:
+            self.report.error(
+                f"{where}: recount gives for {tally.yes}, against {tally.no}, abstain "
+                f"{tally.abstain} of {members} members; the decision records for {d['yes']}, "
+                f"against {d['no']}, abstain {d['abstain']} of {d['members']}", pos)
+            return
+        versions = self.charters.get(proposal["charter_id"], [])
+        if not 0 < d["charter_version"] <= len(versions):
+            self.report.error(f"{where} cites a charter version absent from the log", pos)
+            return
+        outcome = decide(tally, members, CharterRules(**versions[d["charter_version"] - 1]))
+        expected = ("adopted" if outcome.adopted else "rejected", outcome.cause)
+        if expected != (d["outcome"], d["cause"]):
+            self.report.error(f"{where}: the charter's rules give {expected[0]} "
+                              f"({expected[1]}) but {d['outcome']} ({d['cause']}) was recorded",
+                              pos)
+            return
+        self.report.ballots_recounted += 1
+
+
+def _key(text: str | None) -> note.VerifierKey | None:
+    return note.parse_vkey(text) if text else None
+
+
+def verify_export(
+    lines: Iterable[dict[str, Any]],
+    ledger_key: str | None = None,
+    witness_key: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """Verify an export (its JSON lines, already parsed). Keys are note vkeys; when not given,
+    the export's own keys are used and the report warns that they are unpinned."""
+    report = Report()
+    recount = _Recount(report)
+    checkpoints: list[note.Checkpoint] = []
+    leaves: list[bytes] = []
+    ledger: note.VerifierKey | None = _key(ledger_key)
+    witness: note.VerifierKey | None = _key(witness_key)
+    last_nid = 0
+    for line in lines:
+        kind = line.get("kind")
+        if kind == "header":
+            keys = line.get("keys", {})
+            if ledger is None:
+                ledger = _key(keys.get("ledger"))
+                report.warnings.append("ledger key taken from the export (unpinned): pin it "
+                                       "with --ledger-key")
+            if witness is None and keys.get("witness"):
+                witness = _key(keys.get("witness"))
+                report.warnings.append("witness key taken from the export (unpinned): pin it "
+                                       "with --witness-key")
+        elif kind == "checkpoint":
+            checkpoints.append(_check_checkpoint(line["note"], ledger, witness, report))
+        elif kind == "record":
+            index = len(leaves)
+            leaf = _check_record(line, index, last_nid, report)
+            if leaf is None:
+                leaves.append(b"")
+                continue
+            record, leaf_bytes = leaf
+            last_nid = record.notification_id
+            lh = merkle.leaf_hash(leaf_bytes)
+            hint, logged = line.get("leaf_hash"), line.get("logged_notification_id")
+            if logged is not None and logged < record.notification_id:
+                report.error(f"position #{logged} (leaf {index}): logged by the ledger but "
+                             "missing from the store (deleted)", logged)
+            elif hint is not None and bytes.fromhex(hint) != lh:
+                report.error(f"position #{record.notification_id} (leaf {index}): the stored "
+                             "event differs from the one the ledger logged at this index "
+                             "(edited, inserted or moved)", record.notification_id)
+            leaves.append(lh)
+            try:
+                recount.apply(record)
+            except (KeyError, TypeError, ValueError) as e:
+                report.error(f"position #{record.notification_id}: event fields unreadable "
+                             f"({e})", record.notification_id)
+            if progress:
+                progress(1)
+    report.records = len(leaves)
+    _check_roots(checkpoints, leaves, report)
+    return report
+
+
+def _check_record(line: dict[str, Any], index: int, last_nid: int,
+                  report: Report) -> tuple[LogRecord, bytes] | None:
+    nid = line.get("notification_id")
+    try:
+        leaf_bytes = base64.b64decode(line["leaf"], validate=True)
+        record = decode_leaf(leaf_bytes)
+    except (KeyError, ValueError, LeafError) as e:
+        report.error(f"position #{nid} (leaf {index}): leaf bytes unreadable ({e})", nid)
+        return None
+    readable = (line.get("notification_id"), line.get("originator_id"),
+                line.get("originator_version"), line.get("topic"))
+    decoded = (record.notification_id, str(record.originator_id), record.originator_version,
+               record.topic)
+    if readable != decoded:
+        report.error(f"position #{record.notification_id} (leaf {index}): the readable copy "
+                     "disagrees with the leaf bytes", record.notification_id)
+    if line.get("index", index) != index:
+        report.error(f"position #{record.notification_id}: exported as leaf {line['index']} "
+                     f"but found at {index}", record.notification_id)
+    if record.notification_id <= last_nid:
+        report.error(f"position #{record.notification_id} (leaf {index}): out of log order "
+                     f"after #{last_nid}", record.notification_id)
+    return record, leaf_bytes
+
+
+def _check_checkpoint(text: str, ledger: note.VerifierKey | None,
+                      witness: note.VerifierKey | None, report: Report) -> note.Checkpoint:
+    checkpoint = note.parse_checkpoint(text)
+    report.checkpoints += 1
+    if ledger is None or not note.verify_note(text, ledger):
+        report.error(f"checkpoint of size {checkpoint.size}: the ledger's signature is "
+                     "missing or invalid")
+    if witness is not None:
+        if note.verify_cosignature(text, witness) is not None:
+            report.cosigned += 1
+        elif any(name == witness.name for name, _ in checkpoint.signatures):
+            report.error(f"checkpoint of size {checkpoint.size}: the witness' co-signature "
+                         "is invalid")
+    return checkpoint
+
+
+def _check_roots(checkpoints: list[note.Checkpoint], leaves: list[bytes],
+                 report: Report) -> None:
+    """Every signed root must be the root of a prefix of the recomputed leaves."""
+    tree = merkle.IncrementalTree()
+    previous = 0
+    for checkpoint in sorted(checkpoints, key=lambda c: c.size):
+        if checkpoint.size <= previous:
+            report.error(f"two checkpoints claim size {checkpoint.size}")
+            continue
+        if checkpoint.size > len(leaves):
+            report.error(f"checkpoint of size {checkpoint.size} covers more events than the "
+                         f"export holds ({len(leaves)}): events were deleted",
+                         None)
+            break
+        while tree.size < checkpoint.size:
+            tree.append(leaves[tree.size])
+        if tree.root() != checkpoint.root_hash:
+            report.error(f"checkpoint of size {checkpoint.size}: its signed root is not the "
+                         f"root of the exported events (a change between leaves {previous} "
+                         f"and {checkpoint.size - 1})")
+        else:
+            report.verified_size = checkpoint.size
+        previous = checkpoint.size
+    if report.verified_size < len(leaves):
+        report.warnings.append(f"{len(leaves) - report.verified_size} event(s) after the last "
+                               "checkpoint are not yet covered by a signature")

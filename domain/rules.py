@@ -1,0 +1,108 @@
+"""The rules a deliberation applies, as pure functions: the charter's rules of one version,
+the tally of a ballot and the decision rule.
+
+Standard library only (no eventsourcing), so an outside verifier recounting ballots from an
+export applies exactly the code the ledger applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from domain.errors import InvalidCharter
+
+CHOICES = ("for", "against", "abstain")
+MAJORITIES = ("simple", "absolute", "two_thirds_of_members")
+
+
+@dataclass(frozen=True)
+class CharterRules:
+    """The rules of one charter version that the deliberation applies.
+
+    - `consultation_seconds`: length of the public consultation (rule `stage.consultation`).
+    - `vote_seconds`: how long the council's roll-call ballot stays open (rule `stage.vote`).
+    - `quorum_percent`: share of seated council members who must take part in the ballot,
+      abstentions included (rule `quorum`).
+    - `majority`: `simple` (more for than against), `absolute` (more than half of those taking
+      part) or `two_thirds_of_members` (at least two thirds of the seated members)
+      (rule `majority.<kind>`).
+    """
+
+    consultation_seconds: int
+    vote_seconds: int
+    quorum_percent: int
+    majority: str = "simple"
+
+    def __post_init__(self) -> None:
+        if self.consultation_seconds <= 0 or self.vote_seconds <= 0:
+            raise InvalidCharter("stage durations must be positive")
+        if not 0 <= self.quorum_percent <= 100:
+            raise InvalidCharter("quorum_percent must lie between 0 and 100")
+        if self.majority not in MAJORITIES:
+            raise InvalidCharter(f"majority must be one of {', '.join(MAJORITIES)}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CharterRules:
+        return cls(**data)
+
+
+
+@dataclass
+class Tally:
+    """Votes counted on a ballot."""
+
+    yes: int = 0
+    no: int = 0
+    abstain: int = 0
+    voters: set[str] = field(default_factory=set)
+
+    def add(self, voter_ref: str, choice: str) -> None:
+        if voter_ref in self.voters:  # the store forbids it; a recount must not double-count
+            return
+        self.voters.add(voter_ref)
+        if choice == "for":
+            self.yes += 1
+        elif choice == "against":
+            self.no += 1
+        else:
+            self.abstain += 1
+
+    @property
+    def participants(self) -> int:
+        return self.yes + self.no + self.abstain
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the council decided and why, with the rules cited."""
+
+    adopted: bool
+    cause: str
+    quorum_met: bool
+    rules_cited: tuple[str, ...]
+
+
+def decide(tally: Tally, members: int, rules: CharterRules) -> Outcome:
+    """Apply the pinned charter's quorum and majority to a closed ballot's tally.
+
+    Causes: `quorum_not_met`, `tie` (simple majority, as many for as against),
+    `majority_carried`, `majority_not_reached`.
+    """
+    majority_rule = f"majority.{rules.majority}"
+    quorum_met = tally.participants * 100 >= rules.quorum_percent * members and members > 0
+    if not quorum_met:
+        return Outcome(False, "quorum_not_met", False, ("quorum",))
+    if rules.majority == "simple":
+        if tally.yes == tally.no:
+            return Outcome(False, "tie", True, ("quorum", majority_rule))
+        carried = tally.yes > tally.no
+    elif rules.majority == "absolute":
+        carried = tally.yes * 2 > tally.participants
+    else:  # two_thirds_of_members
+        carried = tally.yes * 3 >= members * 2
+    cause = "majority_carried" if carried else "majority_not_reached"
+    return Outcome(carried, cause, True, ("quorum", majority_rule))
