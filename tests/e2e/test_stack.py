@@ -141,3 +141,25 @@ def test_every_event_is_still_there_when_the_stack_is_stopped_and_started_again(
         after = client.get(f"/proposals/{pid}/timeline").json()
         assert after == before
         assert client.get(f"/proposals/{pid}").json()["outcome"] == "adopted"
+
+
+def test_guarantor_cosigns_and_an_outsider_verifies_when_using_the_cli(stack: Stack) -> None:
+    """The ledger over the running stack: checkpoint, witness, then `registre audit verify`."""
+    keys = Path(stack.env["REGISTRE_VAR_DIR"]) / "keys"
+    with httpx.Client(base_url=stack.url, timeout=10) as client:
+        r = client.post("/ledger/checkpoints", headers=stack.headers("greffe", "clerk"))
+        assert r.status_code == 201, r.text
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "api.cli", *args], env=stack.env,
+                              capture_output=True, text=True, timeout=120)
+
+    cosigned = cli("witness", "--key", str(keys / "witness.skey"), "--url", stack.url)
+    assert cosigned.returncode == 0, cosigned.stderr
+    assert "co-signed checkpoint of size" in cosigned.stdout
+
+    verified = cli("audit", "verify", "--url", stack.url,
+                   "--ledger-key", str(keys / "ledger.vkey"),
+                   "--witness-key", str(keys / "witness.vkey"))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "OK" in verified.stdout and "1 co-signed" in verified.stdout
