@@ -55,19 +55,26 @@ class Stack:
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, (self.tmp / "run.log").read_text()[-3000:]
+            assert self.process.poll() is None, self.log_tail()
             try:
                 if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        raise TimeoutError((self.tmp / "run.log").read_text()[-3000:])
+        raise TimeoutError("registre run did not answer /health:\n" + self.log_tail())
+
+    def log_tail(self) -> str:
+        return (self.tmp / "run.log").read_text(errors="replace")[-4000:]
 
     def stop(self) -> int:
         assert self.process is not None
         self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
-        code = self.process.wait(90)
+        try:
+            code = self.process.wait(90)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise AssertionError("registre run did not stop:\n" + self.log_tail()) from None
         self.log.close()
         return code
 
@@ -135,11 +142,11 @@ def test_every_event_is_still_there_when_the_stack_is_stopped_and_started_again(
         pytest.skip("needs the decision of the previous test")
     with httpx.Client(base_url=stack.url, timeout=10) as client:
         before = client.get(f"/proposals/{pid}/timeline").json()
-    assert stack.stop() == 0
+    assert stack.stop() == 0, stack.log_tail()
     stack.start()
     with httpx.Client(base_url=stack.url, timeout=10) as client:
         after = client.get(f"/proposals/{pid}/timeline").json()
-        assert after == before
+        assert after == before, stack.log_tail()
         assert client.get(f"/proposals/{pid}").json()["outcome"] == "adopted"
 
 

@@ -1,0 +1,60 @@
+"""Record a ProposalWorkflow history for the replay test (run by hand when a workflow version is
+frozen): `uv run python -m tests.workflows.record_history OUT.json`.
+
+It runs one proposal through the time-skipping server with the activities on a throwaway
+PostgreSQL (three votes: for, for, against, out of three seated members)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from api.embedded import EmbeddedPostgres, free_port, venv_binary
+from api.settings import Settings
+from api.wiring import build_worker, make_registre, migrate
+from domain.rules import CharterRules
+from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
+
+
+async def record(out: Path) -> None:
+    pg = EmbeddedPostgres(Path(tempfile.mkdtemp()) / "pg", free_port())
+    pg.start()
+    try:
+        settings = Settings(postgres_url=pg.url)
+        migrate(settings)
+        app = make_registre(settings)
+        mid = app.found_metropolis(
+            "replay", "Métropole", [{"code": "A", "name": "A", "population": 1}],
+            [{"ref": f"m{i}", "name": f"M{i}", "role": "councillor", "commune": "A"}
+             for i in (1, 2, 3)],
+            CharterRules(consultation_seconds=86400, vote_seconds=86400, quorum_percent=50))
+        pid, _ = app.submit_proposal(mid, "c", "Titre", "Résumé")
+        env = await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=venv_binary("temporal-test-server"))
+        queue = f"record-{uuid.uuid4()}"
+        with ThreadPoolExecutor(4) as executor:
+            async with build_worker(env.client, app, queue, executor):
+                handle = await env.client.start_workflow(
+                    ProposalWorkflow.run, ProposalInput(str(pid)), id=workflow_id(str(pid)),
+                    task_queue=queue)
+                await env.sleep(timedelta(days=1, hours=1))
+                for ref, choice in (("m1", "for"), ("m2", "for"), ("m3", "against")):
+                    app.cast_vote(pid, ref, choice)
+                print(await handle.result())
+                history = await handle.fetch_history()
+        out.write_text(history.to_json())
+        await env.shutdown()
+        app.close()
+    finally:
+        pg.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(record(Path(sys.argv[1])))
