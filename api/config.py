@@ -1,7 +1,8 @@
 """The metropolises' config file (YAML), validated with pydantic at the boundary.
 
 It declares each metropolis, its communes, the members seated on its council and its charter
-version 1. Durations are ISO 8601 (`P30D`, `PT45S`) or a number of seconds.
+version 1: stage durations, quorum, majority, and the mayors' veto (window and override
+majority; no window, no veto). Durations are ISO 8601 (`P30D`, `PT45S`) or seconds.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class CharterConfig(BaseModel):
     vote: timedelta
     quorum_percent: int = Field(ge=0, le=100)
     majority: Literal["simple", "absolute", "two_thirds_of_members"] = "simple"
+    veto_window: timedelta = timedelta(0)
+    veto_override_majority: Literal["simple", "absolute", "two_thirds_of_members"] = (
+        "two_thirds_of_members")
 
     @field_validator("consultation", "vote")
     @classmethod
@@ -68,6 +72,8 @@ class MetropolisesConfig(BaseModel):
                     "vote_seconds": int(m.charter.vote.total_seconds()),
                     "quorum_percent": m.charter.quorum_percent,
                     "majority": m.charter.majority,
+                    "veto_window_seconds": int(m.charter.veto_window.total_seconds()),
+                    "veto_override_majority": m.charter.veto_override_majority,
                 },
             }
             for m in self.metropolises

@@ -15,6 +15,8 @@ class SubmitProposalRequest(BaseModel):
     metropolis_id: UUID
     title: str = Field(min_length=3, max_length=200, description="Titre de la proposition")
     summary: str = Field(min_length=1, max_length=10_000, description="Objectif et moyens")
+    communes: list[str] = Field(default_factory=list, max_length=200,
+                                description="codes des communes concernées (droit de veto)")
 
 
 class ProposalSubmittedResponse(BaseModel):
@@ -27,6 +29,16 @@ class CastVoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     choice: Literal["for", "against", "abstain"] = Field(description="pour, contre, abstention")
+
+
+class FileVetoRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=10, max_length=5_000, description="motif du veto")
+
+
+class RecordedResponse(BaseModel):
+    position: int = Field(description="position of the event in the global log")
 
 
 class VoteCastResponse(BaseModel):

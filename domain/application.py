@@ -22,6 +22,9 @@ from domain.ballot import Vote
 from domain.charter import Charter
 from domain.errors import (
     MetropolisAlreadyFounded,
+    NotMayorOfCommune,
+    ProposalWithdrawn,
+    UnknownCommune,
     NoCharterInForce,
     NotACouncilMember,
     UnknownMetropolis,
@@ -107,11 +110,18 @@ class Registre(Application[UUID]):
     # -- proposals ---------------------------------------------------------------------
 
     def submit_proposal(
-        self, metropolis_id: UUID, author_ref: str, title: str, summary: str
+        self, metropolis_id: UUID, author_ref: str, title: str, summary: str,
+        communes: Iterable[str] = (),
     ) -> tuple[UUID, int]:
-        """A citizen submits a proposal; the charter version in force is pinned.
+        """A citizen submits a proposal concerning some communes (their mayors may veto it
+        if the charter says so); the charter version in force is pinned.
         Returns the proposal id and the log position of its submission."""
-        self.get_metropolis(metropolis_id)
+        metropolis = self.get_metropolis(metropolis_id)
+        communes = list(dict.fromkeys(communes))
+        known = {c["code"] for c in metropolis.communes}
+        for code in communes:
+            if code not in known:
+                raise UnknownCommune(f"{metropolis.name} has no commune {code}")
         charter = self.get_charter(metropolis_id)
         proposal = Proposal(
             metropolis_id=metropolis_id,
@@ -120,6 +130,7 @@ class Registre(Application[UUID]):
             author_ref=author_ref,
             title=title,
             summary=summary,
+            communes=communes,
         )
         recordings = self.save(proposal)
         return proposal.id, recordings[-1].notification.id
@@ -189,6 +200,76 @@ class Registre(Application[UUID]):
         assert proposal.outcome is not None
         return proposal.outcome
 
+    def withdraw(self, proposal_id: UUID, author_ref: str) -> int:
+        """The author withdraws the proposal before the vote; returns the log position."""
+        proposal = self.get_proposal(proposal_id)
+        proposal.withdraw(author_ref)
+        return self.save(proposal)[-1].notification.id
+
+    # -- the veto window (governance pact) ---------------------------------------------
+
+    def open_veto_window(self, proposal_id: UUID, at: datetime) -> StageOpened | None:
+        """After an adoption, open the mayors' veto window if the pinned charter grants a
+        veto and the proposal concerns communes; None when no window applies (idempotent)."""
+        proposal = self.get_proposal(proposal_id)
+        rules = self.pinned_rules(proposal)
+        if proposal.stage == "decided" and not any(
+            isinstance(e, Proposal.VetoWindowOpened) for e in self.events.get(proposal_id)
+        ):
+            if (proposal.outcome != "adopted" or rules.veto_window_seconds == 0
+                    or not proposal.communes):
+                return None
+            proposal.open_veto_window(at, at + timedelta(seconds=rules.veto_window_seconds))
+            self.save(proposal)
+        opened = self._last(proposal, Proposal.VetoWindowOpened)
+        return StageOpened("veto_window", opened.closes_at,
+                           self.position_of(proposal.id, opened.originator_version), rules)
+
+    def file_veto(self, proposal_id: UUID, mayor_ref: str, commune: str, reason: str) -> int:
+        """A mayor seated for a concerned commune files a reasoned veto within the window;
+        returns the log position (the override ballot opens after it)."""
+        proposal = self.get_proposal(proposal_id)
+        metropolis = self.get_metropolis(proposal.metropolis_id)
+        seat = metropolis.members.get(mayor_ref)
+        if seat is None or seat["role"] != "mayor" or seat["commune"] != commune:
+            raise NotMayorOfCommune(f"'{mayor_ref}' is not the seated mayor of commune {commune}")
+        proposal.file_veto(mayor_ref, commune, reason, self.clock())
+        return self.save(proposal)[-1].notification.id
+
+    def close_veto_window(self, proposal_id: UUID, at: datetime) -> str:
+        """At the window's deadline: without a veto the adoption stands; with one, count the
+        override ballot (votes after the veto, before the close position) against the
+        charter's override majority. Records and returns the final outcome (idempotent)."""
+        proposal = self.get_proposal(proposal_id)
+        if proposal.stage == "decided":
+            assert proposal.outcome is not None
+            return proposal.outcome
+        proposal.require_stage("veto_window")
+        rules = self.pinned_rules(proposal)
+        members = self.get_metropolis(proposal.metropolis_id).council_size
+        if proposal.veto is None:
+            proposal.close_veto_window(outcome="adopted", cause="no_veto", yes=0, no=0,
+                                       abstain=0, members=members, cutoff_position=0,
+                                       rules_cited=["veto.window"])
+        else:
+            if not proposal.override_closed:
+                proposal.close_override_ballot(at)
+                self.save(proposal)
+            assert proposal.override_ballot_id is not None
+            cutoff = self._position_of_last(proposal, Proposal.BallotClosed)
+            filed = self._position_of_last(proposal, Proposal.VetoFiled)
+            tally = self.count_votes(proposal.override_ballot_id, filed, cutoff)
+            override = decide(tally, members, rules.for_override())
+            proposal.close_veto_window(
+                outcome="adopted" if override.adopted else "rejected",
+                cause="override_carried" if override.adopted else "veto_sustained",
+                yes=tally.yes, no=tally.no, abstain=tally.abstain, members=members,
+                cutoff_position=cutoff,
+                rules_cited=["veto.right", "veto.override", *override.rules_cited])
+        self.save(proposal)
+        assert proposal.outcome is not None
+        return proposal.outcome
+
     # -- votes -------------------------------------------------------------------------
 
     def cast_vote(self, proposal_id: UUID, voter_ref: str, choice: str) -> tuple[UUID, int]:
@@ -237,6 +318,8 @@ class Registre(Application[UUID]):
     def _stage_opened(
         self, proposal: Proposal, event_class: type, rules: CharterRules
     ) -> StageOpened:
+        if proposal.stage == "withdrawn":
+            raise ProposalWithdrawn(f"proposal {proposal.id} was withdrawn by its author")
         if proposal.stage_closes_at is None:
             raise WrongStage(f"proposal {proposal.id} has moved past that stage")
         return StageOpened(
@@ -246,12 +329,17 @@ class Registre(Application[UUID]):
             rules=rules,
         )
 
-    def _position_of_last(self, proposal: Proposal, event_class: type) -> int:
-        """The log position of the proposal's latest event of `event_class`."""
+    def _last(self, proposal: Proposal, event_class: type) -> Any:
+        """The proposal's latest event of `event_class`."""
         for stored in reversed(list(self.events.get(proposal.id))):
             if isinstance(stored, event_class):
-                return self.position_of(proposal.id, stored.originator_version)
+                return stored
         raise WrongStage(f"proposal {proposal.id} has no {event_class.__name__} event")
+
+    def _position_of_last(self, proposal: Proposal, event_class: type) -> int:
+        """The log position of the proposal's latest event of `event_class`."""
+        stored = self._last(proposal, event_class)
+        return self.position_of(proposal.id, stored.originator_version)
 
     def position_of(self, originator_id: UUID, version: int) -> int:
         """The global notification id of one stored event."""

@@ -12,9 +12,10 @@ verifier trusts none of the readable fields: it decodes each event from its leaf
 3. recomputes the Merkle root at every checkpoint size from the recomputed leaves: every
    signed root must be the root of a prefix of this one log (so successive checkpoints are
    consistent, and the ledger's leaf hashes cannot have been rewritten to match);
-4. recounts every closed ballot from the vote events before its close position, re-applies the
-   pinned charter's quorum and majority (`domain.rules`), and compares with the recorded
-   decision; checks each decision cites the charter version that was in force at submission.
+4. recounts every closed ballot (the council's, and the override ballot after a mayor's veto)
+   from the vote events before its close position, re-applies the pinned charter's quorum and
+   majority (`domain.rules`), and compares with the recorded decision; checks each decision
+   cites the charter version that was in force at submission.
 
 Standard library only, with `domain.merkle`, `domain.ledger`, `domain.note`, `domain.ed25519`
 and `domain.rules`: a third party can read and copy these files.
@@ -41,6 +42,8 @@ T_VOTE_OPENED = "domain.proposal:Proposal.VoteOpened"
 T_CLOSED = "domain.proposal:Proposal.BallotClosed"
 T_DECIDED = "domain.proposal:Proposal.Decided"
 T_VOTE = "domain.ballot:Vote.Cast"
+T_VETO_FILED = "domain.proposal:Proposal.VetoFiled"
+T_WINDOW_CLOSED = "domain.proposal:Proposal.VetoWindowClosed"
 
 
 @dataclass
@@ -86,11 +89,12 @@ class _Recount:
         self.proposals: dict[str, dict[str, Any]] = {}
         self.ballots: dict[str, _Ballot] = {}
         self.ballot_of: dict[str, str] = {}  # proposal id -> ballot id
+        self.override_of: dict[str, str] = {}  # proposal id -> override ballot id
 
     def apply(self, record: LogRecord) -> None:
         topic = record.topic
         if topic not in (T_ADOPTED, T_AMENDED, T_SEATED, T_SUBMITTED, T_VOTE_OPENED, T_CLOSED,
-                         T_DECIDED, T_VOTE):
+                         T_DECIDED, T_VOTE, T_VETO_FILED, T_WINDOW_CLOSED):
             return
         f = record.fields()
         oid, pos = str(record.originator_id), record.notification_id
@@ -124,6 +128,42 @@ class _Recount:
                 ballot.closed_at = pos
         elif topic == T_DECIDED:
             self._check_decision(oid, pos, f)
+        elif topic == T_VETO_FILED:
+            self.ballots[f["override_ballot_id"]] = _Ballot(oid, pos)
+            self.override_of[oid] = f["override_ballot_id"]
+        elif topic == T_WINDOW_CLOSED:
+            self._check_window(oid, pos, f)
+
+    def _check_window(self, proposal_id: str, pos: int, d: dict[str, Any]) -> None:
+        """Recount an override ballot and re-apply the override majority."""
+        where = f"position #{pos}: close of the veto window of proposal {proposal_id}"
+        ballot = self.ballots.get(self.override_of.get(proposal_id, ""))
+        if ballot is None:
+            if d["cause"] != "no_veto" or d["outcome"] != "adopted":
+                self.report.error(f"{where} records {d['outcome']} ({d['cause']}) though no "
+                                  "veto was filed", pos)
+            return
+        if ballot.closed_at is None or d["cutoff_position"] != ballot.closed_at:
+            self.report.error(f"{where} cites cut-off #{d['cutoff_position']} but the override "
+                              f"ballot closed at #{ballot.closed_at}", pos)
+            return
+        proposal = self.proposals[proposal_id]
+        tally = Tally()
+        for vpos, voter, choice in ballot.votes:
+            if ballot.opened_at < vpos < ballot.closed_at:
+                tally.add(voter, choice)
+        members = len(self.members[proposal["metropolis_id"]])
+        rules = CharterRules(**self.charters[proposal["charter_id"]][d["charter_version"] - 1])
+        override = decide(tally, members, rules.for_override())
+        expected = ("adopted", "override_carried") if override.adopted else (
+            "rejected", "veto_sustained")
+        recorded = (d["outcome"], d["cause"], d["yes"], d["no"], d["abstain"])
+        if (*expected, tally.yes, tally.no, tally.abstain) != recorded:
+            self.report.error(f"{where}: recount gives {expected[0]} ({expected[1]}), for "
+                              f"{tally.yes}, against {tally.no}, abstain {tally.abstain}; "
+                              f"recorded {recorded}", pos)
+            return
+        self.report.ballots_recounted += 1
 
     def _check_decision(self, proposal_id: str, pos: int, d: dict[str, Any]) -> None:
         proposal = self.proposals.get(proposal_id)

@@ -67,3 +67,35 @@ class InvalidCharter(RuleBroken):
 
 class MetropolisAlreadyFounded(RuleBroken):
     rule = "metropolis_already_founded"
+
+
+class ProposalWithdrawn(RuleBroken):
+    rule = "proposal_withdrawn"
+
+
+class WithdrawalTooLate(RuleBroken):
+    rule = "withdrawal_too_late"
+
+
+class NotTheAuthor(NotPermitted):
+    rule = "not_the_author"
+
+
+class UnknownCommune(NotFound):
+    rule = "unknown_commune"
+
+
+class VetoOutsideWindow(RuleBroken):
+    rule = "veto_outside_window"
+
+
+class VetoAlreadyFiled(RuleBroken):
+    rule = "veto_already_filed"
+
+
+class NotMayorOfCommune(NotPermitted):
+    rule = "not_mayor_of_commune"
+
+
+class CommuneNotConcerned(NotPermitted):
+    rule = "commune_not_concerned"

@@ -2,8 +2,13 @@
 
 Stages: `submitted` → `consultation` (public consultation, a charter-timed stage) → `vote`
 (the council's roll-call ballot) → `counting` (closed, awaiting the count) → `decided`
-(adopted or rejected). Stage changes are driven by the proposal's workflow at the pinned
-charter's deadlines; each carries its cause.
+(adopted or rejected). When the pinned charter grants mayors a veto and the proposal concerns
+communes, an adoption opens a `veto_window`: a mayor of a concerned commune may file a reasoned
+veto, the council may override it by the charter's override majority before the window ends,
+else the veto is sustained; the window's close records the final outcome (stage `decided`).
+The author may withdraw the proposal before the vote opens (stage `withdrawn`).
+Stage changes are driven by the proposal's workflow at the pinned charter's deadlines; each
+carries its cause.
 """
 
 from __future__ import annotations
@@ -14,17 +19,27 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import VoteAfterClose, VoteNotOpen, WrongStage
+from domain.errors import (
+    CommuneNotConcerned,
+    NotTheAuthor,
+    ProposalWithdrawn,
+    VetoAlreadyFiled,
+    VetoOutsideWindow,
+    VoteAfterClose,
+    VoteNotOpen,
+    WithdrawalTooLate,
+    WrongStage,
+)
 
-STAGES = ("submitted", "consultation", "vote", "counting", "decided")
+STAGES = ("submitted", "consultation", "vote", "counting", "veto_window", "decided", "withdrawn")
 
 
 class Proposal(Aggregate):
     """A citizen's proposal put to the metropolitan council under a pinned charter version."""
 
     class Submitted(Aggregate.Created):
-        """A citizen submitted a proposal to a metropolis; the charter version in force
-        was pinned for its whole deliberation."""
+        """A citizen submitted a proposal to a metropolis, naming the communes it concerns;
+        the charter version in force was pinned for its whole deliberation."""
 
         metropolis_id: UUID
         charter_id: UUID
@@ -32,6 +47,54 @@ class Proposal(Aggregate):
         author_ref: str
         title: str
         summary: str
+        communes: list[str]
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Proposals submitted before communes were named concern none."""
+            state["communes"] = []
+
+    class Withdrawn(Aggregate.Event):
+        """The author withdrew the proposal before the vote opened."""
+
+        cause: str
+
+    class VetoWindowOpened(Aggregate.Event):
+        """The council adopted the proposal; mayors of the concerned communes may veto it
+        until `closes_at` (rule `veto.window` of the pinned charter)."""
+
+        opened_at: datetime
+        closes_at: datetime
+        charter_version: int
+        rule: str
+
+    class VetoFiled(Aggregate.Event):
+        """A mayor of a concerned commune filed a reasoned veto within the window; the
+        council's override ballot opened until the window closes (rule `veto.right`)."""
+
+        mayor_ref: str
+        commune: str
+        reason: str
+        override_ballot_id: UUID
+        charter_version: int
+        rule: str
+
+    class VetoWindowClosed(Aggregate.Event):
+        """The veto window closed with the final outcome: `no_veto`, `veto_sustained`, or
+        `override_carried` (the override ballot's tally before `cutoff_position`, applying
+        the charter's override majority)."""
+
+        outcome: str
+        cause: str
+        yes: int
+        no: int
+        abstain: int
+        members: int
+        cutoff_position: int
+        charter_version: int
+        rules_cited: list[str]
 
     class ConsultationOpened(Aggregate.Event):
         """The public consultation opened, until `closes_at` (rule `stage.consultation`
@@ -85,8 +148,13 @@ class Proposal(Aggregate):
         author_ref: str,
         title: str,
         summary: str,
+        communes: list[str],
     ) -> None:
         self.metropolis_id = metropolis_id
+        self.communes = communes
+        self.veto: dict[str, str] | None = None
+        self.override_ballot_id: UUID | None = None
+        self.override_closed = False
         self.charter_id = charter_id
         self.charter_version = charter_version
         self.author_ref = author_ref
@@ -100,6 +168,8 @@ class Proposal(Aggregate):
     # -- stage transitions (run by the workflow's activities) ---------------------------
 
     def require_stage(self, *stages: str) -> None:
+        if self.stage == "withdrawn" and "withdrawn" not in stages:
+            raise ProposalWithdrawn(f"proposal {self.id} was withdrawn by its author")
         if self.stage not in stages:
             raise WrongStage(
                 f"proposal {self.id} is in stage '{self.stage}', expected {' or '.join(stages)}"
@@ -139,8 +209,16 @@ class Proposal(Aggregate):
 
     @event(BallotClosed)
     def _close_ballot(self, ballot_id: UUID, closed_at: datetime, cause: str) -> None:
+        if ballot_id == self.override_ballot_id:
+            self.override_closed = True  # the window's close records the outcome next
+            return
         self.stage = "counting"
         self.stage_closes_at = None
+
+    def close_override_ballot(self, at: datetime) -> None:
+        self.require_stage("veto_window")
+        assert self.override_ballot_id is not None
+        self._close_ballot(self.override_ballot_id, at, "deadline_reached")
 
     def close_ballot(self, at: datetime) -> None:
         self.require_stage("vote")
@@ -168,10 +246,76 @@ class Proposal(Aggregate):
         self.require_stage("counting")
         self._decide(charter_version=self.charter_version, **decision)
 
+    @event(Withdrawn)
+    def _withdraw(self, cause: str) -> None:
+        self.stage = "withdrawn"
+        self.stage_closes_at = None
+
+    def withdraw(self, author_ref: str) -> None:
+        """The author withdraws the proposal; only before the vote opens."""
+        if author_ref != self.author_ref:
+            raise NotTheAuthor(f"only the author of proposal {self.id} may withdraw it")
+        if self.stage not in ("submitted", "consultation"):
+            raise WithdrawalTooLate(
+                f"proposal {self.id} is at stage '{self.stage}': withdrawal ends when the "
+                "vote opens")
+        self._withdraw("author_withdrew")
+
+    @event(VetoWindowOpened)
+    def _open_veto_window(self, opened_at: datetime, closes_at: datetime,
+                          charter_version: int, rule: str) -> None:
+        self.stage = "veto_window"
+        self.stage_closes_at = closes_at
+
+    def open_veto_window(self, at: datetime, closes_at: datetime) -> None:
+        self.require_stage("decided")
+        if self.outcome != "adopted":
+            raise WrongStage(f"proposal {self.id} was not adopted: no veto window")
+        self._open_veto_window(at, closes_at, self.charter_version, "veto.window")
+
+    @event(VetoFiled)
+    def _file_veto(self, mayor_ref: str, commune: str, reason: str, override_ballot_id: UUID,
+                   charter_version: int, rule: str) -> None:
+        self.veto = {"mayor_ref": mayor_ref, "commune": commune, "reason": reason}
+        self.override_ballot_id = override_ballot_id
+
+    def file_veto(self, mayor_ref: str, commune: str, reason: str, now: datetime) -> UUID:
+        """A mayor (whose seat the caller checked) vetoes for `commune`; returns the id of the
+        council's override ballot."""
+        if self.stage != "veto_window" or (self.stage_closes_at and now >= self.stage_closes_at):
+            raise VetoOutsideWindow(f"proposal {self.id} is not within a veto window")
+        if commune not in self.communes:
+            raise CommuneNotConcerned(
+                f"proposal {self.id} does not concern commune {commune}; its mayor has no veto")
+        if self.veto is not None:
+            raise VetoAlreadyFiled(f"a veto on proposal {self.id} is already filed")
+        ballot_id = uuid5(self.id, "ballot:override")
+        self._file_veto(mayor_ref, commune, reason, ballot_id, self.charter_version,
+                        "veto.right")
+        return ballot_id
+
+    @event(VetoWindowClosed)
+    def _close_veto_window(  # noqa: PLR0913 - the event's fields
+        self, outcome: str, cause: str, yes: int, no: int, abstain: int, members: int,
+        cutoff_position: int, charter_version: int, rules_cited: list[str],
+    ) -> None:
+        self.stage = "decided"
+        self.outcome = outcome
+        self.stage_closes_at = None
+
+    def close_veto_window(self, **result: Any) -> None:
+        self.require_stage("veto_window")
+        self._close_veto_window(charter_version=self.charter_version, **result)
+
     # -- rules for acts by council members ---------------------------------------------
 
     def check_ballot_open(self, now: datetime) -> UUID:
-        """The ballot id if a vote may be cast at `now`, else the broken rule."""
+        """The ballot id if a vote may be cast at `now`, else the broken rule: the council's
+        ballot while it is open, or the override ballot once a veto is filed."""
+        if self.stage == "veto_window" and self.override_ballot_id is not None:
+            if self.override_closed or (self.stage_closes_at and now >= self.stage_closes_at):
+                raise VoteAfterClose(f"the override ballot on proposal {self.id} is closed")
+            return self.override_ballot_id
         if self.stage in ("submitted", "consultation"):
             raise VoteNotOpen(f"the ballot on proposal {self.id} is not open yet")
         if self.stage != "vote" or (self.stage_closes_at and now >= self.stage_closes_at):

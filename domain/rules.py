@@ -27,16 +27,28 @@ class CharterRules:
     - `majority`: `simple` (more for than against), `absolute` (more than half of those taking
       part) or `two_thirds_of_members` (at least two thirds of the seated members)
       (rule `majority.<kind>`).
+    - `veto_window_seconds`: after an adoption, how long a mayor of a concerned commune may
+      file a reasoned veto (rule `veto.window`); 0 means the charter grants no veto.
+    - `veto_override_majority`: the majority by which the council overrides a veto before the
+      window ends (rule `veto.override`).
+    Fields added after version 1 have defaults, so rules stored before them still load.
     """
 
     consultation_seconds: int
     vote_seconds: int
     quorum_percent: int
     majority: str = "simple"
+    veto_window_seconds: int = 0
+    veto_override_majority: str = "two_thirds_of_members"
 
     def __post_init__(self) -> None:
         if self.consultation_seconds <= 0 or self.vote_seconds <= 0:
             raise InvalidCharter("stage durations must be positive")
+        if self.veto_window_seconds < 0:
+            raise InvalidCharter("the veto window cannot be negative")
+        if self.veto_override_majority not in MAJORITIES:
+            raise InvalidCharter(
+                f"veto_override_majority must be one of {', '.join(MAJORITIES)}")
         if not 0 <= self.quorum_percent <= 100:
             raise InvalidCharter("quorum_percent must lie between 0 and 100")
         if self.majority not in MAJORITIES:
@@ -49,6 +61,10 @@ class CharterRules:
     def from_dict(cls, data: dict[str, Any]) -> CharterRules:
         return cls(**data)
 
+    def for_override(self) -> CharterRules:
+        """The rules an override ballot is decided by: same quorum, the override majority."""
+        return CharterRules(self.consultation_seconds, self.vote_seconds, self.quorum_percent,
+                            self.veto_override_majority)
 
 
 @dataclass

@@ -9,16 +9,22 @@ STAGE_FR = {
     "consultation": "consultation publique",
     "vote": "vote du conseil",
     "counting": "dépouillement",
+    "veto_window": "délai de veto",
     "decided": "décidée",
+    "withdrawn": "retirée",
 }
 CHOICE_FR = {"for": "pour", "against": "contre", "abstain": "abstention"}
-OUTCOME_FR = {"adopted": "adoptée", "rejected": "rejetée"}
+OUTCOME_FR = {"adopted": "adoptée", "rejected": "rejetée", "withdrawn": "retirée"}
 CAUSE_FR = {
     "deadline_reached": "échéance atteinte",
     "quorum_not_met": "quorum non atteint",
     "tie": "égalité des voix",
     "majority_carried": "majorité atteinte",
     "majority_not_reached": "majorité non atteinte",
+    "author_withdrew": "retrait par l'auteur·rice",
+    "no_veto": "aucun veto",
+    "veto_sustained": "veto maintenu",
+    "override_carried": "veto levé par le conseil",
 }
 ROLE_FR = {
     "citizen": "citoyen·ne",

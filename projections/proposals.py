@@ -76,7 +76,7 @@ class ProposalViews(PostgresTrackingRecorder):
         details: dict[str, Any],
         insert: dict[str, Any] | None = None,
         update: dict[str, Any] | None = None,
-        increment: str | None = None,
+        increment: tuple[str, UUID] | None = None,
     ) -> None:
         """Apply one event: create or update the proposal row, append to its timeline, and
         track the position, all in one transaction."""
@@ -87,12 +87,15 @@ class ProposalViews(PostgresTrackingRecorder):
                 curs.execute(f"INSERT INTO proposal_view ({columns}) VALUES ({values})", insert)  # noqa: S608
             changes = dict(update or {}, updated_at=at, position=tracking.notification_id)
             sets = ", ".join(f"{k} = %({k})s" for k in changes)
-            if increment:
-                sets += f", {increment} = {increment} + 1"
+            params = dict(changes, proposal_id=proposal_id)
+            if increment:  # the running tally counts the council's ballot, not an override
+                column, params["vote_ballot"] = increment
+                sets += (f", {column} = {column} + "
+                         "(CASE WHEN ballot_id = %(vote_ballot)s THEN 1 ELSE 0 END)")
             curs.execute(
                 f"UPDATE proposal_view SET {sets} WHERE proposal_id = %(proposal_id)s "  # noqa: S608
                 "RETURNING stage",
-                dict(changes, proposal_id=proposal_id),
+                params,
             )
             row = curs.fetchone()
             stage = row["stage"] if row else "inconnu"
@@ -145,6 +148,10 @@ class ProposalProjection(Projection[ProposalViews]):
             Proposal.VoteOpened,
             Proposal.BallotClosed,
             Proposal.Decided,
+            Proposal.Withdrawn,
+            Proposal.VetoWindowOpened,
+            Proposal.VetoFiled,
+            Proposal.VetoWindowClosed,
             Vote.Cast,
         )
     )
@@ -162,7 +169,8 @@ class ProposalProjection(Projection[ProposalViews]):
             event="ProposalSubmitted",
             actor_role="citizen",
             label=f"Proposition « {e.title} » déposée (charte v{e.charter_version})",
-            details={"title": e.title, "charter_version": e.charter_version},
+            details={"title": e.title, "charter_version": e.charter_version,
+                     "communes": e.communes},
             insert={
                 "proposal_id": e.originator_id,
                 "metropolis_id": e.metropolis_id,
@@ -220,7 +228,7 @@ class ProposalProjection(Projection[ProposalViews]):
             actor_role="councillor",
             label=f"Vote nominatif de {e.voter_ref} : {CHOICE_FR.get(e.choice, e.choice)}",
             details={"voter_ref": e.voter_ref, "choice": e.choice},
-            increment={"for": "yes", "against": "no"}.get(e.choice, "abstain"),
+            increment=({"for": "yes", "against": "no"}.get(e.choice, "abstain"), e.ballot_id),
         )
 
     @process_event.register
@@ -261,4 +269,53 @@ class ProposalProjection(Projection[ProposalViews]):
                 "stage": "decided", "outcome": e.outcome, "cause": e.cause,
                 "yes": e.yes, "no": e.no, "abstain": e.abstain,
             },
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.Withdrawn, tracking: Tracking) -> None:
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="Withdrawn",
+            actor_role="citizen", label="Proposition retirée par son auteur·rice",
+            details={"cause": e.cause},
+            update={"stage": "withdrawn", "closes_at": None, "outcome": "withdrawn",
+                    "cause": e.cause},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.VetoWindowOpened, tracking: Tracking) -> None:
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="VetoWindowOpened",
+            actor_role="registre",
+            label=(f"Adoptée par le conseil : les maires des communes concernées peuvent "
+                   f"opposer un veto jusqu'au {date_fr(e.closes_at)} (charte "
+                   f"v{e.charter_version}, règle {e.rule})"),
+            details={"closes_at": e.closes_at.isoformat(), "rule": e.rule},
+            update={"stage": "veto_window", "closes_at": e.closes_at},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.VetoFiled, tracking: Tracking) -> None:
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="VetoFiled",
+            actor_role="mayor",
+            label=(f"Veto du maire de la commune {e.commune} ({e.mayor_ref}) : « {e.reason} » "
+                   "— le conseil peut le lever avant la fin du délai"),
+            details={"mayor_ref": e.mayor_ref, "commune": e.commune, "reason": e.reason,
+                     "override_ballot_id": str(e.override_ballot_id)},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.VetoWindowClosed, tracking: Tracking) -> None:
+        counts = (f" — levée du veto : pour {e.yes}, contre {e.no}, abstention {e.abstain} "
+                  f"sur {e.members} membres" if e.cause != "no_veto" else "")
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="VetoWindowClosed",
+            actor_role="registre",
+            label=(f"Fin du délai de veto : proposition {OUTCOME_FR.get(e.outcome, e.outcome)} "
+                   f"({CAUSE_FR.get(e.cause, e.cause)}){counts} (charte v{e.charter_version}, "
+                   f"règles {', '.join(e.rules_cited)})"),
+            details={"outcome": e.outcome, "cause": e.cause, "yes": e.yes, "no": e.no,
+                     "abstain": e.abstain, "cutoff_position": e.cutoff_position},
+            update={"stage": "decided", "outcome": e.outcome, "cause": e.cause,
+                    "closes_at": None},
         )

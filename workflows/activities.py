@@ -74,8 +74,20 @@ class ProposalActivities:
             UUID(input.proposal_id), input.opened_position, input.cutoff_position
         )
 
+    @activity.defn(name="open_veto_window")
+    @_domain_errors_are_final
+    def open_veto_window(self, input: StageInput) -> StageResult | None:
+        opened = self.app.open_veto_window(UUID(input.proposal_id), _time(input.at))
+        return None if opened is None else _result(opened, self._version(input.proposal_id))
+
+    @activity.defn(name="close_veto_window")
+    @_domain_errors_are_final
+    def close_veto_window(self, input: StageInput) -> str:
+        return self.app.close_veto_window(UUID(input.proposal_id), _time(input.at))
+
     def all(self) -> list[Callable[..., Any]]:
-        return [self.open_consultation, self.open_vote, self.close_ballot, self.decide]
+        return [self.open_consultation, self.open_vote, self.close_ballot, self.decide,
+                self.open_veto_window, self.close_veto_window]
 
     def _version(self, proposal_id: str) -> int:
         return self.app.get_proposal(UUID(proposal_id)).charter_version

@@ -1,23 +1,28 @@
 """`ProposalWorkflow`: one per proposal (id `proposal-<uuid>`), driving its deliberation.
 
 The process: open the public consultation → wait on a durable timer until the consultation's
-deadline (its length comes from the charter version pinned when the proposal was submitted) →
-open the council's roll-call ballot → wait on a timer until the ballot's deadline → close the
-ballot (its log position is the tally's cut-off) → count and record the decision.
+deadline (its length comes from the charter version pinned when the proposal was submitted),
+unless the author withdraws → open the council's roll-call ballot → wait on a timer until the
+ballot's deadline → close the ballot (its log position is the tally's cut-off) → count and
+record the decision → after an adoption, when the charter grants mayors a veto over the
+concerned communes, wait out the veto window and record the final outcome.
 
-It waits on nothing but those two timers: council members' votes go straight to the event store
-(D3), never through this workflow. Every stage change is an idempotent activity, so a retry never
+Council members' votes (and override votes) go straight to the event store (D3), never
+through this workflow; domain facts it must react to arrive as signals from the relay (D4). Every stage change is an idempotent activity, so a retry never
 records a second event. The code here must stay deterministic: time comes from
 `workflow.now()`, all I/O happens in activities.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Optional
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 WORKFLOW_ID_PREFIX = "proposal-"
 
@@ -71,47 +76,115 @@ ACTIVITY_OPTIONS = {
 }
 
 
+class _Withdrawn(Exception):
+    """The proposal was withdrawn: the workflow ends without another stage."""
+
+
 @workflow.defn
 class ProposalWorkflow:
-    """Drives one proposal from consultation to decision on the pinned charter's deadlines."""
+    """Drives one proposal from consultation to decision on the pinned charter's deadlines.
+
+    It waits on durable timers (consultation, ballot, then the mayors' veto window after an
+    adoption) and on one signal from the relay: `withdrawn`, which ends it early. `veto_filed`
+    only updates what `get_status` reports: the override is counted when the window closes.
+    Changes to this code reach running workflows through `workflow.patched`:
+    `withdrawal-signal` (timers that a withdrawal interrupts) and `veto-window`.
+    """
 
     @workflow.init
     def __init__(self, input: ProposalInput) -> None:
         # State is set here rather than in run(): a query or signal may arrive in the
         # first activation, before run() has started.
         self._status = ProposalStatus(stage="submitted", closes_at=None, outcome=None)
+        self._seen_positions: set[int] = set()
+        self._withdrawn = False
+        self._veto_position: int | None = None
 
     @workflow.run
     async def run(self, input: ProposalInput) -> str:
-        consultation: StageResult = await workflow.execute_activity(
-            "open_consultation", StageInput(input.proposal_id, workflow.now().isoformat()),
-            result_type=StageResult, **ACTIVITY_OPTIONS,
-        )
-        self._status = ProposalStatus("consultation", consultation.closes_at, None)
-        await self._sleep_until(consultation.closes_at)
+        try:
+            return await self._deliberate(input.proposal_id)
+        except _Withdrawn:
+            self._status = ProposalStatus("withdrawn", None, "withdrawn")
+            return "withdrawn"
 
-        vote: StageResult = await workflow.execute_activity(
-            "open_vote", StageInput(input.proposal_id, workflow.now().isoformat()),
-            result_type=StageResult, **ACTIVITY_OPTIONS,
-        )
+    async def _deliberate(self, proposal_id: str) -> str:
+        consultation: StageResult = await self._act(
+            "open_consultation", StageInput(proposal_id, workflow.now().isoformat()),
+            StageResult)
+        self._status = ProposalStatus("consultation", consultation.closes_at, None)
+        await self._wait_until(consultation.closes_at)
+
+        vote: StageResult = await self._act(
+            "open_vote", StageInput(proposal_id, workflow.now().isoformat()), StageResult)
         self._status = ProposalStatus("vote", vote.closes_at, None)
         await self._sleep_until(vote.closes_at)
 
-        cutoff: int = await workflow.execute_activity(
-            "close_ballot", StageInput(input.proposal_id, workflow.now().isoformat()),
-            result_type=int, **ACTIVITY_OPTIONS,
-        )
+        cutoff: int = await self._act(
+            "close_ballot", StageInput(proposal_id, workflow.now().isoformat()), int)
         self._status = ProposalStatus("counting", None, None)
-        outcome: str = await workflow.execute_activity(
-            "decide", DecideInput(input.proposal_id, vote.position, cutoff),
-            result_type=str, **ACTIVITY_OPTIONS,
-        )
+        outcome: str = await self._act(
+            "decide", DecideInput(proposal_id, vote.position, cutoff), str)
         self._status = ProposalStatus("decided", None, outcome)
+
+        if outcome == "adopted" and workflow.patched("veto-window"):
+            window: StageResult | None = await self._act(
+                "open_veto_window", StageInput(proposal_id, workflow.now().isoformat()),
+                Optional[StageResult])  # noqa: UP007 - a runtime type for the converter
+            if window is not None:
+                self._status = ProposalStatus("veto_window", window.closes_at, None)
+                await self._sleep_until(window.closes_at)
+                outcome = await self._act(
+                    "close_veto_window", StageInput(proposal_id, workflow.now().isoformat()),
+                    str)
+                self._status = ProposalStatus("decided", None, outcome)
         return outcome
+
+    @workflow.signal
+    def withdrawn(self, position: int) -> None:
+        """The relay saw the proposal's withdrawal at log `position`."""
+        if position not in self._seen_positions:
+            self._seen_positions.add(position)
+            self._withdrawn = True
+
+    @workflow.signal
+    def veto_filed(self, position: int) -> None:
+        """The relay saw a mayor's veto at log `position`."""
+        if position not in self._seen_positions:
+            self._seen_positions.add(position)
+            self._veto_position = position
 
     @workflow.query
     def get_status(self) -> ProposalStatus:
         return self._status
+
+    @workflow.query
+    def get_veto_position(self) -> int | None:
+        return self._veto_position
+
+    async def _act(self, name: str, arg: object, result_type: object) -> object:
+        try:
+            return await workflow.execute_activity(
+                name, arg, result_type=result_type, **ACTIVITY_OPTIONS)  # type: ignore[call-overload]
+        except ActivityError as e:
+            # Withdrawn before the signal arrived: the domain refused the next stage.
+            if isinstance(e.cause, ApplicationError) and e.cause.type == "proposal_withdrawn":
+                raise _Withdrawn from None
+            raise
+
+    async def _wait_until(self, deadline: str) -> None:
+        """Wait for the deadline, unless the proposal is withdrawn first."""
+        if not workflow.patched("withdrawal-signal"):
+            await self._sleep_until(deadline)
+            return
+        remaining = datetime.fromisoformat(deadline) - workflow.now()
+        if remaining > timedelta(0):
+            try:
+                await workflow.wait_condition(lambda: self._withdrawn, timeout=remaining)
+            except asyncio.TimeoutError:
+                pass
+        if self._withdrawn:
+            raise _Withdrawn
 
     async def _sleep_until(self, deadline: str) -> None:
         remaining = datetime.fromisoformat(deadline) - workflow.now()

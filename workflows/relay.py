@@ -1,10 +1,11 @@
 """The relay (D4): a tracked follower of the notification log that tells Temporal about domain
 facts, so request handlers never write to two systems.
 
-Today it reacts to one fact: a submitted proposal starts its `ProposalWorkflow` (id
-`proposal-<uuid>`). Its position in the log is tracked in its own table, recorded after the
-workflow start succeeded; a start repeated after a crash finds the workflow already running
-and is ignored, so each proposal gets exactly one workflow.
+A submitted proposal starts its `ProposalWorkflow` (id `proposal-<uuid>`); a withdrawal or a
+mayor's veto is signalled to that workflow with the event's log position. The relay's position
+is tracked in its own table, recorded after the start or signal succeeded: a start repeated
+after a crash finds the workflow already running and is ignored, and a repeated signal carries
+a position the workflow has already seen, so each fact acts exactly once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from eventsourcing.utils import get_topic
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.application import Registre
 from domain.proposal import Proposal
@@ -30,7 +32,8 @@ RELAY_NAME = "RegistreRelay"
 class Relay:
     """Follows the Registre log from its last tracked position and starts workflows."""
 
-    topics = (get_topic(Proposal.Submitted),)
+    topics = (get_topic(Proposal.Submitted), get_topic(Proposal.Withdrawn),
+              get_topic(Proposal.VetoFiled))
 
     def __init__(
         self, app: Registre, tracking: TrackingRecorder, client: Client, task_queue: str
@@ -53,6 +56,12 @@ class Relay:
             event = self.app.mapper.to_domain_event(notification)
             if isinstance(event, Proposal.Submitted):
                 await self.start_proposal_workflow(str(event.originator_id))
+            elif isinstance(event, Proposal.Withdrawn):
+                await self.signal(str(event.originator_id), ProposalWorkflow.withdrawn,
+                                  notification.id)
+            elif isinstance(event, Proposal.VetoFiled):
+                await self.signal(str(event.originator_id), ProposalWorkflow.veto_filed,
+                                  notification.id)
             await asyncio.to_thread(
                 self.tracking.insert_tracking, Tracking(self.app.name, notification.id)
             )
@@ -70,6 +79,17 @@ class Relay:
             log.info("started workflow %s", workflow_id(proposal_id))
         except WorkflowAlreadyStartedError:
             log.info("workflow %s was already started", workflow_id(proposal_id))
+
+    async def signal(self, proposal_id: str, signal: object, position: int) -> None:
+        handle = self.client.get_workflow_handle(workflow_id(proposal_id))
+        try:
+            await handle.signal(signal, position)  # type: ignore[arg-type]
+        except RPCError as e:
+            if e.status != RPCStatusCode.NOT_FOUND:
+                raise
+            # The workflow has already finished: the fact no longer changes its course.
+            log.info("workflow %s has ended; signal at #%s not needed",
+                     workflow_id(proposal_id), position)
 
     async def run_forever(self, stop: asyncio.Event, interval: float = 0.5) -> None:
         """Poll the log until `stop` is set; a full page is followed at once."""

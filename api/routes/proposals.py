@@ -9,8 +9,10 @@ from fastapi import APIRouter, HTTPException, Query, status
 from api.deps import CurrentUser, LedgerDep, ViewsDep, require_role
 from api.schemas import (
     CastVoteRequest,
+    FileVetoRequest,
     ProposalResponse,
     ProposalSubmittedResponse,
+    RecordedResponse,
     SubmitProposalRequest,
     TimelineEntry,
     VoteCastResponse,
@@ -37,7 +39,7 @@ def submit_proposal(body: SubmitProposalRequest, user: CurrentUser, ledger: Ledg
     """A citizen submits a proposal; its deliberation workflow starts from the log."""
     require_role(user, "citizen")
     proposal_id, position = ledger.submit_proposal(
-        body.metropolis_id, user.sub, body.title, body.summary
+        body.metropolis_id, user.sub, body.title, body.summary, body.communes
     )
     _caught_up(views, ledger.name, position)
     return ProposalSubmittedResponse(
@@ -93,3 +95,32 @@ def cast_vote(proposal_id: UUID, body: CastVoteRequest, user: CurrentUser, ledge
     vote_id, position = ledger.cast_vote(proposal_id, user.sub, body.choice)
     _caught_up(views, ledger.name, position)
     return VoteCastResponse(vote_id=vote_id, position=position)
+
+
+@router.post("/{proposal_id}/withdrawal", status_code=status.HTTP_201_CREATED,
+             response_model=RecordedResponse,
+             summary="Retirer sa proposition / Withdraw one's proposal")
+def withdraw(proposal_id: UUID, user: CurrentUser, ledger: LedgerDep,
+             views: ViewsDep) -> RecordedResponse:
+    """The author withdraws the proposal before the vote opens; its workflow ends."""
+    require_role(user, "citizen")
+    position = ledger.withdraw(proposal_id, user.sub)
+    _caught_up(views, ledger.name, position)
+    return RecordedResponse(position=position)
+
+
+@router.post("/{proposal_id}/vetoes", status_code=status.HTTP_201_CREATED,
+             response_model=RecordedResponse,
+             summary="Opposer un veto (maire) / File a mayor's veto")
+def file_veto(proposal_id: UUID, body: FileVetoRequest, user: CurrentUser, ledger: LedgerDep,
+              views: ViewsDep) -> RecordedResponse:
+    """A mayor of a concerned commune (the token's territory) vetoes within the window."""
+    require_role(user, "mayor")
+    if not user.territory:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={"rule": "territory_required",
+                    "message": "a veto is filed for a commune: the token needs a territory"})
+    position = ledger.file_veto(proposal_id, user.sub, user.territory, body.reason)
+    _caught_up(views, ledger.name, position)
+    return RecordedResponse(position=position)

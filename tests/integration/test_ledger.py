@@ -262,3 +262,18 @@ def test_recount_catches_a_decision_that_misstates_the_votes_when_the_log_is_int
     report = ledger.verify()
     assert not report.ok
     assert any("recount gives for 2, against 1" in e for e in report.errors), report.errors
+
+
+def test_recounts_the_override_ballot_when_a_veto_was_filed(ledger: Ledger) -> None:
+    from tests.integration.test_veto_api import Pact
+
+    pact = Pact(ledger.client, ledger.app, ledger.settings)
+    pid = pact.in_veto_window()
+    ledger.app.file_veto(pid, "maire-a", "A", "Le projet supprime le marché couvert.")
+    for ref in ("maire-b", "c1"):
+        ledger.app.cast_vote(pid, ref, "for")
+    assert ledger.app.close_veto_window(pid, ledger.app.clock()) == "adopted"  # 2 of 3
+    ledger.checkpoint()
+    report = ledger.verify()
+    assert report.ok, report.errors
+    assert report.ballots_recounted == 2  # the council's ballot and the override

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -64,3 +65,34 @@ async def test_starts_one_workflow_per_proposal_when_the_log_is_relayed_twice(
             with contextlib.suppress(RPCError):
                 await temporal_env.client.get_workflow_handle(workflow_id(str(pid))).terminate()
         app.close()
+
+
+async def test_signals_the_withdrawal_to_the_workflow_when_relayed(
+    settings: Settings, temporal_env: WorkflowEnvironment,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api.wiring import build_worker
+    from workflows.proposal import ProposalWorkflow
+
+    app = make_registre(settings)
+    pid, _ = app.submit_proposal(found(app), "auteur", "Titre", "Résumé")
+    relay = Relay(app, make_relay_tracking(settings), temporal_env.client, settings.task_queue)
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        async with build_worker(temporal_env.client, app, settings.task_queue, executor):
+            await relay.run_once()  # starts the workflow
+            handle = temporal_env.client.get_workflow_handle(workflow_id(str(pid)))
+            while (await handle.query(ProposalWorkflow.get_status)).stage != "consultation":
+                await asyncio.sleep(0.05)
+            app.withdraw(pid, "auteur")
+            assert await relay.run_once() == 1  # the withdrawal, signalled
+            assert await handle.result() == "withdrawn"
+            assert await relay.run_once() == 0
+            history = await handle.fetch_history()
+            signals = [e.workflow_execution_signaled_event_attributes.signal_name
+                       for e in history.events
+                       if e.HasField("workflow_execution_signaled_event_attributes")]
+            assert signals == ["withdrawn"]
+            timers = [e for e in history.events if e.HasField("timer_fired_event_attributes")]
+            assert timers == []  # it ended on the signal, not at the consultation's deadline
+    app.close()

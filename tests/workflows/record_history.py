@@ -1,8 +1,10 @@
 """Record a ProposalWorkflow history for the replay test (run by hand when a workflow version is
-frozen): `uv run python -m tests.workflows.record_history OUT.json`.
+frozen): `uv run python -m tests.workflows.record_history OUT.json [plain|veto|withdrawal]`.
 
 It runs one proposal through the time-skipping server with the activities on a throwaway
-PostgreSQL (three votes: for, for, against, out of three seated members)."""
+PostgreSQL: `plain`, three votes (for, for, against) of three members; `veto`, the same
+adoption then a veto by the mayor of the concerned commune, overridden 2–0 of 3; `withdrawal`,
+withdrawn during the consultation (signalled)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from domain.rules import CharterRules
 from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
 
 
-async def record(out: Path) -> None:
+async def record(out: Path, scenario: str) -> None:
     pg = EmbeddedPostgres(Path(tempfile.mkdtemp()) / "pg", free_port())
     pg.start()
     try:
@@ -32,10 +34,12 @@ async def record(out: Path) -> None:
         app = make_registre(settings)
         mid = app.found_metropolis(
             "replay", "Métropole", [{"code": "A", "name": "A", "population": 1}],
-            [{"ref": f"m{i}", "name": f"M{i}", "role": "councillor", "commune": "A"}
-             for i in (1, 2, 3)],
-            CharterRules(consultation_seconds=86400, vote_seconds=86400, quorum_percent=50))
-        pid, _ = app.submit_proposal(mid, "c", "Titre", "Résumé")
+            [{"ref": f"m{i}", "name": f"M{i}", "role": "mayor" if i == 1 else "councillor",
+              "commune": "A"} for i in (1, 2, 3)],
+            CharterRules(consultation_seconds=86400, vote_seconds=86400, quorum_percent=50,
+                         veto_window_seconds=86400 if scenario == "veto" else 0))
+        pid, _ = app.submit_proposal(mid, "c", "Titre", "Résumé",
+                                     ["A"] if scenario == "veto" else [])
         env = await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=venv_binary("temporal-test-server"))
         queue = f"record-{uuid.uuid4()}"
@@ -44,9 +48,19 @@ async def record(out: Path) -> None:
                 handle = await env.client.start_workflow(
                     ProposalWorkflow.run, ProposalInput(str(pid)), id=workflow_id(str(pid)),
                     task_queue=queue)
-                await env.sleep(timedelta(days=1, hours=1))
-                for ref, choice in (("m1", "for"), ("m2", "for"), ("m3", "against")):
-                    app.cast_vote(pid, ref, choice)
+                if scenario == "withdrawal":
+                    await env.sleep(timedelta(hours=1))
+                    await handle.signal(ProposalWorkflow.withdrawn, app.withdraw(pid, "c"))
+                else:
+                    await env.sleep(timedelta(days=1, hours=1))
+                    for ref, choice in (("m1", "for"), ("m2", "for"), ("m3", "against")):
+                        app.cast_vote(pid, ref, choice)
+                if scenario == "veto":
+                    await env.sleep(timedelta(days=1, hours=1))
+                    position = app.file_veto(pid, "m1", "A", "Motif du veto, exposé en conseil.")
+                    await handle.signal(ProposalWorkflow.veto_filed, position)
+                    for ref in ("m2", "m3"):
+                        app.cast_vote(pid, ref, "for")
                 print(await handle.result())
                 history = await handle.fetch_history()
         out.write_text(history.to_json())
@@ -57,4 +71,4 @@ async def record(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(record(Path(sys.argv[1])))
+    asyncio.run(record(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "plain"))

@@ -1,0 +1,138 @@
+"""Withdrawal and the mayors' veto over HTTP (real PostgreSQL); refusals leave the log as is."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.auth import issue_token
+from api.settings import Settings
+from api.wiring import create_api, make_registre, projection_runner
+from domain.application import Registre
+from domain.rules import CharterRules
+from tests.conftest import log_size
+
+pytestmark = pytest.mark.integration
+
+REASON = {"reason": "Le projet supprime le marché couvert de la commune."}
+
+
+class Pact:
+    def __init__(self, client: TestClient, app: Registre, settings: Settings) -> None:
+        self.client, self.app, self.settings = client, app, settings
+        self.metropolis_id = app.found_metropolis(
+            f"pacte-{uuid.uuid4().hex[:6]}", "Métropole du pacte",
+            [{"code": c, "name": c, "population": 1} for c in ("A", "B")],
+            [{"ref": "maire-a", "name": "Maire A", "role": "mayor", "commune": "A"},
+             {"ref": "maire-b", "name": "Maire B", "role": "mayor", "commune": "B"},
+             {"ref": "c1", "name": "C1", "role": "councillor", "commune": "A"}],
+            CharterRules(consultation_seconds=3600, vote_seconds=3600, quorum_percent=50,
+                         veto_window_seconds=3600))
+
+    def headers(self, sub: str, role: str, territory: str | None = None) -> dict[str, str]:
+        token = issue_token(self.settings.signing_secret(), sub, role, territory)
+        return {"Authorization": f"Bearer {token}"}
+
+    def in_veto_window(self) -> uuid.UUID:
+        app, now = self.app, datetime.now(timezone.utc)
+        pid, _ = app.submit_proposal(self.metropolis_id, "auteur", "Titre", "Résumé", ["A"])
+        app.open_consultation(pid, now - timedelta(hours=2))
+        opened = app.open_vote(pid, now - timedelta(minutes=1))
+        for ref in ("maire-b", "c1"):
+            app.cast_vote(pid, ref, "for")
+        cutoff = app.close_ballot(pid, now)
+        app.decide(pid, opened.position, cutoff)
+        app.open_veto_window(pid, now)
+        return pid
+
+
+@pytest.fixture
+def pact(settings: Settings) -> Iterator[Pact]:
+    app = make_registre(settings)
+    with projection_runner(settings), TestClient(create_api(settings)) as client:
+        yield Pact(client, app, settings)
+    app.close()
+
+
+def test_mayor_of_a_concerned_commune_files_a_veto_when_the_window_is_open(pact: Pact) -> None:
+    pid = pact.in_veto_window()
+    r = pact.client.post(f"/proposals/{pid}/vetoes", json=REASON,
+                         headers=pact.headers("maire-a", "mayor", "A"))
+    assert r.status_code == 201, r.text
+    timeline = pact.client.get(f"/proposals/{pid}/timeline").json()
+    assert [t["event"] for t in timeline][-2:] == ["VetoWindowOpened", "VetoFiled"]
+    assert timeline[-1]["actor_role"] == "mayor" and "marché couvert" in timeline[-1]["label"]
+    assert pact.client.get(f"/proposals/{pid}").json()["stage_fr"] == "délai de veto"
+
+
+@pytest.mark.parametrize(("sub", "role", "territory", "status", "rule"), [
+    ("maire-b", "mayor", "B", 403, "commune_not_concerned"),
+    ("maire-b", "mayor", "A", 403, "not_mayor_of_commune"),
+    ("maire-a", "mayor", None, 403, "territory_required"),
+    ("c1", "councillor", "A", 403, "role_required"),
+])
+def test_refuses_veto_naming_the_rule_when_the_caller_has_no_veto_right(
+    pact: Pact, sub: str, role: str, territory: str | None, status: int, rule: str,
+) -> None:
+    pid = pact.in_veto_window()
+    size = log_size(pact.settings)
+    r = pact.client.post(f"/proposals/{pid}/vetoes", json=REASON,
+                         headers=pact.headers(sub, role, territory))
+    assert r.status_code == status and r.json()["detail"]["rule"] == rule, r.text
+    assert log_size(pact.settings) == size
+
+
+def test_refuses_veto_when_no_window_is_open(pact: Pact) -> None:
+    pid, _ = pact.app.submit_proposal(pact.metropolis_id, "auteur", "Titre", "Résumé", ["A"])
+    size = log_size(pact.settings)
+    r = pact.client.post(f"/proposals/{pid}/vetoes", json=REASON,
+                         headers=pact.headers("maire-a", "mayor", "A"))
+    assert r.status_code == 409 and r.json()["detail"]["rule"] == "veto_outside_window"
+    assert log_size(pact.settings) == size
+
+
+def test_names_the_field_when_the_veto_has_no_reason(pact: Pact) -> None:
+    pid = pact.in_veto_window()
+    r = pact.client.post(f"/proposals/{pid}/vetoes", json={"reason": "non"},
+                         headers=pact.headers("maire-a", "mayor", "A"))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "reason"]
+
+
+def test_author_withdraws_when_the_vote_has_not_opened(pact: Pact) -> None:
+    r = pact.client.post("/proposals", headers=pact.headers("auteur", "citizen"), json={
+        "metropolis_id": str(pact.metropolis_id), "title": "Titre", "summary": "Résumé",
+        "communes": ["A"]})
+    pid = r.json()["id"]
+    w = pact.client.post(f"/proposals/{pid}/withdrawal", headers=pact.headers("auteur", "citizen"))
+    assert w.status_code == 201, w.text
+    body = pact.client.get(f"/proposals/{pid}").json()
+    assert (body["stage"], body["stage_fr"]) == ("withdrawn", "retirée")
+
+
+def test_refuses_withdrawal_when_not_the_author(pact: Pact) -> None:
+    pid, _ = pact.app.submit_proposal(pact.metropolis_id, "auteur", "Titre", "Résumé")
+    size = log_size(pact.settings)
+    r = pact.client.post(f"/proposals/{pid}/withdrawal", headers=pact.headers("autre", "citizen"))
+    assert r.status_code == 403 and r.json()["detail"]["rule"] == "not_the_author"
+    assert log_size(pact.settings) == size
+
+
+def test_refuses_withdrawal_when_the_vote_has_opened(pact: Pact) -> None:
+    pid = pact.in_veto_window()
+    size = log_size(pact.settings)
+    r = pact.client.post(f"/proposals/{pid}/withdrawal", headers=pact.headers("auteur", "citizen"))
+    assert r.status_code == 409 and r.json()["detail"]["rule"] == "withdrawal_too_late"
+    assert log_size(pact.settings) == size
+
+
+def test_refuses_submission_when_a_concerned_commune_is_unknown(pact: Pact) -> None:
+    size = log_size(pact.settings)
+    r = pact.client.post("/proposals", headers=pact.headers("auteur", "citizen"), json={
+        "metropolis_id": str(pact.metropolis_id), "title": "Titre", "summary": "Résumé",
+        "communes": ["Z"]})
+    assert r.status_code == 404 and r.json()["detail"]["rule"] == "unknown_commune"
+    assert log_size(pact.settings) == size

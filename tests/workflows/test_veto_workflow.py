@@ -1,0 +1,85 @@
+"""The governance pact and withdrawal in ProposalWorkflow (time-skipping server, real
+PostgreSQL): the veto window after an adoption, and the relay's withdrawal signal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain.errors import VetoOutsideWindow
+from domain.proposal import Proposal
+from tests.workflows.conftest import DAY, Deliberation
+from workflows.proposal import ProposalWorkflow
+
+pytestmark = pytest.mark.integration
+
+REASON = "Le projet supprime le marché couvert de la commune sans concertation."
+
+
+async def adopted_in_window(d: Deliberation) -> tuple:
+    """7 members, m1 mayor of A; adopted 5–2, then the 15-day veto window opens."""
+    mid = d.found(members=7, veto_window_seconds=15 * DAY)
+    pid, handle = await d.start(mid, communes=("A",))
+    await d.env.sleep(timedelta(days=30, hours=1))
+    for i, choice in enumerate(["against", "against", "for", "for", "for", "for", "for"], 1):
+        d.app.cast_vote(pid, f"m{i}", choice)
+    await d.env.sleep(timedelta(days=14, hours=1))
+    assert (await handle.query(ProposalWorkflow.get_status)).stage == "veto_window"
+    return pid, handle
+
+
+async def test_mayor_s_veto_is_sustained_when_the_council_does_not_override(
+    deliberation: Deliberation,
+) -> None:
+    pid, handle = await adopted_in_window(deliberation)
+    deliberation.app.file_veto(pid, "m1", "A", REASON)
+    for ref in ("m3", "m4", "m5", "m6"):  # 4 of 7 < two thirds
+        deliberation.app.cast_vote(pid, ref, "for")
+    assert await handle.result() == "rejected"
+    closed = list(deliberation.app.events.get(pid))[-1]
+    assert isinstance(closed, Proposal.VetoWindowClosed) and closed.cause == "veto_sustained"
+
+
+async def test_mayor_s_veto_is_overridden_when_two_thirds_of_members_lift_it(
+    deliberation: Deliberation,
+) -> None:
+    pid, handle = await adopted_in_window(deliberation)
+    deliberation.app.file_veto(pid, "m1", "A", REASON)
+    for ref in ("m2", "m3", "m4", "m5", "m6"):  # 5 of 7 >= two thirds
+        deliberation.app.cast_vote(pid, ref, "for")
+    assert await handle.result() == "adopted"
+    assert list(deliberation.app.events.get(pid))[-1].cause == "override_carried"
+
+
+async def test_adoption_stands_when_no_mayor_vetoes_within_the_window(
+    deliberation: Deliberation,
+) -> None:
+    pid, handle = await adopted_in_window(deliberation)
+    assert await handle.result() == "adopted"
+    assert list(deliberation.app.events.get(pid))[-1].cause == "no_veto"
+    with pytest.raises(VetoOutsideWindow):  # the window has closed: too late
+        deliberation.app.file_veto(pid, "m1", "A", REASON)
+
+
+async def test_workflow_ends_withdrawn_when_signalled_during_the_consultation(
+    deliberation: Deliberation,
+) -> None:
+    pid, handle = await deliberation.start(deliberation.found())
+    await deliberation.env.sleep(timedelta(days=2))
+    position = deliberation.app.withdraw(pid, "citoyen-1")
+    await handle.signal(ProposalWorkflow.withdrawn, position)
+    await handle.signal(ProposalWorkflow.withdrawn, position)  # a relay retry: seen already
+    assert await handle.result() == "withdrawn"
+    kinds = [type(e).__name__ for e in deliberation.app.events.get(pid)]
+    assert kinds == ["Submitted", "ConsultationOpened", "Withdrawn"]
+
+
+async def test_workflow_ends_withdrawn_when_the_signal_is_late(
+    deliberation: Deliberation,
+) -> None:
+    pid, handle = await deliberation.start(deliberation.found())
+    await deliberation.env.sleep(timedelta(days=2))
+    deliberation.app.withdraw(pid, "citoyen-1")  # no signal: the next activity finds out
+    assert await handle.result() == "withdrawn"
+    assert [type(e).__name__ for e in deliberation.app.events.get(pid)][-1] == "Withdrawn"
