@@ -8,10 +8,11 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from api.routes import health, ledger, metropolises, proposals
+from api.routes import guarantor, health, ledger, metropolises, proposals
 from api.settings import Settings
 from domain.application import Registre
 from domain.errors import DomainError, NotFound, NotPermitted
+from projections.compliance import ComplianceView
 from projections.ledger import MerkleLog
 from projections.proposals import ProposalViews
 
@@ -34,13 +35,14 @@ def _status_of(error: DomainError) -> int:
 
 
 def build_app(*, settings: Settings, registre: Registre, views: ProposalViews,
-              merkle_log: MerkleLog, ledger_key: Any, witness_vkey: Callable[[], str | None]
-              ) -> FastAPI:
+              merkle_log: MerkleLog, compliance: ComplianceView, ledger_key: Any,
+              witness_vkey: Callable[[], str | None]) -> FastAPI:
     app = FastAPI(title="Registre", version="0.1.0", description=DESCRIPTION)
     app.state.settings = settings
     app.state.registre = registre
     app.state.views = views
     app.state.merkle_log = merkle_log
+    app.state.compliance = compliance
     app.state.ledger_key = ledger_key
     app.state.witness_vkey = witness_vkey
 
@@ -55,4 +57,5 @@ def build_app(*, settings: Settings, registre: Registre, views: ProposalViews,
     app.include_router(metropolises.router)
     app.include_router(proposals.router)
     app.include_router(ledger.router)
+    app.include_router(guarantor.router)
     return app

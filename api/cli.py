@@ -100,29 +100,34 @@ def worker() -> None:
 
 @cli.command()
 def projections() -> None:
-    """Run the projection runner (public views) and the Merkle log follower with its
-    periodic signed checkpoints."""
+    """Run the projection runners (public views, guarantor's compliance view) and the Merkle
+    log follower with its periodic signed checkpoints."""
+    import contextlib
     import threading
 
-    from api.wiring import projection_runner, run_ledger
+    from api.wiring import PROJECTIONS, projection_runner, run_ledger
 
     _logging()
     settings = _settings()
     stop = threading.Event()
     ledger = threading.Thread(target=run_ledger, args=(settings, stop), name="merkle-log")
 
-    with projection_runner(settings) as runner:
+    with contextlib.ExitStack() as stack:
+        runners = [stack.enter_context(projection_runner(settings, p, v)) for p, v in PROJECTIONS]
 
         def _stop(*_: object) -> None:
             stop.set()
-            runner.stop()
+            for r in runners:
+                r.stop()
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         ledger.start()
-        logging.getLogger("registre").info("projection runner and Merkle log following the log")
+        logging.getLogger("registre").info("projections and Merkle log following the log")
         try:
-            runner.run_forever()
+            while not stop.is_set():
+                for r in runners:  # re-raises a runner's error, which stops the process
+                    r.run_forever(timeout=0.5 / len(runners))
         finally:
             stop.set()
             ledger.join()
@@ -281,14 +286,21 @@ def token_issue(
 @cli.command()
 def demo(
     url: Optional[str] = typer.Option(None, help="API URL (default: the embedded one)"),
-    metropolis: str = typer.Option("demo-metrokawa", help="slug of the demo metropolis"),
+    metropolis: Optional[str] = typer.Option(None, help="slug of the demo metropolis"),
+    scenario: str = typer.Option("metrokawa", help="metrokawa | veto"),
 ) -> None:
-    """Load the Métrokawa 12 proposals into the demo metropolis over HTTP and drive the most
-    supported one from submission to decision (against a running `make run`)."""
-    from api.demo import run_demo
+    """Replay a scenario over HTTP against a running `make run`: `metrokawa` loads the seed's
+    proposals and drives the most supported one to its decision; `veto` runs the governance
+    pact (one veto sustained, one overridden)."""
+    from api.demo import run_demo, run_veto_demo
 
     settings = _settings()
-    raise typer.Exit(run_demo(url or settings.api_url, settings, metropolis))
+    url = url or settings.api_url
+    if scenario == "metrokawa":
+        raise typer.Exit(run_demo(url, settings, metropolis or "demo-metrokawa"))
+    if scenario == "veto":
+        raise typer.Exit(run_veto_demo(url, settings, metropolis or "demo-pacte"))
+    raise typer.BadParameter("scenario must be metrokawa or veto")
 
 
 @keys_cli.command("generate")

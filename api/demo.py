@@ -1,9 +1,16 @@
-"""`registre demo`: the Métrokawa 12 consultation replayed over HTTP against a running stack.
+"""`registre demo`: scenarios replayed over HTTP against a running stack.
 
-It submits every proposal of the committed seed fixture to the demo metropolis (each by its own
-pseudonymous citizen), then follows the most supported one through the short demo charter:
-public consultation → council vote (the seated members vote by roll call) → decision, printing
-where to look (timeline, API docs, the named workflow in the Temporal UI).
+`--scenario metrokawa` (the default) submits every proposal of the committed seed fixture to the
+demo metropolis (each by its own pseudonymous citizen), then follows the most supported one
+through the short demo charter: public consultation → council vote (the seated members vote by
+roll call) → decision.
+
+`--scenario veto` runs the governance pact of the demo metropolis `demo-pacte` (Grand Reims
+style): two proposals concerning one commune each are adopted by the council; the mayor of each
+commune files a reasoned veto; the council fails to override the first (veto sustained) and
+overrides the second by two thirds of its members.
+
+Both print the timelines and where to look (API, the named workflows in the Temporal UI).
 """
 
 from __future__ import annotations
@@ -42,6 +49,84 @@ def _wait_for_stage(client: httpx.Client, pid: str, stages: set[str], label: str
             progress.update(task, description=f"{label} (étape : {proposal['stage_fr']})")
             time.sleep(1)
     raise TimeoutError(f"proposal {pid} did not reach {stages} within {timeout:.0f}s")
+
+
+def _headers(secret: str, sub: str, role: str, territory: str | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(secret, sub, role, territory)}"}
+
+
+def _print_timeline(client: httpx.Client, pid: str) -> None:
+    for entry in client.get(f"/proposals/{pid}/timeline").raise_for_status().json():
+        console.print(f"  #{entry['position']:<5} {entry['at'][:19]}  [{entry['stage']}] "
+                      f"{entry['actor_role']}: {entry['label']}")
+
+
+def run_veto_demo(url: str, settings: Settings, slug: str = "demo-pacte") -> int:
+    secret = settings.signing_secret()
+    with httpx.Client(base_url=url, timeout=30) as client:
+        try:
+            client.get("/health").raise_for_status()
+            metropolis = client.get(f"/metropolises/{slug}").raise_for_status().json()
+        except httpx.HTTPError as e:
+            console.print(f"[red]L'API ne répond pas sur {url} ou ne connaît pas {slug} ({e}). "
+                          "Lancez d'abord `make run` (après `make clean-var` si la "
+                          "configuration a changé).")
+            return 2
+        charter = metropolis["charter"]
+        console.print(f"[bold]{metropolis['name']}[/] — charte v{metropolis['charter_version']}: "
+                      f"consultation {charter['consultation_seconds']} s, vote "
+                      f"{charter['vote_seconds']} s, délai de veto "
+                      f"{charter['veto_window_seconds']} s, levée du veto à la majorité "
+                      f"{charter['veto_override_majority']}")
+        mayors = {m["commune"]: m for m in metropolis["council"] if m["role"] == "mayor"}
+        council = metropolis["council"]
+        cases = [
+            ("Fermeture du marché couvert du Boulingrin le dimanche", "51454",
+             "Le marché du dimanche fait vivre le centre de Reims ; la commune n'a pas été "
+             "consultée.", 3),  # override votes for: 3 of 6 < two thirds
+            ("Piste cyclable continue entre Tinqueux et le centre de Reims", "51612",
+             "Le tracé supprime quarante places de stationnement rue de Champagne.", 5),
+        ]
+        pids = []
+        for title, commune, _, _ in cases:
+            r = client.post("/proposals", headers=_headers(secret, "citoyenne-pacte", "citizen"),
+                            json={"metropolis_id": metropolis["id"], "title": title,
+                                  "summary": "Proposition de démonstration du pacte.",
+                                  "communes": [commune]}).raise_for_status().json()
+            pids.append(r["id"])
+            console.print(f"Proposition « {title} » (commune {commune}) : {r['id']}")
+        timeout = 6 * sum(v for k, v in charter.items() if k.endswith("_seconds")) + 60
+        for pid in pids:
+            _wait_for_stage(client, pid, {"vote"}, "Consultation publique", timeout)
+        for pid in pids:
+            for member in council:
+                choice = "for" if member["commune"] != "51573" else "against"
+                client.post(f"/proposals/{pid}/votes", json={"choice": choice},
+                            headers=_headers(secret, member["ref"], member["role"]),
+                            ).raise_for_status()
+        console.print("Le conseil a voté (5 pour, 1 contre sur chaque proposition).")
+        for pid, (_, commune, reason, override_votes) in zip(pids, cases):
+            _wait_for_stage(client, pid, {"veto_window"}, "Vote du conseil", timeout)
+            mayor = mayors[commune]
+            client.post(f"/proposals/{pid}/vetoes", json={"reason": reason},
+                        headers=_headers(secret, mayor["ref"], "mayor", commune),
+                        ).raise_for_status()
+            console.print(f"Veto de {mayor['name']} : « {reason} »")
+            voters = [m for m in council if m["ref"] != mayor["ref"]][:override_votes]
+            for member in voters:
+                client.post(f"/proposals/{pid}/votes", json={"choice": "for"},
+                            headers=_headers(secret, member["ref"], member["role"]),
+                            ).raise_for_status()
+            console.print(f"  levée du veto : {override_votes} voix pour sur {len(council)}")
+        for pid in pids:
+            final = _wait_for_stage(client, pid, {"decided"}, "Délai de veto", timeout)
+            console.print(f"\n[bold]{final['title']}[/] : proposition {final['outcome']} "
+                          f"({final['cause']})")
+            _print_timeline(client, pid)
+        console.print(f"\nOù regarder : {url}/docs ; workflows "
+                      + ", ".join(f"proposal-{p}" for p in pids)
+                      + f" dans {settings.temporal_ui_url}")
+    return 0
 
 
 def run_demo(url: str, settings: Settings, slug: str) -> int:
@@ -93,9 +178,7 @@ def run_demo(url: str, settings: Settings, slug: str) -> int:
         tally = decided["tally"]
         console.print(f"\n[bold]Décision : proposition {decided['outcome']}[/] ({decided['cause']}) "
                       f"— pour {tally['yes']}, contre {tally['no']}, abstention {tally['abstain']}\n")
-        for entry in client.get(f"/proposals/{pid}/timeline").raise_for_status().json():
-            console.print(f"  #{entry['position']:<5} {entry['at'][:19]}  [{entry['stage']}] "
-                          f"{entry['actor_role']}: {entry['label']}")
+        _print_timeline(client, pid)
         console.print(
             f"\nOù regarder :\n  chronologie   {url}/proposals/{pid}/timeline\n"
             f"  API           {url}/docs\n"

@@ -29,6 +29,7 @@ from domain.application import Registre
 from domain.rules import CharterRules
 from domain.errors import MetropolisAlreadyFounded
 from domain.metropolis import Metropolis
+from projections.compliance import ComplianceProjection, ComplianceView
 from projections.ledger import MerkleFollower, MerkleLog, issue_checkpoint
 from projections.proposals import ProposalProjection, ProposalViews
 from workflows.activities import ProposalActivities
@@ -65,6 +66,12 @@ def make_views(settings: Settings, *, create_table: bool = False) -> ProposalVie
     )
 
 
+def make_compliance_view(settings: Settings, *, create_table: bool = False) -> ComplianceView:
+    return _tracking_recorder(
+        settings, ComplianceProjection.name, ComplianceView, create_table=create_table
+    )
+
+
 MERKLE_LOG_NAME = "merkle_log"
 
 
@@ -96,6 +103,7 @@ def migrate(settings: Settings) -> None:
     make_views(settings, create_table=True).datastore.close()
     make_relay_tracking(settings, create_table=True).datastore.close()
     make_merkle_log(settings, create_table=True).datastore.close()
+    make_compliance_view(settings, create_table=True).datastore.close()
 
 
 def load_metropolis_config(settings: Settings) -> list[dict[str, Any]]:
@@ -175,13 +183,21 @@ def run_ledger(settings: Settings, stop: threading.Event) -> None:
         store.datastore.close()
 
 
+PROJECTIONS: tuple[tuple[type, type], ...] = (
+    (ProposalProjection, ProposalViews),
+    (ComplianceProjection, ComplianceView),
+)
+
+
 @contextmanager
-def projection_runner(settings: Settings) -> Iterator[ProjectionRunner[Any, Any]]:
-    """The projection runner: applies each event to the public views exactly once."""
+def projection_runner(settings: Settings, projection: type = ProposalProjection,
+                      view: type = ProposalViews) -> Iterator[ProjectionRunner[Any, Any]]:
+    """A projection runner: applies each event to one view exactly once (default: the public
+    views; see PROJECTIONS for all)."""
     with ProjectionRunner(
         application_class=Registre,
-        projection_class=ProposalProjection,
-        view_class=ProposalViews,
+        projection_class=projection,
+        view_class=view,
         env=eventsourcing_env(settings),
     ) as runner:
         yield runner
@@ -196,6 +212,7 @@ def create_api(settings: Settings) -> Any:
         registre=make_registre(settings),
         views=make_views(settings),
         merkle_log=make_merkle_log(settings),
+        compliance=make_compliance_view(settings),
         ledger_key=ledger_key(settings),
         witness_vkey=lambda: witness_vkey(settings),
     )

@@ -33,6 +33,7 @@ from domain.errors import (
     WrongStage,
 )
 from domain.metropolis import Metropolis
+from domain.notice import NOTICE_KINDS, Notice
 from domain.proposal import Proposal
 from domain.rules import CHOICES, CharterRules, Tally, decide
 
@@ -269,6 +270,16 @@ class Registre(Application[UUID]):
         self.save(proposal)
         assert proposal.outcome is not None
         return proposal.outcome
+
+    # -- the guarantor -----------------------------------------------------------------
+
+    def issue_notice(self, proposal_id: UUID, guarantor_ref: str, kind: str, text: str) -> int:
+        """The guarantor attaches a public notice to a proposal; returns the log position."""
+        if kind not in NOTICE_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(NOTICE_KINDS)}")
+        self.get_proposal(proposal_id)
+        notice = Notice(process_id=proposal_id, kind=kind, text=text, guarantor_ref=guarantor_ref)
+        return self.save(notice)[-1].notification.id
 
     # -- votes -------------------------------------------------------------------------
 

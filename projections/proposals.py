@@ -20,6 +20,7 @@ from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
 from domain.ballot import Vote
+from domain.notice import Notice
 from domain.proposal import Proposal
 from projections.labels import CAUSE_FR, CHOICE_FR, OUTCOME_FR, date_fr
 
@@ -153,6 +154,7 @@ class ProposalProjection(Projection[ProposalViews]):
             Proposal.VetoFiled,
             Proposal.VetoWindowClosed,
             Vote.Cast,
+            Notice.Issued,
         )
     )
 
@@ -168,7 +170,9 @@ class ProposalProjection(Projection[ProposalViews]):
             at=e.timestamp,
             event="ProposalSubmitted",
             actor_role="citizen",
-            label=f"Proposition « {e.title} » déposée (charte v{e.charter_version})",
+            label=(f"Proposition « {e.title} » déposée (charte v{e.charter_version}"
+                   + (f", communes concernées : {', '.join(e.communes)})" if e.communes
+                      else ")")),
             details={"title": e.title, "charter_version": e.charter_version,
                      "communes": e.communes},
             insert={
@@ -318,4 +322,13 @@ class ProposalProjection(Projection[ProposalViews]):
                      "abstain": e.abstain, "cutoff_position": e.cutoff_position},
             update={"stage": "decided", "outcome": e.outcome, "cause": e.cause,
                     "closes_at": None},
+        )
+
+    @process_event.register
+    def _(self, e: Notice.Issued, tracking: Tracking) -> None:
+        kind = "Avis du garant" if e.kind == "avis" else "Le garant requiert une consultation"
+        self.view.record(
+            tracking, proposal_id=e.process_id, at=e.timestamp, event="NoticeIssued",
+            actor_role="guarantor", label=f"{kind} : « {e.text} »",
+            details={"kind": e.kind, "text": e.text, "notice_id": str(e.originator_id)},
         )

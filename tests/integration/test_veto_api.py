@@ -107,6 +107,8 @@ def test_author_withdraws_when_the_vote_has_not_opened(pact: Pact) -> None:
         "metropolis_id": str(pact.metropolis_id), "title": "Titre", "summary": "Résumé",
         "communes": ["A"]})
     pid = r.json()["id"]
+    submitted = pact.client.get(f"/proposals/{pid}/timeline").json()[0]
+    assert "communes concernées : A" in submitted["label"]
     w = pact.client.post(f"/proposals/{pid}/withdrawal", headers=pact.headers("auteur", "citizen"))
     assert w.status_code == 201, w.text
     body = pact.client.get(f"/proposals/{pid}").json()

@@ -1,0 +1,51 @@
+"""The guarantor authority: public notices (avis) and the compliance view."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import CurrentUser, LedgerDep, ViewsDep, require_role
+from api.routes.proposals import _caught_up
+from api.schemas import RecordedResponse
+
+router = APIRouter(tags=["guarantor"])
+
+
+class IssueNoticeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["avis", "consultation_requise"] = "avis"
+    text: str = Field(min_length=10, max_length=10_000, description="texte de l'avis")
+
+
+class ComplianceFlag(BaseModel):
+    proposal_id: UUID
+    rule: str
+    message: str
+    positions: list[int] = Field(description="log positions of the events that prove it")
+    charter_version: int | None
+
+
+@router.post("/proposals/{proposal_id}/notices", status_code=status.HTTP_201_CREATED,
+             response_model=RecordedResponse,
+             summary="Publier un avis (garant) / Publish a guarantor's notice")
+def issue_notice(proposal_id: UUID, body: IssueNoticeRequest, user: CurrentUser,
+                 ledger: LedgerDep, views: ViewsDep) -> RecordedResponse:
+    """The guarantor attaches a public notice to a proposal; it joins the timeline."""
+    require_role(user, "guarantor")
+    position = ledger.issue_notice(proposal_id, user.sub, body.kind, body.text)
+    _caught_up(views, ledger.name, position)
+    return RecordedResponse(position=position)
+
+
+@router.get("/guarantor/compliance", response_model=list[ComplianceFlag],
+            summary="Vue de conformité (garant) / Compliance view")
+def compliance(request: Request, proposal_id: UUID | None = None) -> list[ComplianceFlag]:
+    """Every breach of a pinned charter found in the log, with the events that prove it;
+    empty when every process ran by its rules. Public, like the record it audits."""
+    return [ComplianceFlag(**{k: r[k] for k in ComplianceFlag.model_fields})
+            for r in request.app.state.compliance.flags(proposal_id)]

@@ -1,0 +1,237 @@
+"""The guarantor's compliance view: which processes broke their pinned charter, and the events
+that prove it.
+
+Question answered: for each proposal, was any stage shorter than the charter's minimum, was a
+proposal adopted without quorum, was a veto filed outside its window, did a rule check cite a
+charter version that was not in force when the proposal was submitted? Each flag names the rule
+and lists the log positions of the events that prove it. An empty view is the record that every
+process ran by its rules.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.projection import Projection
+from eventsourcing.utils import get_topic
+from psycopg.sql import SQL
+from psycopg.types.json import Jsonb
+
+from domain.charter import Charter
+from domain.metropolis import Metropolis
+from domain.proposal import Proposal
+from domain.rules import CharterRules
+
+RULE_FR = {
+    "stage.consultation": "consultation publique plus courte que le minimum de la charte",
+    "stage.vote": "scrutin plus court que le minimum de la charte",
+    "quorum": "proposition adoptée sans quorum",
+    "veto.window": "veto déposé hors du délai de veto",
+    "charter.version": "règle appliquée selon une version de la charte qui n'était pas en vigueur",
+}
+
+
+class ComplianceView(PostgresTrackingRecorder):
+    """Tables `compliance_charters`, `compliance_members`, `compliance_proposals` (the facts
+    the checks need) and `compliance_flags` (the findings)."""
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.sql_create_statements += [
+            SQL("CREATE TABLE IF NOT EXISTS compliance_charters (charter_id uuid, "
+                "version int, rules jsonb NOT NULL, PRIMARY KEY (charter_id, version))"),
+            SQL("CREATE TABLE IF NOT EXISTS compliance_members (metropolis_id uuid, "
+                "member_ref text, PRIMARY KEY (metropolis_id, member_ref))"),
+            SQL("CREATE TABLE IF NOT EXISTS compliance_proposals (proposal_id uuid PRIMARY KEY, "
+                "facts jsonb NOT NULL)"),
+            SQL("CREATE TABLE IF NOT EXISTS compliance_flags (proposal_id uuid NOT NULL, "
+                "rule text NOT NULL, message text NOT NULL, positions bigint[] NOT NULL, "
+                "charter_version int, flagged_at bigint NOT NULL, "
+                "PRIMARY KEY (proposal_id, rule, flagged_at))"),
+        ]
+
+    def apply(self, tracking: Tracking, step: Any) -> None:
+        """Run `step(curs)` and record the tracking position in the same transaction."""
+        with self.datastore.transaction(commit=True) as curs:
+            step(curs)
+            self._insert_tracking(curs, tracking)
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def flags(self, proposal_id: UUID | None = None) -> list[dict[str, Any]]:
+        where = "WHERE proposal_id = %s" if proposal_id else ""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT * FROM compliance_flags {where} "  # noqa: S608
+                         "ORDER BY flagged_at", (proposal_id,) if proposal_id else ())
+            return list(curs.fetchall())
+
+
+def _facts(curs: Any, proposal_id: UUID) -> dict[str, Any]:
+    curs.execute("SELECT facts FROM compliance_proposals WHERE proposal_id = %s",
+                 (proposal_id,))
+    row = curs.fetchone()
+    return dict(row["facts"]) if row else {}
+
+
+def _save(curs: Any, proposal_id: UUID, facts: dict[str, Any]) -> None:
+    curs.execute("INSERT INTO compliance_proposals VALUES (%s, %s) ON CONFLICT (proposal_id) "
+                 "DO UPDATE SET facts = EXCLUDED.facts", (proposal_id, Jsonb(facts)))
+
+
+def _rules(curs: Any, facts: dict[str, Any]) -> CharterRules:
+    curs.execute("SELECT rules FROM compliance_charters WHERE charter_id = %s AND version = %s",
+                 (facts["charter_id"], facts["charter_version"]))
+    return CharterRules.from_dict(curs.fetchone()["rules"])
+
+
+def _flag(curs: Any, proposal_id: UUID, rule: str, detail: str, positions: list[int],
+          version: int | None) -> None:
+    curs.execute(
+        "INSERT INTO compliance_flags VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        (proposal_id, rule, f"{RULE_FR[rule]} : {detail}", positions, version, positions[-1]))
+
+
+def _seconds(later: datetime, earlier: str) -> float:
+    return (later - datetime.fromisoformat(earlier)).total_seconds()
+
+
+class ComplianceProjection(Projection[ComplianceView]):
+    """Checks each proposal's events against the charter version it pinned."""
+
+    name = "compliance"
+    topics = tuple(get_topic(c) for c in (
+        Charter.Adopted, Charter.Amended, Metropolis.MemberSeated, Proposal.Submitted,
+        Proposal.ConsultationOpened, Proposal.VoteOpened, Proposal.BallotClosed,
+        Proposal.Decided, Proposal.VetoWindowOpened, Proposal.VetoFiled))
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _(self, e: Charter.Adopted, tracking: Tracking) -> None:
+        self.view.apply(tracking, lambda curs: curs.execute(
+            "INSERT INTO compliance_charters VALUES (%s, 1, %s) ON CONFLICT DO NOTHING",
+            (e.originator_id, Jsonb(e.rules))))
+
+    @process_event.register
+    def _(self, e: Charter.Amended, tracking: Tracking) -> None:
+        # The aggregate's version n+1 is its n-th amendment, i.e. charter version n + 1.
+        self.view.apply(tracking, lambda curs: curs.execute(
+            "INSERT INTO compliance_charters VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+            (e.originator_id, e.originator_version, Jsonb(e.rules))))
+
+    @process_event.register
+    def _(self, e: Metropolis.MemberSeated, tracking: Tracking) -> None:
+        self.view.apply(tracking, lambda curs: curs.execute(
+            "INSERT INTO compliance_members VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (e.originator_id, e.member_ref)))
+
+    @process_event.register
+    def _(self, e: Proposal.Submitted, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            curs.execute("SELECT COALESCE(MAX(version), 0) AS v FROM compliance_charters "
+                         "WHERE charter_id = %s", (e.charter_id,))
+            in_force = curs.fetchone()["v"]
+            facts = {"charter_id": str(e.charter_id), "charter_version": e.charter_version,
+                     "in_force": in_force, "metropolis_id": str(e.metropolis_id),
+                     "submitted": tracking.notification_id}
+            _save(curs, e.originator_id, facts)
+            if e.charter_version != in_force:
+                _flag(curs, e.originator_id, "charter.version",
+                      f"la proposition épingle la v{e.charter_version}, la v{in_force} était "
+                      "en vigueur", [tracking.notification_id], e.charter_version)
+        self.view.apply(tracking, step)
+
+    def _cited(self, curs: Any, e: Any, facts: dict[str, Any], tracking: Tracking) -> None:
+        if e.charter_version != facts.get("in_force"):
+            _flag(curs, e.originator_id, "charter.version",
+                  f"{type(e).__name__} cite la v{e.charter_version}, la v{facts.get('in_force')} "
+                  "était en vigueur au dépôt",
+                  [facts["submitted"], tracking.notification_id], e.charter_version)
+
+    @process_event.register
+    def _(self, e: Proposal.ConsultationOpened, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            facts["consultation"] = {"at": e.opened_at.isoformat(),
+                                     "position": tracking.notification_id}
+            _save(curs, e.originator_id, facts)
+            self._cited(curs, e, facts, tracking)
+        self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.VoteOpened, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            rules = _rules(curs, facts)
+            consultation = facts.get("consultation")
+            if consultation:
+                lasted = _seconds(e.opened_at, consultation["at"])
+                if lasted < rules.consultation_seconds:
+                    _flag(curs, e.originator_id, "stage.consultation",
+                          f"{lasted:.0f} s au lieu de {rules.consultation_seconds} s",
+                          [consultation["position"], tracking.notification_id],
+                          facts["charter_version"])
+            facts["vote"] = {"at": e.opened_at.isoformat(), "position": tracking.notification_id,
+                             "ballot_id": str(e.ballot_id)}
+            _save(curs, e.originator_id, facts)
+            self._cited(curs, e, facts, tracking)
+        self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.BallotClosed, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            vote = facts.get("vote")
+            if vote and vote["ballot_id"] == str(e.ballot_id):
+                rules = _rules(curs, facts)
+                lasted = _seconds(e.closed_at, vote["at"])
+                if lasted < rules.vote_seconds:
+                    _flag(curs, e.originator_id, "stage.vote",
+                          f"{lasted:.0f} s au lieu de {rules.vote_seconds} s",
+                          [vote["position"], tracking.notification_id], facts["charter_version"])
+        self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.Decided, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            rules = _rules(curs, facts)
+            took_part = e.yes + e.no + e.abstain
+            if e.outcome == "adopted" and took_part * 100 < rules.quorum_percent * e.members:
+                _flag(curs, e.originator_id, "quorum",
+                      f"{took_part} votants sur {e.members} membres, quorum de "
+                      f"{rules.quorum_percent} %", [tracking.notification_id],
+                      facts["charter_version"])
+            self._cited(curs, e, facts, tracking)
+        self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.VetoWindowOpened, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            facts["veto_window"] = {"closes_at": e.closes_at.isoformat(),
+                                    "position": tracking.notification_id}
+            _save(curs, e.originator_id, facts)
+        self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.VetoFiled, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            window = facts.get("veto_window")
+            if window is None:
+                _flag(curs, e.originator_id, "veto.window", "aucun délai de veto n'était ouvert",
+                      [tracking.notification_id], facts.get("charter_version"))
+            elif _seconds(e.timestamp, window["closes_at"]) >= 0:
+                _flag(curs, e.originator_id, "veto.window",
+                      f"déposé après la clôture du délai ({window['closes_at']})",
+                      [window["position"], tracking.notification_id],
+                      facts.get("charter_version"))
+        self.view.apply(tracking, step)
