@@ -287,12 +287,13 @@ def token_issue(
 def demo(
     url: Optional[str] = typer.Option(None, help="API URL (default: the embedded one)"),
     metropolis: Optional[str] = typer.Option(None, help="slug of the demo metropolis"),
-    scenario: str = typer.Option("metrokawa", help="metrokawa | veto"),
+    scenario: str = typer.Option("metrokawa", help="metrokawa | veto | evaluation"),
 ) -> None:
     """Replay a scenario over HTTP against a running `make run`: `metrokawa` loads the seed's
     proposals and drives the most supported one to its decision; `veto` runs the governance
-    pact (one veto sustained, one overridden)."""
-    from api.demo import run_demo, run_veto_demo
+    pact (one veto sustained, one overridden); `evaluation` follows an adopted proposal
+    through implementation, two citizens' evaluations and closing."""
+    from api.demo import run_demo, run_evaluation_demo, run_veto_demo
 
     settings = _settings()
     url = url or settings.api_url
@@ -300,7 +301,9 @@ def demo(
         raise typer.Exit(run_demo(url, settings, metropolis or "demo-metrokawa"))
     if scenario == "veto":
         raise typer.Exit(run_veto_demo(url, settings, metropolis or "demo-pacte"))
-    raise typer.BadParameter("scenario must be metrokawa or veto")
+    if scenario == "evaluation":
+        raise typer.Exit(run_evaluation_demo(url, settings, metropolis or "demo-pacte"))
+    raise typer.BadParameter("scenario must be metrokawa, veto or evaluation")
 
 
 @keys_cli.command("generate")

@@ -37,6 +37,10 @@ class CharterConfig(BaseModel):
     veto_override_majority: Literal["simple", "absolute", "two_thirds_of_members"] = (
         "two_thirds_of_members")
 
+    evaluations: list[timedelta] = Field(default_factory=list,
+                                         description="after adoption, e.g. [P182D, P365D]")
+    evaluation_window: timedelta = timedelta(days=30)
+
     @field_validator("consultation", "vote")
     @classmethod
     def _positive(cls, v: timedelta) -> timedelta:
@@ -74,6 +78,10 @@ class MetropolisesConfig(BaseModel):
                     "majority": m.charter.majority,
                     "veto_window_seconds": int(m.charter.veto_window.total_seconds()),
                     "veto_override_majority": m.charter.veto_override_majority,
+                    "evaluation_after_seconds": [int(t.total_seconds())
+                                                 for t in m.charter.evaluations],
+                    "evaluation_window_seconds": int(
+                        m.charter.evaluation_window.total_seconds()),
                 },
             }
             for m in self.metropolises

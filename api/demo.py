@@ -95,7 +95,7 @@ def run_veto_demo(url: str, settings: Settings, slug: str = "demo-pacte") -> int
                                   "communes": [commune]}).raise_for_status().json()
             pids.append(r["id"])
             console.print(f"Proposition « {title} » (commune {commune}) : {r['id']}")
-        timeout = 6 * sum(v for k, v in charter.items() if k.endswith("_seconds")) + 60
+        timeout = _timeout(charter)
         for pid in pids:
             _wait_for_stage(client, pid, {"vote"}, "Consultation publique", timeout)
         for pid in pids:
@@ -119,7 +119,7 @@ def run_veto_demo(url: str, settings: Settings, slug: str = "demo-pacte") -> int
                             ).raise_for_status()
             console.print(f"  levée du veto : {override_votes} voix pour sur {len(council)}")
         for pid in pids:
-            final = _wait_for_stage(client, pid, {"decided"}, "Délai de veto", timeout)
+            final = _wait_for_stage(client, pid, FINAL_OR_LATER, "Délai de veto", timeout)
             console.print(f"\n[bold]{final['title']}[/] : proposition {final['outcome']} "
                           f"({final['cause']})")
             _print_timeline(client, pid)
@@ -127,6 +127,84 @@ def run_veto_demo(url: str, settings: Settings, slug: str = "demo-pacte") -> int
                       + ", ".join(f"proposal-{p}" for p in pids)
                       + f" dans {settings.temporal_ui_url}")
     return 0
+
+
+FINAL_OR_LATER = {"decided", "implementation", "evaluation", "closed"}
+
+
+def _timeout(charter: dict[str, Any]) -> float:
+    """Generous: every stage of the charter, several times over."""
+    stages = [v for k, v in charter.items() if k.endswith("_seconds") and isinstance(v, int)]
+    return 6 * (sum(stages) + sum(charter.get("evaluation_after_seconds", []))) + 120
+
+
+def run_evaluation_demo(url: str, settings: Settings, slug: str = "demo-pacte") -> int:
+    """Adopted, implemented (clerk's milestones), evaluated twice by a citizens' panel with a
+    guarantor's observation, then closed."""
+    secret = settings.signing_secret()
+    with httpx.Client(base_url=url, timeout=30) as client:
+        try:
+            metropolis = client.get(f"/metropolises/{slug}").raise_for_status().json()
+        except httpx.HTTPError as e:
+            console.print(f"[red]L'API ne répond pas sur {url} ou ne connaît pas {slug} ({e}).")
+            return 2
+        charter = metropolis["charter"]
+        if not charter.get("evaluation_after_seconds"):
+            console.print(f"[red]La charte de {slug} ne prévoit pas d'évaluation "
+                          "(`make clean-var` puis `make run` pour reprendre la configuration).")
+            return 2
+        r = client.post("/proposals", headers=_headers(secret, "citoyen-eval", "citizen"), json={
+            "metropolis_id": metropolis["id"],
+            "title": "Budget participatif métropolitain pour la rénovation des écoles",
+            "summary": "Objectif : 5 % du budget d'investissement décidé par les habitants."},
+        ).raise_for_status().json()
+        pid = r["id"]
+        console.print(f"Proposition déposée : {pid}")
+        timeout = _timeout(charter)
+        _wait_for_stage(client, pid, {"vote"}, "Consultation publique", timeout)
+        for member in metropolis["council"]:
+            client.post(f"/proposals/{pid}/votes", json={"choice": "for"},
+                        headers=_headers(secret, member["ref"], member["role"]),
+                        ).raise_for_status()
+        console.print(f"Le conseil vote : {len(metropolis['council'])} pour.")
+        _wait_for_stage(client, pid, {"implementation", "evaluation"}, "Vote du conseil",
+                        timeout)
+        clerk = _headers(secret, "greffe-demo", "clerk")
+        for text in ("Délibération d'application votée", "Plateforme de vote ouverte"):
+            client.post(f"/proposals/{pid}/milestones", json={"text": text},
+                        headers=clerk).raise_for_status()
+            console.print(f"Jalon : {text}")
+        for step, scores in ((1, {"participation": 6, "transparence": 7}),
+                             (2, {"participation": 8, "transparence": 8})):
+            _wait_step(client, pid, step, timeout)
+            for member in ("panel-1", "panel-2", "panel-3"):
+                client.post(f"/proposals/{pid}/evaluations",
+                            json={"indicators": scores, "comment": f"Évaluation {step}"},
+                            headers=_headers(secret, member, "citizen")).raise_for_status()
+            console.print(f"Évaluation n° {step} : 3 membres du panel ont noté {scores}")
+            if step == 1:
+                client.post(f"/proposals/{pid}/notices", json={
+                    "kind": "avis", "text": "Le garant observe une participation encore "
+                    "faible dans les quartiers prioritaires."},
+                    headers=_headers(secret, "garant-demo", "guarantor")).raise_for_status()
+                console.print("Observation du garant publiée.")
+        _wait_for_stage(client, pid, {"closed"}, "Dernière évaluation", timeout)
+        console.print("\n[bold]Processus clos.[/]")
+        _print_timeline(client, pid)
+        flags = client.get("/guarantor/compliance", params={"proposal_id": pid}).json()
+        console.print(f"\nVue de conformité du garant : {len(flags)} anomalie(s).")
+    return 0
+
+
+def _wait_step(client: httpx.Client, pid: str, step: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        timeline = client.get(f"/proposals/{pid}/timeline").raise_for_status().json()
+        if any(t["event"] == "EvaluationOpened" and t["details"]["step"] == step
+               for t in timeline):
+            return
+        time.sleep(1)
+    raise TimeoutError(f"evaluation step {step} did not open within {timeout:.0f}s")
 
 
 def run_demo(url: str, settings: Settings, slug: str) -> int:

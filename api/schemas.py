@@ -37,6 +37,20 @@ class FileVetoRequest(BaseModel):
     reason: str = Field(min_length=10, max_length=5_000, description="motif du veto")
 
 
+class RecordMilestoneRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=3, max_length=5_000, description="jalon de mise en œuvre")
+
+
+class ScoreEvaluationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    indicators: dict[str, int] = Field(min_length=1, max_length=50,
+                                       description="indicateur → note de 0 à 10")
+    comment: str = Field(default="", max_length=5_000)
+
+
 class RecordedResponse(BaseModel):
     position: int = Field(description="position of the event in the global log")
 

@@ -271,6 +271,50 @@ class Registre(Application[UUID]):
         assert proposal.outcome is not None
         return proposal.outcome
 
+    # -- implementation and evaluation -------------------------------------------------
+
+    def open_implementation(self, proposal_id: UUID, at: datetime) -> list[datetime] | None:
+        """After the final adoption, enter implementation with the evaluation steps the pinned
+        charter schedules; returns [step times..., close time], or None when the charter
+        schedules no evaluation (idempotent)."""
+        proposal = self.get_proposal(proposal_id)
+        rules = self.pinned_rules(proposal)
+        if proposal.stage == "decided":
+            if proposal.outcome != "adopted" or not rules.evaluation_after_seconds:
+                return None
+            steps = [at + timedelta(seconds=s) for s in rules.evaluation_after_seconds]
+            proposal.open_implementation(
+                at, steps, steps[-1] + timedelta(seconds=rules.evaluation_window_seconds))
+            self.save(proposal)
+        opened = self._last(proposal, Proposal.ImplementationOpened)
+        return [*opened.evaluations_at, opened.closes_at]
+
+    def open_evaluation(self, proposal_id: UUID, step: int, at: datetime) -> None:
+        """Open evaluation step `step` at its scheduled time (idempotent)."""
+        proposal = self.get_proposal(proposal_id)
+        if proposal.stage in ("implementation", "evaluation") and proposal.evaluation_step < step:
+            proposal.open_evaluation(step, at)
+            self.save(proposal)
+
+    def record_milestone(self, proposal_id: UUID, clerk_ref: str, text: str) -> int:
+        proposal = self.get_proposal(proposal_id)
+        proposal.record_milestone(clerk_ref, text)
+        return self.save(proposal)[-1].notification.id
+
+    def score_evaluation(self, proposal_id: UUID, panel_ref: str, indicators: dict[str, int],
+                         comment: str = "") -> int:
+        proposal = self.get_proposal(proposal_id)
+        proposal.score(panel_ref, indicators, comment)
+        return self.save(proposal)[-1].notification.id
+
+    def close_process(self, proposal_id: UUID, at: datetime) -> str:
+        """Close the process after its last evaluation step (idempotent)."""
+        proposal = self.get_proposal(proposal_id)
+        if proposal.stage != "closed":
+            proposal.close(at)
+            self.save(proposal)
+        return proposal.stage
+
     # -- the guarantor -----------------------------------------------------------------
 
     def issue_notice(self, proposal_id: UUID, guarantor_ref: str, kind: str, text: str) -> int:

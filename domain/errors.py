@@ -99,3 +99,19 @@ class NotMayorOfCommune(NotPermitted):
 
 class CommuneNotConcerned(NotPermitted):
     rule = "commune_not_concerned"
+
+
+class NotInImplementation(RuleBroken):
+    rule = "not_in_implementation"
+
+
+class EvaluationNotOpen(RuleBroken):
+    rule = "evaluation_not_open"
+
+
+class AlreadyScored(RuleBroken):
+    rule = "already_scored"
+
+
+class InvalidScores(RuleBroken):
+    rule = "invalid_scores"

@@ -6,6 +6,9 @@ Stages: `submitted` → `consultation` (public consultation, a charter-timed sta
 communes, an adoption opens a `veto_window`: a mayor of a concerned commune may file a reasoned
 veto, the council may override it by the charter's override majority before the window ends,
 else the veto is sustained; the window's close records the final outcome (stage `decided`).
+After the final adoption, when the charter schedules evaluations: `implementation` (a clerk
+records milestones) → `evaluation` steps at the charter's times after adoption (a citizens'
+panel scores indicators; the guarantor may publish notices) → `closed`.
 The author may withdraw the proposal before the vote opens (stage `withdrawn`).
 Stage changes are driven by the proposal's workflow at the pinned charter's deadlines; each
 carries its cause.
@@ -20,7 +23,11 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import (
+    AlreadyScored,
     CommuneNotConcerned,
+    EvaluationNotOpen,
+    InvalidScores,
+    NotInImplementation,
     NotTheAuthor,
     ProposalWithdrawn,
     VetoAlreadyFiled,
@@ -31,7 +38,8 @@ from domain.errors import (
     WrongStage,
 )
 
-STAGES = ("submitted", "consultation", "vote", "counting", "veto_window", "decided", "withdrawn")
+STAGES = ("submitted", "consultation", "vote", "counting", "veto_window", "decided",
+          "implementation", "evaluation", "closed", "withdrawn")
 
 
 class Proposal(Aggregate):
@@ -306,6 +314,102 @@ class Proposal(Aggregate):
     def close_veto_window(self, **result: Any) -> None:
         self.require_stage("veto_window")
         self._close_veto_window(charter_version=self.charter_version, **result)
+
+    # -- implementation and evaluation -------------------------------------------------
+
+    class ImplementationOpened(Aggregate.Event):
+        """The adopted proposal entered implementation; its evaluation steps will open at
+        `evaluations_at` and the process closes at `closes_at` (rule `evaluation.schedule`)."""
+
+        opened_at: datetime
+        evaluations_at: list[datetime]
+        closes_at: datetime
+        charter_version: int
+        rule: str
+
+    class MilestoneRecorded(Aggregate.Event):
+        """A clerk recorded an implementation milestone."""
+
+        clerk_ref: str
+        text: str
+
+    class EvaluationOpened(Aggregate.Event):
+        """Evaluation step `step` opened at its scheduled time after adoption."""
+
+        step: int
+        opened_at: datetime
+        cause: str
+
+    class EvaluationScored(Aggregate.Event):
+        """A member of the citizens' evaluation panel scored the policy's indicators (0–10)
+        for the open step."""
+
+        step: int
+        panel_ref: str
+        indicators: dict[str, int]
+        comment: str
+
+    class Closed(Aggregate.Event):
+        """The process closed after its last evaluation step."""
+
+        closed_at: datetime
+        cause: str
+
+    @event(ImplementationOpened)
+    def _open_implementation(self, opened_at: datetime, evaluations_at: list[datetime],
+                             closes_at: datetime, charter_version: int, rule: str) -> None:
+        self.stage = "implementation"
+        self.stage_closes_at = closes_at
+        self.evaluation_step = 0
+        self.scored: set[tuple[int, str]] = set()
+
+    def open_implementation(self, at: datetime, evaluations_at: list[datetime],
+                            closes_at: datetime) -> None:
+        self.require_stage("decided")
+        if self.outcome != "adopted":
+            raise WrongStage(f"proposal {self.id} was not adopted: nothing to implement")
+        self._open_implementation(at, evaluations_at, closes_at, self.charter_version,
+                                  "evaluation.schedule")
+
+    @event(MilestoneRecorded)
+    def _record_milestone(self, clerk_ref: str, text: str) -> None:
+        pass
+
+    def record_milestone(self, clerk_ref: str, text: str) -> None:
+        if self.stage not in ("implementation", "evaluation"):
+            raise NotInImplementation(f"proposal {self.id} is not being implemented")
+        self._record_milestone(clerk_ref, text)
+
+    @event(EvaluationOpened)
+    def _open_evaluation(self, step: int, opened_at: datetime, cause: str) -> None:
+        self.stage = "evaluation"
+        self.evaluation_step = step
+
+    def open_evaluation(self, step: int, at: datetime) -> None:
+        self.require_stage("implementation", "evaluation")
+        self._open_evaluation(step, at, "schedule_reached")
+
+    @event(EvaluationScored)
+    def _score(self, step: int, panel_ref: str, indicators: dict[str, int], comment: str) -> None:
+        self.scored.add((step, panel_ref))
+
+    def score(self, panel_ref: str, indicators: dict[str, int], comment: str) -> None:
+        if self.stage != "evaluation":
+            raise EvaluationNotOpen(f"no evaluation step of proposal {self.id} is open")
+        if (self.evaluation_step, panel_ref) in self.scored:
+            raise AlreadyScored(f"'{panel_ref}' has already scored step {self.evaluation_step}")
+        if not indicators or any(not 0 <= v <= 10 for v in indicators.values()):
+            raise InvalidScores("score at least one indicator, each from 0 to 10")
+        self._score(self.evaluation_step, panel_ref, indicators, comment)
+
+    @event(Closed)
+    def _close(self, closed_at: datetime, cause: str) -> None:
+        self.stage = "closed"
+        self.stage_closes_at = None
+
+    def close(self, at: datetime) -> None:
+        self.require_stage("implementation", "evaluation")
+        self._close(at, "evaluation_complete")
 
     # -- rules for acts by council members ---------------------------------------------
 

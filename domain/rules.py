@@ -31,6 +31,10 @@ class CharterRules:
       file a reasoned veto (rule `veto.window`); 0 means the charter grants no veto.
     - `veto_override_majority`: the majority by which the council overrides a veto before the
       window ends (rule `veto.override`).
+    - `evaluation_after_seconds`: when, after the final adoption, the citizens' evaluation
+      steps open (e.g. 6 and 12 months; rule `evaluation.schedule`); none, no evaluation.
+    - `evaluation_window_seconds`: how long the last evaluation step stays open before the
+      process closes.
     Fields added after version 1 have defaults, so rules stored before them still load.
     """
 
@@ -40,8 +44,16 @@ class CharterRules:
     majority: str = "simple"
     veto_window_seconds: int = 0
     veto_override_majority: str = "two_thirds_of_members"
+    evaluation_after_seconds: tuple[int, ...] = ()
+    evaluation_window_seconds: int = 30 * 86400
 
     def __post_init__(self) -> None:
+        steps = tuple(int(s) for s in self.evaluation_after_seconds)
+        object.__setattr__(self, "evaluation_after_seconds", steps)
+        if any(s <= 0 for s in steps) or list(steps) != sorted(set(steps)):
+            raise InvalidCharter("evaluation steps must be positive and increasing")
+        if self.evaluation_window_seconds <= 0:
+            raise InvalidCharter("the evaluation window must be positive")
         if self.consultation_seconds <= 0 or self.vote_seconds <= 0:
             raise InvalidCharter("stage durations must be positive")
         if self.veto_window_seconds < 0:
@@ -55,7 +67,9 @@ class CharterRules:
             raise InvalidCharter(f"majority must be one of {', '.join(MAJORITIES)}")
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["evaluation_after_seconds"] = list(self.evaluation_after_seconds)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CharterRules:

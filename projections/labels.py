@@ -12,6 +12,9 @@ STAGE_FR = {
     "veto_window": "délai de veto",
     "decided": "décidée",
     "withdrawn": "retirée",
+    "implementation": "mise en œuvre",
+    "evaluation": "évaluation citoyenne",
+    "closed": "close",
 }
 CHOICE_FR = {"for": "pour", "against": "contre", "abstain": "abstention"}
 OUTCOME_FR = {"adopted": "adoptée", "rejected": "rejetée", "withdrawn": "retirée"}
@@ -25,6 +28,7 @@ CAUSE_FR = {
     "no_veto": "aucun veto",
     "veto_sustained": "veto maintenu",
     "override_carried": "veto levé par le conseil",
+    "schedule_reached": "date prévue par la charte",
 }
 ROLE_FR = {
     "citizen": "citoyen·ne",

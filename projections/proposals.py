@@ -153,6 +153,11 @@ class ProposalProjection(Projection[ProposalViews]):
             Proposal.VetoWindowOpened,
             Proposal.VetoFiled,
             Proposal.VetoWindowClosed,
+            Proposal.ImplementationOpened,
+            Proposal.MilestoneRecorded,
+            Proposal.EvaluationOpened,
+            Proposal.EvaluationScored,
+            Proposal.Closed,
             Vote.Cast,
             Notice.Issued,
         )
@@ -331,4 +336,53 @@ class ProposalProjection(Projection[ProposalViews]):
             tracking, proposal_id=e.process_id, at=e.timestamp, event="NoticeIssued",
             actor_role="guarantor", label=f"{kind} : « {e.text} »",
             details={"kind": e.kind, "text": e.text, "notice_id": str(e.originator_id)},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.ImplementationOpened, tracking: Tracking) -> None:
+        steps = ", ".join(date_fr(t) for t in e.evaluations_at)
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="ImplementationOpened",
+            actor_role="registre",
+            label=(f"Mise en œuvre : évaluations citoyennes prévues le {steps} (charte "
+                   f"v{e.charter_version}, règle {e.rule})"),
+            details={"evaluations_at": [t.isoformat() for t in e.evaluations_at],
+                     "closes_at": e.closes_at.isoformat()},
+            update={"stage": "implementation", "closes_at": e.evaluations_at[0]},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.MilestoneRecorded, tracking: Tracking) -> None:
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="MilestoneRecorded",
+            actor_role="clerk", label=f"Jalon de mise en œuvre : {e.text}",
+            details={"text": e.text},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.EvaluationOpened, tracking: Tracking) -> None:
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="EvaluationOpened",
+            actor_role="registre",
+            label=f"Évaluation citoyenne n° {e.step} ouverte ({CAUSE_FR.get(e.cause, e.cause)})",
+            details={"step": e.step}, update={"stage": "evaluation"},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.EvaluationScored, tracking: Tracking) -> None:
+        scores = ", ".join(f"{k} {v}/10" for k, v in e.indicators.items())
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="EvaluationScored",
+            actor_role="citizen",
+            label=(f"Évaluation n° {e.step} par {e.panel_ref} : {scores}"
+                   + (f" — « {e.comment} »" if e.comment else "")),
+            details={"step": e.step, "indicators": e.indicators, "comment": e.comment},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.Closed, tracking: Tracking) -> None:
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="Closed",
+            actor_role="registre", label="Processus clos après la dernière évaluation",
+            details={"cause": e.cause}, update={"stage": "closed", "closes_at": None},
         )

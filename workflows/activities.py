@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from domain.application import Registre, StageOpened
 from domain.errors import DomainError
-from workflows.proposal import DecideInput, StageInput, StageResult
+from workflows.proposal import DecideInput, EvaluationInput, StageInput, StageResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,9 +85,26 @@ class ProposalActivities:
     def close_veto_window(self, input: StageInput) -> str:
         return self.app.close_veto_window(UUID(input.proposal_id), _time(input.at))
 
+    @activity.defn(name="open_implementation")
+    @_domain_errors_are_final
+    def open_implementation(self, input: StageInput) -> list[str] | None:
+        plan = self.app.open_implementation(UUID(input.proposal_id), _time(input.at))
+        return None if plan is None else [t.isoformat() for t in plan]
+
+    @activity.defn(name="open_evaluation")
+    @_domain_errors_are_final
+    def open_evaluation(self, input: EvaluationInput) -> None:
+        self.app.open_evaluation(UUID(input.proposal_id), input.step, _time(input.at))
+
+    @activity.defn(name="close_process")
+    @_domain_errors_are_final
+    def close_process(self, input: StageInput) -> str:
+        return self.app.close_process(UUID(input.proposal_id), _time(input.at))
+
     def all(self) -> list[Callable[..., Any]]:
         return [self.open_consultation, self.open_vote, self.close_ballot, self.decide,
-                self.open_veto_window, self.close_veto_window]
+                self.open_veto_window, self.close_veto_window, self.open_implementation,
+                self.open_evaluation, self.close_process]
 
     def _version(self, proposal_id: str) -> int:
         return self.app.get_proposal(UUID(proposal_id)).charter_version

@@ -62,6 +62,13 @@ class DecideInput:
 
 
 @dataclass
+class EvaluationInput:
+    proposal_id: str
+    step: int
+    at: str
+
+
+@dataclass
 class ProposalStatus:
     stage: str
     closes_at: str | None
@@ -88,7 +95,9 @@ class ProposalWorkflow:
     adoption) and on one signal from the relay: `withdrawn`, which ends it early. `veto_filed`
     only updates what `get_status` reports: the override is counted when the window closes.
     Changes to this code reach running workflows through `workflow.patched`:
-    `withdrawal-signal` (timers that a withdrawal interrupts) and `veto-window`.
+    `withdrawal-signal` (timers that a withdrawal interrupts), `veto-window` and `evaluation`
+    (implementation, then the evaluation steps at the charter's times after adoption, then
+    closing).
     """
 
     @workflow.init
@@ -138,6 +147,24 @@ class ProposalWorkflow:
                     "close_veto_window", StageInput(proposal_id, workflow.now().isoformat()),
                     str)
                 self._status = ProposalStatus("decided", None, outcome)
+
+        if outcome == "adopted" and workflow.patched("evaluation"):
+            plan: list[str] | None = await self._act(
+                "open_implementation", StageInput(proposal_id, workflow.now().isoformat()),
+                Optional[list[str]])  # noqa: UP007 - a runtime type for the converter
+            if plan is not None:
+                *steps, closes_at = plan
+                self._status = ProposalStatus("implementation", steps[0], outcome)
+                for step, at in enumerate(steps, start=1):
+                    await self._sleep_until(at)
+                    await self._act("open_evaluation", EvaluationInput(
+                        proposal_id, step, workflow.now().isoformat()), type(None))
+                    following = steps[step] if step < len(steps) else closes_at
+                    self._status = ProposalStatus("evaluation", following, outcome)
+                await self._sleep_until(closes_at)
+                await self._act("close_process",
+                                StageInput(proposal_id, workflow.now().isoformat()), str)
+                self._status = ProposalStatus("closed", None, outcome)
         return outcome
 
     @workflow.signal

@@ -13,6 +13,8 @@ from api.schemas import (
     ProposalResponse,
     ProposalSubmittedResponse,
     RecordedResponse,
+    RecordMilestoneRequest,
+    ScoreEvaluationRequest,
     SubmitProposalRequest,
     TimelineEntry,
     VoteCastResponse,
@@ -122,5 +124,29 @@ def file_veto(proposal_id: UUID, body: FileVetoRequest, user: CurrentUser, ledge
             detail={"rule": "territory_required",
                     "message": "a veto is filed for a commune: the token needs a territory"})
     position = ledger.file_veto(proposal_id, user.sub, user.territory, body.reason)
+    _caught_up(views, ledger.name, position)
+    return RecordedResponse(position=position)
+
+
+@router.post("/{proposal_id}/milestones", status_code=status.HTTP_201_CREATED,
+             response_model=RecordedResponse,
+             summary="Jalon de mise en œuvre (greffe) / Record a milestone")
+def record_milestone(proposal_id: UUID, body: RecordMilestoneRequest, user: CurrentUser,
+                     ledger: LedgerDep, views: ViewsDep) -> RecordedResponse:
+    """A clerk records an implementation milestone of an adopted proposal."""
+    require_role(user, "clerk")
+    position = ledger.record_milestone(proposal_id, user.sub, body.text)
+    _caught_up(views, ledger.name, position)
+    return RecordedResponse(position=position)
+
+
+@router.post("/{proposal_id}/evaluations", status_code=status.HTTP_201_CREATED,
+             response_model=RecordedResponse,
+             summary="Évaluation citoyenne / Score the open evaluation step")
+def score_evaluation(proposal_id: UUID, body: ScoreEvaluationRequest, user: CurrentUser,
+                     ledger: LedgerDep, views: ViewsDep) -> RecordedResponse:
+    """A member of the citizens' evaluation panel scores indicators (0–10) for the open step."""
+    require_role(user, "citizen")
+    position = ledger.score_evaluation(proposal_id, user.sub, body.indicators, body.comment)
     _caught_up(views, ledger.name, position)
     return RecordedResponse(position=position)

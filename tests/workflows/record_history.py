@@ -4,7 +4,8 @@ frozen): `uv run python -m tests.workflows.record_history OUT.json [plain|veto|w
 It runs one proposal through the time-skipping server with the activities on a throwaway
 PostgreSQL: `plain`, three votes (for, for, against) of three members; `veto`, the same
 adoption then a veto by the mayor of the concerned commune, overridden 2–0 of 3; `withdrawal`,
-withdrawn during the consultation (signalled)."""
+withdrawn during the consultation (signalled); `evaluation`, the plain adoption followed by
+implementation, two evaluation steps (one scored) and closing."""
 
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ async def record(out: Path, scenario: str) -> None:
             [{"ref": f"m{i}", "name": f"M{i}", "role": "mayor" if i == 1 else "councillor",
               "commune": "A"} for i in (1, 2, 3)],
             CharterRules(consultation_seconds=86400, vote_seconds=86400, quorum_percent=50,
-                         veto_window_seconds=86400 if scenario == "veto" else 0))
+                         veto_window_seconds=86400 if scenario == "veto" else 0,
+                         evaluation_after_seconds=(2 * 86400, 3 * 86400)
+                         if scenario == "evaluation" else ()))
         pid, _ = app.submit_proposal(mid, "c", "Titre", "Résumé",
                                      ["A"] if scenario == "veto" else [])
         env = await WorkflowEnvironment.start_time_skipping(
@@ -61,6 +64,9 @@ async def record(out: Path, scenario: str) -> None:
                     await handle.signal(ProposalWorkflow.veto_filed, position)
                     for ref in ("m2", "m3"):
                         app.cast_vote(pid, ref, "for")
+                if scenario == "evaluation":
+                    await env.sleep(timedelta(days=3, hours=1))
+                    app.score_evaluation(pid, "panel-1", {"usage": 7})
                 print(await handle.result())
                 history = await handle.fetch_history()
         out.write_text(history.to_json())
