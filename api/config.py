@@ -37,6 +37,9 @@ class CharterConfig(BaseModel):
     veto_override_majority: Literal["simple", "absolute", "two_thirds_of_members"] = (
         "two_thirds_of_members")
 
+    admissibility: timedelta = timedelta(0)
+    competences: list[str] = Field(default_factory=list,
+                                   description="the metropolis' competences (admissibility)")
     evaluations: list[timedelta] = Field(default_factory=list,
                                          description="after adoption, e.g. [P182D, P365D]")
     evaluation_window: timedelta = timedelta(days=30)
@@ -82,6 +85,8 @@ class MetropolisesConfig(BaseModel):
                                                  for t in m.charter.evaluations],
                     "evaluation_window_seconds": int(
                         m.charter.evaluation_window.total_seconds()),
+                    "admissibility_seconds": int(m.charter.admissibility.total_seconds()),
+                    "competences": m.charter.competences,
                 },
             }
             for m in self.metropolises

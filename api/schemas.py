@@ -37,6 +37,21 @@ class FileVetoRequest(BaseModel):
     reason: str = Field(min_length=10, max_length=5_000, description="motif du veto")
 
 
+class RuleAdmissibilityRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    admissible: bool
+    competence: str = Field(default="", max_length=200,
+                            description="la compétence métropolitaine concernée")
+    reason: str = Field(default="", max_length=5_000, description="motif (irrecevabilité)")
+
+
+class ReferralRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=10, max_length=5_000, description="saisine du garant")
+
+
 class RecordMilestoneRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -145,11 +145,49 @@ class Registre(Application[UUID]):
     def pinned_rules(self, proposal: Proposal) -> CharterRules:
         return self.repository.get(proposal.charter_id).rules(proposal.charter_version)
 
+    def open_admissibility(self, proposal_id: UUID, at: datetime) -> StageOpened | None:
+        """Open the clerk's admissibility review if the pinned charter asks for one; None
+        otherwise (idempotent)."""
+        proposal = self.get_proposal(proposal_id)
+        rules = self.pinned_rules(proposal)
+        if rules.admissibility_seconds == 0:
+            return None
+        if proposal.stage == "submitted":
+            proposal.open_admissibility(at, at + timedelta(seconds=rules.admissibility_seconds))
+            self.save(proposal)
+        opened = self._last(proposal, Proposal.AdmissibilityOpened)
+        return StageOpened("admissibility", opened.closes_at,
+                           self.position_of(proposal.id, opened.originator_version), rules)
+
+    def rule_admissibility(self, proposal_id: UUID, clerk_ref: str, admissible: bool,
+                           competence: str = "", reason: str = "") -> int:
+        """A clerk rules on admissibility during the review; returns the log position."""
+        proposal = self.get_proposal(proposal_id)
+        rules = self.pinned_rules(proposal)
+        proposal.decide_admissibility(clerk_ref, admissible, competence, reason,
+                                      rules.competences, "clerk_ruling")
+        return self.save(proposal)[-1].notification.id
+
+    def conclude_admissibility(self, proposal_id: UUID, at: datetime) -> str:
+        """At the review's deadline (or after the clerk's ruling): `admissible` or
+        `inadmissible`; without a ruling the proposal is admissible by default (idempotent)."""
+        proposal = self.get_proposal(proposal_id)
+        if proposal.stage == "admissibility":
+            proposal.decide_admissibility("registre", True, "", "", (), "deadline_reached")
+            self.save(proposal)
+        return "inadmissible" if proposal.stage == "inadmissible" else "admissible"
+
+    def refer_to_guarantor(self, proposal_id: UUID, author_ref: str, text: str) -> int:
+        """The author refers an inadmissibility ruling to the guarantor."""
+        proposal = self.get_proposal(proposal_id)
+        proposal.refer_to_guarantor(author_ref, text)
+        return self.save(proposal)[-1].notification.id
+
     def open_consultation(self, proposal_id: UUID, at: datetime) -> StageOpened:
         """Open the public consultation (idempotent: a retry returns what was recorded)."""
         proposal = self.get_proposal(proposal_id)
         rules = self.pinned_rules(proposal)
-        if proposal.stage == "submitted":
+        if proposal.stage in ("submitted", "admissible"):
             proposal.open_consultation(at, at + timedelta(seconds=rules.consultation_seconds))
             self.save(proposal)
         return self._stage_opened(proposal, Proposal.ConsultationOpened, rules)

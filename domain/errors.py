@@ -115,3 +115,15 @@ class AlreadyScored(RuleBroken):
 
 class InvalidScores(RuleBroken):
     rule = "invalid_scores"
+
+
+class NotACompetence(RuleBroken):
+    rule = "not_a_competence"
+
+
+class ReasonRequired(RuleBroken):
+    rule = "reason_required"
+
+
+class NotInadmissible(RuleBroken):
+    rule = "not_inadmissible"

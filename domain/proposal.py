@@ -1,6 +1,8 @@
 """A proposal (proposition) and its deliberation stages.
 
-Stages: `submitted` → `consultation` (public consultation, a charter-timed stage) → `vote`
+Stages: `submitted` → (when the charter asks for it) `admissibility`, a clerk's review
+against the metropolis' competences → `admissible` or `inadmissible` (final; the author may
+refer it to the guarantor) → `consultation` (public consultation, a charter-timed stage) → `vote`
 (the council's roll-call ballot) → `counting` (closed, awaiting the count) → `decided`
 (adopted or rejected). When the pinned charter grants mayors a veto and the proposal concerns
 communes, an adoption opens a `veto_window`: a mayor of a concerned commune may file a reasoned
@@ -24,6 +26,9 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import (
     AlreadyScored,
+    NotACompetence,
+    NotInadmissible,
+    ReasonRequired,
     CommuneNotConcerned,
     EvaluationNotOpen,
     InvalidScores,
@@ -38,7 +43,7 @@ from domain.errors import (
     WrongStage,
 )
 
-STAGES = ("submitted", "consultation", "vote", "counting", "veto_window", "decided",
+STAGES = ("submitted", "admissibility", "admissible", "inadmissible", "consultation", "vote", "counting", "veto_window", "decided",
           "implementation", "evaluation", "closed", "withdrawn")
 
 
@@ -191,7 +196,7 @@ class Proposal(Aggregate):
         self.stage_closes_at = closes_at
 
     def open_consultation(self, at: datetime, closes_at: datetime) -> None:
-        self.require_stage("submitted")
+        self.require_stage("submitted", "admissible")
         self._open_consultation(at, closes_at, self.charter_version, "stage.consultation")
 
     @event(VoteOpened)
@@ -263,7 +268,7 @@ class Proposal(Aggregate):
         """The author withdraws the proposal; only before the vote opens."""
         if author_ref != self.author_ref:
             raise NotTheAuthor(f"only the author of proposal {self.id} may withdraw it")
-        if self.stage not in ("submitted", "consultation"):
+        if self.stage not in ("submitted", "admissibility", "admissible", "consultation"):
             raise WithdrawalTooLate(
                 f"proposal {self.id} is at stage '{self.stage}': withdrawal ends when the "
                 "vote opens")
@@ -314,6 +319,77 @@ class Proposal(Aggregate):
     def close_veto_window(self, **result: Any) -> None:
         self.require_stage("veto_window")
         self._close_veto_window(charter_version=self.charter_version, **result)
+
+    # -- admissibility -----------------------------------------------------------------
+
+    class AdmissibilityOpened(Aggregate.Event):
+        """The clerk's admissibility review opened, until `closes_at` (rule
+        `admissibility.competences` of the pinned charter)."""
+
+        opened_at: datetime
+        closes_at: datetime
+        charter_version: int
+        rule: str
+
+    class AdmissibilityDecided(Aggregate.Event):
+        """The proposal was ruled admissible (within `competence`) or inadmissible (with the
+        reason), by a clerk or, at the deadline without a ruling, admissible by default."""
+
+        admissible: bool
+        competence: str
+        reason: str
+        clerk_ref: str
+        cause: str
+        charter_version: int
+        rule: str
+
+    class ReferredToGuarantor(Aggregate.Event):
+        """The author referred the inadmissibility ruling to the guarantor."""
+
+        author_ref: str
+        text: str
+
+    @event(AdmissibilityOpened)
+    def _open_admissibility(self, opened_at: datetime, closes_at: datetime,
+                            charter_version: int, rule: str) -> None:
+        self.stage = "admissibility"
+        self.stage_closes_at = closes_at
+
+    def open_admissibility(self, at: datetime, closes_at: datetime) -> None:
+        self.require_stage("submitted")
+        self._open_admissibility(at, closes_at, self.charter_version,
+                                 "admissibility.competences")
+
+    @event(AdmissibilityDecided)
+    def _decide_admissibility(self, admissible: bool, competence: str, reason: str,
+                              clerk_ref: str, cause: str, charter_version: int,
+                              rule: str) -> None:
+        self.stage = "admissible" if admissible else "inadmissible"
+        self.stage_closes_at = None
+        if not admissible:
+            self.outcome = "inadmissible"
+
+    def decide_admissibility(self, clerk_ref: str, admissible: bool, competence: str,
+                             reason: str, competences: tuple[str, ...], cause: str) -> None:
+        self.require_stage("admissibility")
+        if admissible and competences and competence not in competences:
+            raise NotACompetence(f"'{competence}' is not a competence of the metropolis: "
+                                 f"{', '.join(competences)}")
+        if not admissible and not reason.strip():
+            raise ReasonRequired("an inadmissibility ruling states its reason")
+        self._decide_admissibility(admissible, competence, reason, clerk_ref, cause,
+                                   self.charter_version, "admissibility.competences")
+
+    @event(ReferredToGuarantor)
+    def _refer(self, author_ref: str, text: str) -> None:
+        pass
+
+    def refer_to_guarantor(self, author_ref: str, text: str) -> None:
+        if author_ref != self.author_ref:
+            raise NotTheAuthor(f"only the author of proposal {self.id} may refer it")
+        if self.stage != "inadmissible":
+            raise NotInadmissible(f"proposal {self.id} was not ruled inadmissible")
+        self._refer(author_ref, text)
 
     # -- implementation and evaluation -------------------------------------------------
 

@@ -27,6 +27,9 @@ class CharterRules:
     - `majority`: `simple` (more for than against), `absolute` (more than half of those taking
       part) or `two_thirds_of_members` (at least two thirds of the seated members)
       (rule `majority.<kind>`).
+    - `admissibility_seconds`: how long a clerk has to rule a proposal admissible (within
+      the metropolis' `competences`) or inadmissible with a reason (rule
+      `admissibility.competences`); silence at the deadline makes it admissible. 0: no review.
     - `veto_window_seconds`: after an adoption, how long a mayor of a concerned commune may
       file a reasoned veto (rule `veto.window`); 0 means the charter grants no veto.
     - `veto_override_majority`: the majority by which the council overrides a veto before the
@@ -46,10 +49,15 @@ class CharterRules:
     veto_override_majority: str = "two_thirds_of_members"
     evaluation_after_seconds: tuple[int, ...] = ()
     evaluation_window_seconds: int = 30 * 86400
+    admissibility_seconds: int = 0
+    competences: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         steps = tuple(int(s) for s in self.evaluation_after_seconds)
         object.__setattr__(self, "evaluation_after_seconds", steps)
+        object.__setattr__(self, "competences", tuple(self.competences))
+        if self.admissibility_seconds < 0:
+            raise InvalidCharter("the admissibility review cannot last a negative time")
         if any(s <= 0 for s in steps) or list(steps) != sorted(set(steps)):
             raise InvalidCharter("evaluation steps must be positive and increasing")
         if self.evaluation_window_seconds <= 0:
@@ -69,6 +77,7 @@ class CharterRules:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["evaluation_after_seconds"] = list(self.evaluation_after_seconds)
+        data["competences"] = list(self.competences)
         return data
 
     @classmethod

@@ -6,6 +6,9 @@ from datetime import datetime
 
 STAGE_FR = {
     "submitted": "déposée",
+    "admissibility": "examen de recevabilité",
+    "admissible": "recevable",
+    "inadmissible": "irrecevable",
     "consultation": "consultation publique",
     "vote": "vote du conseil",
     "counting": "dépouillement",
@@ -17,7 +20,8 @@ STAGE_FR = {
     "closed": "close",
 }
 CHOICE_FR = {"for": "pour", "against": "contre", "abstain": "abstention"}
-OUTCOME_FR = {"adopted": "adoptée", "rejected": "rejetée", "withdrawn": "retirée"}
+OUTCOME_FR = {"adopted": "adoptée", "rejected": "rejetée", "withdrawn": "retirée",
+              "inadmissible": "irrecevable"}
 CAUSE_FR = {
     "deadline_reached": "échéance atteinte",
     "quorum_not_met": "quorum non atteint",

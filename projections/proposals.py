@@ -153,6 +153,9 @@ class ProposalProjection(Projection[ProposalViews]):
             Proposal.VetoWindowOpened,
             Proposal.VetoFiled,
             Proposal.VetoWindowClosed,
+            Proposal.AdmissibilityOpened,
+            Proposal.AdmissibilityDecided,
+            Proposal.ReferredToGuarantor,
             Proposal.ImplementationOpened,
             Proposal.MilestoneRecorded,
             Proposal.EvaluationOpened,
@@ -385,4 +388,44 @@ class ProposalProjection(Projection[ProposalViews]):
             tracking, proposal_id=e.originator_id, at=e.timestamp, event="Closed",
             actor_role="registre", label="Processus clos après la dernière évaluation",
             details={"cause": e.cause}, update={"stage": "closed", "closes_at": None},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.AdmissibilityOpened, tracking: Tracking) -> None:
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="AdmissibilityOpened",
+            actor_role="registre",
+            label=(f"Examen de recevabilité par le greffe jusqu'au {date_fr(e.closes_at)} "
+                   f"(charte v{e.charter_version}, règle {e.rule})"),
+            details={"closes_at": e.closes_at.isoformat()},
+            update={"stage": "admissibility", "closes_at": e.closes_at},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.AdmissibilityDecided, tracking: Tracking) -> None:
+        if e.admissible:
+            label = ("Proposition recevable" + (f" (compétence : {e.competence})"
+                                                 if e.competence else "")
+                     + (" — sans décision du greffe à l'échéance"
+                        if e.cause == "deadline_reached" else ""))
+        else:
+            label = f"Proposition irrecevable : {e.reason}"
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="AdmissibilityDecided",
+            actor_role="clerk" if e.cause == "clerk_ruling" else "registre",
+            label=f"{label} (charte v{e.charter_version}, règle {e.rule})",
+            details={"admissible": e.admissible, "competence": e.competence,
+                     "reason": e.reason, "cause": e.cause},
+            update={"stage": "admissible" if e.admissible else "inadmissible",
+                    "closes_at": None,
+                    **({} if e.admissible else {"outcome": "inadmissible",
+                                                  "cause": "ruled_inadmissible"})},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.ReferredToGuarantor, tracking: Tracking) -> None:
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="ReferredToGuarantor",
+            actor_role="citizen", label=f"Le garant est saisi par l'auteur·rice : « {e.text} »",
+            details={"text": e.text},
         )

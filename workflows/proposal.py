@@ -1,6 +1,8 @@
 """`ProposalWorkflow`: one per proposal (id `proposal-<uuid>`), driving its deliberation.
 
-The process: open the public consultation → wait on a durable timer until the consultation's
+The process: when the charter asks for it, open the clerk's admissibility review and wait
+until the clerk rules (a signal from the relay) or the deadline passes (admissible by default);
+an inadmissible proposal ends there → open the public consultation → wait on a durable timer until the consultation's
 deadline (its length comes from the charter version pinned when the proposal was submitted),
 unless the author withdraws → open the council's roll-call ballot → wait on a timer until the
 ballot's deadline → close the ballot (its log position is the tally's cut-off) → count and
@@ -16,6 +18,7 @@ records a second event. The code here must stay deterministic: time comes from
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
@@ -91,13 +94,14 @@ class _Withdrawn(Exception):
 class ProposalWorkflow:
     """Drives one proposal from consultation to decision on the pinned charter's deadlines.
 
-    It waits on durable timers (consultation, ballot, then the mayors' veto window after an
-    adoption) and on one signal from the relay: `withdrawn`, which ends it early. `veto_filed`
-    only updates what `get_status` reports: the override is counted when the window closes.
+    It waits on durable timers (admissibility review, consultation, ballot, the mayors' veto
+    window after an adoption, the evaluation steps) and on signals from the relay:
+    `withdrawn` ends it early, `admissibility_ruled` ends the review early. `veto_filed` only
+    updates what `get_status` reports: the override is counted when the window closes.
     Changes to this code reach running workflows through `workflow.patched`:
-    `withdrawal-signal` (timers that a withdrawal interrupts), `veto-window` and `evaluation`
+    `withdrawal-signal` (timers that a withdrawal interrupts), `veto-window`, `evaluation`
     (implementation, then the evaluation steps at the charter's times after adoption, then
-    closing).
+    closing) and `admissibility`.
     """
 
     @workflow.init
@@ -108,6 +112,7 @@ class ProposalWorkflow:
         self._seen_positions: set[int] = set()
         self._withdrawn = False
         self._veto_position: int | None = None
+        self._admissibility_ruled = False
 
     @workflow.run
     async def run(self, input: ProposalInput) -> str:
@@ -118,6 +123,20 @@ class ProposalWorkflow:
             return "withdrawn"
 
     async def _deliberate(self, proposal_id: str) -> str:
+        if workflow.patched("admissibility"):
+            review: StageResult | None = await self._act(
+                "open_admissibility", StageInput(proposal_id, workflow.now().isoformat()),
+                Optional[StageResult])  # noqa: UP007 - a runtime type for the converter
+            if review is not None:
+                self._status = ProposalStatus("admissibility", review.closes_at, None)
+                await self._wait_until(review.closes_at, lambda: self._admissibility_ruled)
+                verdict: str = await self._act(
+                    "conclude_admissibility",
+                    StageInput(proposal_id, workflow.now().isoformat()), str)
+                if verdict == "inadmissible":
+                    self._status = ProposalStatus("inadmissible", None, "inadmissible")
+                    return "inadmissible"
+
         consultation: StageResult = await self._act(
             "open_consultation", StageInput(proposal_id, workflow.now().isoformat()),
             StageResult)
@@ -175,6 +194,13 @@ class ProposalWorkflow:
             self._withdrawn = True
 
     @workflow.signal
+    def admissibility_ruled(self, position: int) -> None:
+        """The relay saw a clerk's admissibility ruling at log `position`."""
+        if position not in self._seen_positions:
+            self._seen_positions.add(position)
+            self._admissibility_ruled = True
+
+    @workflow.signal
     def veto_filed(self, position: int) -> None:
         """The relay saw a mayor's veto at log `position`."""
         if position not in self._seen_positions:
@@ -199,15 +225,17 @@ class ProposalWorkflow:
                 raise _Withdrawn from None
             raise
 
-    async def _wait_until(self, deadline: str) -> None:
-        """Wait for the deadline, unless the proposal is withdrawn first."""
+    async def _wait_until(self, deadline: str,
+                          done: Callable[[], bool] = lambda: False) -> None:
+        """Wait for the deadline, unless the proposal is withdrawn or `done()` first."""
         if not workflow.patched("withdrawal-signal"):
             await self._sleep_until(deadline)
             return
         remaining = datetime.fromisoformat(deadline) - workflow.now()
         if remaining > timedelta(0):
             try:
-                await workflow.wait_condition(lambda: self._withdrawn, timeout=remaining)
+                await workflow.wait_condition(lambda: self._withdrawn or done(),
+                                              timeout=remaining)
             except asyncio.TimeoutError:
                 pass
         if self._withdrawn:

@@ -1,8 +1,9 @@
 """The relay (D4): a tracked follower of the notification log that tells Temporal about domain
 facts, so request handlers never write to two systems.
 
-A submitted proposal starts its `ProposalWorkflow` (id `proposal-<uuid>`); a withdrawal or a
-mayor's veto is signalled to that workflow with the event's log position. The relay's position
+A submitted proposal starts its `ProposalWorkflow` (id `proposal-<uuid>`); a withdrawal, a
+clerk's admissibility ruling or a mayor's veto is signalled to that workflow with the event's
+log position. The relay's position
 is tracked in its own table, recorded after the start or signal succeeded: a start repeated
 after a crash finds the workflow already running and is ignored, and a repeated signal carries
 a position the workflow has already seen, so each fact acts exactly once.
@@ -33,7 +34,7 @@ class Relay:
     """Follows the Registre log from its last tracked position and starts workflows."""
 
     topics = (get_topic(Proposal.Submitted), get_topic(Proposal.Withdrawn),
-              get_topic(Proposal.VetoFiled))
+              get_topic(Proposal.VetoFiled), get_topic(Proposal.AdmissibilityDecided))
 
     def __init__(
         self, app: Registre, tracking: TrackingRecorder, client: Client, task_queue: str
@@ -59,6 +60,10 @@ class Relay:
             elif isinstance(event, Proposal.Withdrawn):
                 await self.signal(str(event.originator_id), ProposalWorkflow.withdrawn,
                                   notification.id)
+            elif isinstance(event, Proposal.AdmissibilityDecided):
+                if event.cause == "clerk_ruling":  # the workflow's own conclusion needs no signal
+                    await self.signal(str(event.originator_id),
+                                      ProposalWorkflow.admissibility_ruled, notification.id)
             elif isinstance(event, Proposal.VetoFiled):
                 await self.signal(str(event.originator_id), ProposalWorkflow.veto_filed,
                                   notification.id)

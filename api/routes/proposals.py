@@ -14,6 +14,8 @@ from api.schemas import (
     ProposalSubmittedResponse,
     RecordedResponse,
     RecordMilestoneRequest,
+    ReferralRequest,
+    RuleAdmissibilityRequest,
     ScoreEvaluationRequest,
     SubmitProposalRequest,
     TimelineEntry,
@@ -148,5 +150,31 @@ def score_evaluation(proposal_id: UUID, body: ScoreEvaluationRequest, user: Curr
     """A member of the citizens' evaluation panel scores indicators (0–10) for the open step."""
     require_role(user, "citizen")
     position = ledger.score_evaluation(proposal_id, user.sub, body.indicators, body.comment)
+    _caught_up(views, ledger.name, position)
+    return RecordedResponse(position=position)
+
+
+@router.post("/{proposal_id}/admissibility", status_code=status.HTTP_201_CREATED,
+             response_model=RecordedResponse,
+             summary="Statuer sur la recevabilité (greffe) / Rule on admissibility")
+def rule_admissibility(proposal_id: UUID, body: RuleAdmissibilityRequest, user: CurrentUser,
+                       ledger: LedgerDep, views: ViewsDep) -> RecordedResponse:
+    """A clerk rules the proposal admissible (naming the competence) or inadmissible (with a
+    reason) during the review."""
+    require_role(user, "clerk")
+    position = ledger.rule_admissibility(proposal_id, user.sub, body.admissible,
+                                         body.competence, body.reason)
+    _caught_up(views, ledger.name, position)
+    return RecordedResponse(position=position)
+
+
+@router.post("/{proposal_id}/referral", status_code=status.HTTP_201_CREATED,
+             response_model=RecordedResponse,
+             summary="Saisir le garant / Refer an inadmissibility to the guarantor")
+def refer_to_guarantor(proposal_id: UUID, body: ReferralRequest, user: CurrentUser,
+                       ledger: LedgerDep, views: ViewsDep) -> RecordedResponse:
+    """The author refers an inadmissibility ruling to the guarantor."""
+    require_role(user, "citizen")
+    position = ledger.refer_to_guarantor(proposal_id, user.sub, body.text)
     _caught_up(views, ledger.name, position)
     return RecordedResponse(position=position)

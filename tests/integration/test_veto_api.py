@@ -138,3 +138,32 @@ def test_refuses_submission_when_a_concerned_commune_is_unknown(pact: Pact) -> N
         "communes": ["Z"]})
     assert r.status_code == 404 and r.json()["detail"]["rule"] == "unknown_commune"
     assert log_size(pact.settings) == size
+
+
+def test_clerk_rules_inadmissible_and_the_author_refers_it_when_contesting(pact: Pact) -> None:
+    app = pact.app
+    mid = app.found_metropolis(
+        f"recevabilite-{uuid.uuid4().hex[:6]}", "Métropole", [{"code": "A", "name": "A",
+                                                               "population": 1}],
+        [{"ref": "c1", "name": "C1", "role": "councillor", "commune": "A"}],
+        CharterRules(consultation_seconds=60, vote_seconds=60, quorum_percent=50,
+                     admissibility_seconds=3600, competences=("mobilités",)))
+    pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé")
+    app.open_admissibility(pid, datetime.now(timezone.utc))
+    size = log_size(pact.settings)
+    wrong = pact.client.post(f"/proposals/{pid}/admissibility", json={
+        "admissible": True, "competence": "police"}, headers=pact.headers("greffe", "clerk"))
+    assert wrong.status_code == 409 and wrong.json()["detail"]["rule"] == "not_a_competence"
+    assert log_size(pact.settings) == size
+    r = pact.client.post(f"/proposals/{pid}/admissibility", json={
+        "admissible": False, "reason": "Relève de la région."},
+        headers=pact.headers("greffe", "clerk"))
+    assert r.status_code == 201, r.text
+    assert pact.client.get(f"/proposals/{pid}").json()["stage_fr"] == "irrecevable"
+    referral = pact.client.post(f"/proposals/{pid}/referral",
+                                json={"text": "La mobilité relève de la métropole."},
+                                headers=pact.headers("auteur", "citizen"))
+    assert referral.status_code == 201
+    labels = [t["label"] for t in pact.client.get(f"/proposals/{pid}/timeline").json()]
+    assert labels[-2].startswith("Proposition irrecevable : Relève de la région.")
+    assert labels[-1].startswith("Le garant est saisi")

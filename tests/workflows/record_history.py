@@ -5,7 +5,8 @@ It runs one proposal through the time-skipping server with the activities on a t
 PostgreSQL: `plain`, three votes (for, for, against) of three members; `veto`, the same
 adoption then a veto by the mayor of the concerned commune, overridden 2–0 of 3; `withdrawal`,
 withdrawn during the consultation (signalled); `evaluation`, the plain adoption followed by
-implementation, two evaluation steps (one scored) and closing."""
+implementation, two evaluation steps (one scored) and closing; `admissibility`, ruled
+inadmissible by a clerk during the review (signalled)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ async def record(out: Path, scenario: str) -> None:
             CharterRules(consultation_seconds=86400, vote_seconds=86400, quorum_percent=50,
                          veto_window_seconds=86400 if scenario == "veto" else 0,
                          evaluation_after_seconds=(2 * 86400, 3 * 86400)
-                         if scenario == "evaluation" else ()))
+                         if scenario == "evaluation" else (),
+                         admissibility_seconds=86400 if scenario == "admissibility" else 0))
         pid, _ = app.submit_proposal(mid, "c", "Titre", "Résumé",
                                      ["A"] if scenario == "veto" else [])
         env = await WorkflowEnvironment.start_time_skipping(
@@ -51,7 +53,12 @@ async def record(out: Path, scenario: str) -> None:
                 handle = await env.client.start_workflow(
                     ProposalWorkflow.run, ProposalInput(str(pid)), id=workflow_id(str(pid)),
                     task_queue=queue)
-                if scenario == "withdrawal":
+                if scenario == "admissibility":
+                    await env.sleep(timedelta(hours=1))
+                    await handle.signal(ProposalWorkflow.admissibility_ruled,
+                                        app.rule_admissibility(pid, "greffe", False,
+                                                               reason="Hors compétence."))
+                elif scenario == "withdrawal":
                     await env.sleep(timedelta(hours=1))
                     await handle.signal(ProposalWorkflow.withdrawn, app.withdraw(pid, "c"))
                 else:
