@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from api.routes import guarantor, health, ledger, metropolises, proposals
+from api.routes import communes, guarantor, health, ledger, metropolises, proposals
 from api.settings import Settings
 from domain.application import Registre
 from domain.errors import DomainError, NotFound, NotPermitted
@@ -58,4 +58,5 @@ def build_app(*, settings: Settings, registre: Registre, views: ProposalViews,
     app.include_router(proposals.router)
     app.include_router(ledger.router)
     app.include_router(guarantor.router)
+    app.include_router(communes.router)
     return app

@@ -1,8 +1,9 @@
-"""The proposals' public views: each proposal's current state and tally, and its timeline.
+"""The proposals' public views: each proposal's current state and tally, its timeline, and
+each commune's veto record.
 
 Questions answered: which proposals exist and where does each stand (stage, deadline, votes so
 far, decision)? What happened to a proposal, event by event: when, by which role, at which
-stage, said in French?
+stage, said in French? Which vetoes did each commune's mayor file, and were they sustained?
 """
 
 from __future__ import annotations
@@ -51,6 +52,18 @@ class ProposalViews(PostgresTrackingRecorder):
                 position bigint NOT NULL)""")
         )
         self.sql_create_statements.append(
+            SQL("""CREATE TABLE IF NOT EXISTS veto_record_view (
+                commune text NOT NULL,
+                proposal_id uuid NOT NULL,
+                mayor_ref text NOT NULL,
+                reason text NOT NULL,
+                filed_at timestamptz NOT NULL,
+                position bigint NOT NULL,
+                outcome text,
+                cause text,
+                PRIMARY KEY (proposal_id, commune))""")
+        )
+        self.sql_create_statements.append(
             SQL("""CREATE TABLE IF NOT EXISTS timeline_view (
                 proposal_id uuid NOT NULL,
                 position bigint NOT NULL,
@@ -78,6 +91,7 @@ class ProposalViews(PostgresTrackingRecorder):
         insert: dict[str, Any] | None = None,
         update: dict[str, Any] | None = None,
         increment: tuple[str, UUID] | None = None,
+        extra: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
         """Apply one event: create or update the proposal row, append to its timeline, and
         track the position, all in one transaction."""
@@ -107,6 +121,8 @@ class ProposalViews(PostgresTrackingRecorder):
                     actor_role, label, Jsonb(details),
                 ),
             )
+            if extra is not None:  # one more statement in the same transaction
+                curs.execute(extra[0], extra[1])
             self._insert_tracking(curs, tracking)
 
     # -- queries ----------------------------------------------------------------------------
@@ -127,6 +143,13 @@ class ProposalViews(PostgresTrackingRecorder):
         with self.datastore.transaction(commit=False) as curs:
             curs.execute("SELECT * FROM proposal_view WHERE proposal_id = %s", (proposal_id,))
             return curs.fetchone()
+
+    def veto_record(self, commune: str) -> list[dict[str, Any]]:
+        """Every veto filed for a commune, with the outcome once the window closed."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute("SELECT v.*, p.title FROM veto_record_view v JOIN proposal_view p "
+                         "USING (proposal_id) WHERE commune = %s ORDER BY position", (commune,))
+            return list(curs.fetchall())
 
     def timeline(self, proposal_id: UUID) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as curs:
@@ -314,6 +337,10 @@ class ProposalProjection(Projection[ProposalViews]):
                    "— le conseil peut le lever avant la fin du délai"),
             details={"mayor_ref": e.mayor_ref, "commune": e.commune, "reason": e.reason,
                      "override_ballot_id": str(e.override_ballot_id)},
+            extra=("INSERT INTO veto_record_view (commune, proposal_id, mayor_ref, reason, "
+                   "filed_at, position) VALUES (%(c)s, %(p)s, %(m)s, %(r)s, %(t)s, %(n)s)",
+                   {"c": e.commune, "p": e.originator_id, "m": e.mayor_ref, "r": e.reason,
+                    "t": e.timestamp, "n": tracking.notification_id}),
         )
 
     @process_event.register
@@ -330,6 +357,9 @@ class ProposalProjection(Projection[ProposalViews]):
                      "abstain": e.abstain, "cutoff_position": e.cutoff_position},
             update={"stage": "decided", "outcome": e.outcome, "cause": e.cause,
                     "closes_at": None},
+            extra=("UPDATE veto_record_view SET outcome = %(o)s, cause = %(c)s "
+                   "WHERE proposal_id = %(p)s", {"o": e.outcome, "c": e.cause,
+                                                 "p": e.originator_id}),
         )
 
     @process_event.register

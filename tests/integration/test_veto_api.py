@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.auth import issue_token
 from api.settings import Settings
-from api.wiring import create_api, make_registre, projection_runner
+from api.wiring import create_api, make_registre, make_views, projection_runner
 from domain.application import Registre
 from domain.rules import CharterRules
 from tests.conftest import log_size
@@ -67,6 +67,14 @@ def test_mayor_of_a_concerned_commune_files_a_veto_when_the_window_is_open(pact:
     assert [t["event"] for t in timeline][-2:] == ["VetoWindowOpened", "VetoFiled"]
     assert timeline[-1]["actor_role"] == "mayor" and "marché couvert" in timeline[-1]["label"]
     assert pact.client.get(f"/proposals/{pid}").json()["stage_fr"] == "délai de veto"
+    pact.app.close_veto_window(pid, datetime.now(timezone.utc))  # no override votes
+    # The fixture's runner applies the close; wait for it through the views' tracking.
+    make_views(pact.settings).wait(pact.app.name, pact.app.recorder.max_notification_id(),
+                                   timeout=10)
+    [record] = pact.client.get("/communes/A/vetoes").json()
+    assert (record["proposal_id"], record["mayor_ref"], record["outcome"], record["cause"]) == (
+        str(pid), "maire-a", "rejected", "veto_sustained")
+    assert pact.client.get("/communes/B/vetoes").json() == []
 
 
 @pytest.mark.parametrize(("sub", "role", "territory", "status", "rule"), [

@@ -1,0 +1,32 @@
+"""Communes: each commune's record of vetoes under the governance pact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.deps import ViewsDep
+
+router = APIRouter(prefix="/communes", tags=["communes"])
+
+
+class VetoRecordEntry(BaseModel):
+    proposal_id: UUID
+    title: str
+    mayor_ref: str
+    reason: str
+    filed_at: datetime
+    position: int
+    outcome: str | None
+    cause: str | None
+
+
+@router.get("/{code}/vetoes", response_model=list[VetoRecordEntry],
+            summary="Vetos d'une commune / A commune's veto record")
+def veto_record(code: str, views: ViewsDep) -> list[VetoRecordEntry]:
+    """Every veto filed by the commune's mayor, with its outcome once the window closed."""
+    return [VetoRecordEntry(**{k: r[k] for k in VetoRecordEntry.model_fields})
+            for r in views.veto_record(code)]
