@@ -66,6 +66,19 @@ class ScoreEvaluationRequest(BaseModel):
     comment: str = Field(default="", max_length=5_000)
 
 
+class PostCommentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=2, max_length=5_000, description="commentaire public")
+
+
+class CommentResponse(BaseModel):
+    position: int
+    at: datetime
+    citizen_ref: str
+    text: str
+
+
 class RecordedResponse(BaseModel):
     position: int = Field(description="position of the event in the global log")
 
@@ -91,6 +104,8 @@ class ProposalResponse(BaseModel):
     stage_fr: str
     closes_at: datetime | None
     tally: TallyResponse
+    supports: int
+    comments: int
     outcome: str | None
     cause: str | None
     submitted_at: datetime
@@ -107,6 +122,7 @@ class ProposalResponse(BaseModel):
             stage=row["stage"], stage_fr=STAGE_FR.get(row["stage"], row["stage"]),
             closes_at=row["closes_at"],
             tally=TallyResponse(yes=row["yes"], no=row["no"], abstain=row["abstain"]),
+            supports=row["supports"], comments=row["comments"],
             outcome=row["outcome"], cause=row["cause"], submitted_at=row["submitted_at"],
             updated_at=row["updated_at"], position=row["position"],
         )

@@ -21,7 +21,9 @@ from eventsourcing.utils import get_topic
 from domain.ballot import Vote
 from domain.charter import Charter
 from domain.errors import (
+    ConsultationNotOpen,
     MetropolisAlreadyFounded,
+    SupportAlreadyGiven,
     NotMayorOfCommune,
     ProposalWithdrawn,
     UnknownCommune,
@@ -34,6 +36,7 @@ from domain.errors import (
 )
 from domain.metropolis import Metropolis
 from domain.notice import NOTICE_KINDS, Notice
+from domain.participation import Comment, Support
 from domain.proposal import Proposal
 from domain.rules import CHOICES, CharterRules, Tally, decide
 
@@ -352,6 +355,30 @@ class Registre(Application[UUID]):
             proposal.close(at)
             self.save(proposal)
         return proposal.stage
+
+    # -- the public consultation: supports and comments ---------------------------------
+
+    def _in_consultation(self, proposal_id: UUID) -> None:
+        proposal = self.get_proposal(proposal_id)
+        if proposal.stage != "consultation" or (
+                proposal.stage_closes_at and self.clock() >= proposal.stage_closes_at):
+            raise ConsultationNotOpen(f"proposal {proposal_id} is not under public consultation")
+
+    def support(self, proposal_id: UUID, citizen_ref: str) -> int:
+        """A citizen supports a proposal under consultation, once; returns the log position."""
+        self._in_consultation(proposal_id)
+        try:
+            recordings = self.save(Support(proposal_id=proposal_id, citizen_ref=citizen_ref))
+        except IntegrityError:
+            raise SupportAlreadyGiven(
+                f"'{citizen_ref}' already supports proposal {proposal_id}") from None
+        return recordings[-1].notification.id
+
+    def comment(self, proposal_id: UUID, citizen_ref: str, text: str) -> int:
+        """A citizen comments publicly on a proposal under consultation."""
+        self._in_consultation(proposal_id)
+        comment = Comment(proposal_id=proposal_id, citizen_ref=citizen_ref, text=text)
+        return self.save(comment)[-1].notification.id
 
     # -- the guarantor -----------------------------------------------------------------
 

@@ -127,3 +127,11 @@ class ReasonRequired(RuleBroken):
 
 class NotInadmissible(RuleBroken):
     rule = "not_inadmissible"
+
+
+class ConsultationNotOpen(RuleBroken):
+    rule = "consultation_not_open"
+
+
+class SupportAlreadyGiven(RuleBroken):
+    rule = "one_support_per_citizen"

@@ -1,5 +1,5 @@
 """The proposals' public views: each proposal's current state and tally, its timeline, and
-each commune's veto record.
+each commune's veto record, and the consultation's supports and comments.
 
 Questions answered: which proposals exist and where does each stand (stage, deadline, votes so
 far, decision)? What happened to a proposal, event by event: when, by which role, at which
@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 
 from domain.ballot import Vote
 from domain.notice import Notice
+from domain.participation import Comment, Support
 from domain.proposal import Proposal
 from projections.labels import CAUSE_FR, CHOICE_FR, OUTCOME_FR, date_fr
 
@@ -50,6 +51,19 @@ class ProposalViews(PostgresTrackingRecorder):
                 submitted_at timestamptz NOT NULL,
                 updated_at timestamptz NOT NULL,
                 position bigint NOT NULL)""")
+        )
+        # Columns added after the table's first version: added in place by `registre migrate`.
+        self.sql_create_statements.append(SQL(
+            "ALTER TABLE proposal_view ADD COLUMN IF NOT EXISTS supports int NOT NULL DEFAULT 0, "
+            "ADD COLUMN IF NOT EXISTS comments int NOT NULL DEFAULT 0"))
+        self.sql_create_statements.append(
+            SQL("""CREATE TABLE IF NOT EXISTS comment_view (
+                proposal_id uuid NOT NULL,
+                position bigint NOT NULL,
+                at timestamptz NOT NULL,
+                citizen_ref text NOT NULL,
+                text text NOT NULL,
+                PRIMARY KEY (proposal_id, position))""")
         )
         self.sql_create_statements.append(
             SQL("""CREATE TABLE IF NOT EXISTS veto_record_view (
@@ -125,7 +139,24 @@ class ProposalViews(PostgresTrackingRecorder):
                 curs.execute(extra[0], extra[1])
             self._insert_tracking(curs, tracking)
 
+    def participate(self, tracking: Tracking, proposal_id: UUID, column: str,
+                    comment: dict[str, Any] | None = None) -> None:
+        """Count a support or a comment (kept out of the timeline: they are many)."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(f"UPDATE proposal_view SET {column} = {column} + 1 "  # noqa: S608
+                         "WHERE proposal_id = %s", (proposal_id,))
+            if comment is not None:
+                curs.execute("INSERT INTO comment_view VALUES (%(p)s, %(n)s, %(at)s, %(c)s, "
+                             "%(t)s)", dict(comment, p=proposal_id, n=tracking.notification_id))
+            self._insert_tracking(curs, tracking)
+
     # -- queries ----------------------------------------------------------------------------
+
+    def comments(self, proposal_id: UUID, limit: int, offset: int) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute("SELECT * FROM comment_view WHERE proposal_id = %s ORDER BY position "
+                         "LIMIT %s OFFSET %s", (proposal_id, limit, offset))
+            return list(curs.fetchall())
 
     def list_proposals(
         self, metropolis_id: UUID | None = None, limit: int = 50, offset: int = 0
@@ -186,6 +217,8 @@ class ProposalProjection(Projection[ProposalViews]):
             Proposal.Closed,
             Vote.Cast,
             Notice.Issued,
+            Support.Given,
+            Comment.Posted,
         )
     )
 
@@ -459,3 +492,12 @@ class ProposalProjection(Projection[ProposalViews]):
             actor_role="citizen", label=f"Le garant est saisi par l'auteur·rice : « {e.text} »",
             details={"text": e.text},
         )
+
+    @process_event.register
+    def _(self, e: Support.Given, tracking: Tracking) -> None:
+        self.view.participate(tracking, e.proposal_id, "supports")
+
+    @process_event.register
+    def _(self, e: Comment.Posted, tracking: Tracking) -> None:
+        self.view.participate(tracking, e.proposal_id, "comments",
+                              {"at": e.timestamp, "c": e.citizen_ref, "t": e.text})

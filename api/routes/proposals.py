@@ -9,6 +9,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 from api.deps import CurrentUser, LedgerDep, ViewsDep, require_role
 from api.schemas import (
     CastVoteRequest,
+    CommentResponse,
+    PostCommentRequest,
     FileVetoRequest,
     ProposalResponse,
     ProposalSubmittedResponse,
@@ -178,3 +180,37 @@ def refer_to_guarantor(proposal_id: UUID, body: ReferralRequest, user: CurrentUs
     position = ledger.refer_to_guarantor(proposal_id, user.sub, body.text)
     _caught_up(views, ledger.name, position)
     return RecordedResponse(position=position)
+
+
+@router.post("/{proposal_id}/supports", status_code=status.HTTP_201_CREATED,
+             response_model=RecordedResponse,
+             summary="Soutenir une proposition / Support a proposal")
+def support(proposal_id: UUID, user: CurrentUser, ledger: LedgerDep,
+            views: ViewsDep) -> RecordedResponse:
+    """A citizen supports a proposal during its public consultation, once."""
+    require_role(user, "citizen")
+    position = ledger.support(proposal_id, user.sub)
+    _caught_up(views, ledger.name, position)
+    return RecordedResponse(position=position)
+
+
+@router.post("/{proposal_id}/comments", status_code=status.HTTP_201_CREATED,
+             response_model=RecordedResponse,
+             summary="Commenter une proposition / Comment on a proposal")
+def post_comment(proposal_id: UUID, body: PostCommentRequest, user: CurrentUser,
+                 ledger: LedgerDep, views: ViewsDep) -> RecordedResponse:
+    """A citizen comments publicly during the public consultation."""
+    require_role(user, "citizen")
+    position = ledger.comment(proposal_id, user.sub, body.text)
+    _caught_up(views, ledger.name, position)
+    return RecordedResponse(position=position)
+
+
+@router.get("/{proposal_id}/comments", response_model=list[CommentResponse],
+            summary="Commentaires publics / Public comments")
+def list_comments(proposal_id: UUID, views: ViewsDep, limit: int = Query(100, ge=1, le=1000),
+                  offset: int = Query(0, ge=0)) -> list[CommentResponse]:
+    """The consultation's comments, oldest first."""
+    _row_or_404(views, proposal_id)
+    return [CommentResponse(**{k: r[k] for k in CommentResponse.model_fields})
+            for r in views.comments(proposal_id, limit, offset)]

@@ -196,3 +196,43 @@ def test_metropolis_lists_its_council_and_charter_when_read_by_slug(api: Api) ->
     body = api.client.get(f"/metropolises/{slug}").json()
     assert [m["ref"] for m in body["council"]] == ["m1", "m2", "m3"]
     assert body["charter"]["quorum_percent"] == 50 and body["charter_version"] == 1
+
+
+def in_consultation(api: Api) -> UUID:
+    pid, _ = api.app.submit_proposal(api.metropolis_id, "auteur", "Titre", "Résumé")
+    api.app.open_consultation(pid, api.app.clock())
+    return pid
+
+
+def test_counts_supports_and_lists_comments_when_citizens_take_part(api: Api) -> None:
+    pid = in_consultation(api)
+    for citizen in ("c1", "c2"):
+        r = api.client.post(f"/proposals/{pid}/supports", headers=api.token(citizen, "citizen"))
+        assert r.status_code == 201, r.text
+    r = api.client.post(f"/proposals/{pid}/comments", json={"text": "Bonne idée, à étendre."},
+                        headers=api.token("c3", "citizen"))
+    assert r.status_code == 201, r.text
+    body = api.client.get(f"/proposals/{pid}").json()
+    assert (body["supports"], body["comments"]) == (2, 1)
+    [comment] = api.client.get(f"/proposals/{pid}/comments").json()
+    assert (comment["citizen_ref"], comment["text"]) == ("c3", "Bonne idée, à étendre.")
+
+
+def test_refuses_a_second_support_when_the_citizen_already_supports(api: Api) -> None:
+    pid = in_consultation(api)
+    api.client.post(f"/proposals/{pid}/supports", headers=api.token("c1", "citizen"))
+    size = log_size(api.settings)
+    r = api.client.post(f"/proposals/{pid}/supports", headers=api.token("c1", "citizen"))
+    assert r.status_code == 409 and r.json()["detail"]["rule"] == "one_support_per_citizen"
+    assert log_size(api.settings) == size
+
+
+def test_refuses_support_and_comment_when_the_consultation_is_not_open(api: Api) -> None:
+    pid = to_vote(api.app, api.metropolis_id)
+    size = log_size(api.settings)
+    s = api.client.post(f"/proposals/{pid}/supports", headers=api.token("c1", "citizen"))
+    c = api.client.post(f"/proposals/{pid}/comments", json={"text": "Trop tard ?"},
+                        headers=api.token("c1", "citizen"))
+    assert [s.status_code, c.status_code] == [409, 409]
+    assert {s.json()["detail"]["rule"], c.json()["detail"]["rule"]} == {"consultation_not_open"}
+    assert log_size(api.settings) == size

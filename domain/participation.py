@@ -1,0 +1,48 @@
+"""Citizens' participation in a public consultation: supports and comments.
+
+High-volume acts (D3): each is its own aggregate written straight to the event store, never a
+workflow signal. A support's id is `uuid5(proposal id, "support:" + citizen ref)`, so the store
+itself refuses a second support by the same citizen.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+
+class Support(Aggregate):
+    """One citizen's support for a proposal under consultation."""
+
+    class Given(Aggregate.Created):
+        """A citizen supported the proposal during its public consultation."""
+
+        proposal_id: UUID
+        citizen_ref: str
+
+    @staticmethod
+    def create_id(proposal_id: UUID, citizen_ref: str) -> UUID:
+        return uuid5(proposal_id, f"support:{citizen_ref}")
+
+    @event(Given)
+    def __init__(self, proposal_id: UUID, citizen_ref: str) -> None:
+        self.proposal_id = proposal_id
+        self.citizen_ref = citizen_ref
+
+
+class Comment(Aggregate):
+    """A citizen's public comment on a proposal under consultation."""
+
+    class Posted(Aggregate.Created):
+        """A citizen posted a public comment during the consultation."""
+
+        proposal_id: UUID
+        citizen_ref: str
+        text: str
+
+    @event(Posted)
+    def __init__(self, proposal_id: UUID, citizen_ref: str, text: str) -> None:
+        self.proposal_id = proposal_id
+        self.citizen_ref = citizen_ref
+        self.text = text
