@@ -9,6 +9,27 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 
+Majority = Literal["simple", "absolute", "two_thirds_of_members"]
+
+
+class CharterRulesPayload(BaseModel):
+    """A charter version's rules (durations in seconds), as a charter amendment proposes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    consultation_seconds: int = Field(gt=0)
+    vote_seconds: int = Field(gt=0)
+    quorum_percent: int = Field(ge=0, le=100)
+    majority: Majority = "simple"
+    veto_window_seconds: int = Field(default=0, ge=0)
+    veto_override_majority: Majority = "two_thirds_of_members"
+    evaluation_after_seconds: list[int] = Field(default_factory=list)
+    evaluation_window_seconds: int = Field(default=30 * 86400, gt=0)
+    admissibility_seconds: int = Field(default=0, ge=0)
+    competences: list[str] = Field(default_factory=list)
+    charter_amendment_majority: Majority = "two_thirds_of_members"
+
+
 class SubmitProposalRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -17,6 +38,8 @@ class SubmitProposalRequest(BaseModel):
     summary: str = Field(min_length=1, max_length=10_000, description="Objectif et moyens")
     communes: list[str] = Field(default_factory=list, max_length=200,
                                 description="codes des communes concernées (droit de veto)")
+    charter_amendment: CharterRulesPayload | None = Field(
+        default=None, description="la charte modifiée que propose un amendement de la charte")
 
 
 class ProposalSubmittedResponse(BaseModel):

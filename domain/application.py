@@ -38,7 +38,7 @@ from domain.metropolis import Metropolis
 from domain.notice import NOTICE_KINDS, Notice
 from domain.participation import Comment, Support
 from domain.proposal import Proposal
-from domain.rules import CHOICES, CharterRules, Tally, decide
+from domain.rules import CHOICES, CharterRules, Tally, decide, decide_proposal
 
 Clock = Callable[[], datetime]
 
@@ -115,7 +115,7 @@ class Registre(Application[UUID]):
 
     def submit_proposal(
         self, metropolis_id: UUID, author_ref: str, title: str, summary: str,
-        communes: Iterable[str] = (),
+        communes: Iterable[str] = (), charter_amendment: CharterRules | None = None,
     ) -> tuple[UUID, int]:
         """A citizen submits a proposal concerning some communes (their mayors may veto it
         if the charter says so); the charter version in force is pinned.
@@ -136,6 +136,8 @@ class Registre(Application[UUID]):
             summary=summary,
             communes=communes,
         )
+        if charter_amendment is not None:
+            proposal.propose_charter_amendment(charter_amendment.as_dict())
         recordings = self.save(proposal)
         return proposal.id, recordings[-1].notification.id
 
@@ -226,7 +228,8 @@ class Registre(Application[UUID]):
         rules = self.pinned_rules(proposal)
         metropolis = self.get_metropolis(proposal.metropolis_id)
         tally = self.count_votes(proposal.ballot_id, opened_position, cutoff_position)
-        outcome = decide(tally, metropolis.council_size, rules)
+        outcome = decide_proposal(tally, metropolis.council_size, rules,
+                                  proposal.amends_charter_with is not None)
         proposal.record_decision(
             outcome="adopted" if outcome.adopted else "rejected",
             cause=outcome.cause,
@@ -238,7 +241,13 @@ class Registre(Application[UUID]):
             cutoff_position=cutoff_position,
             rules_cited=list(outcome.rules_cited),
         )
-        self.save(proposal)
+        if outcome.adopted and proposal.amends_charter_with is not None:
+            # The amendment takes effect with the decision, in the same transaction.
+            charter = self.get_charter(proposal.metropolis_id)
+            charter.amend(proposal.amends_charter_with)
+            self.save(proposal, charter)
+        else:
+            self.save(proposal)
         assert proposal.outcome is not None
         return proposal.outcome
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from domain import merkle, note
 from domain.ledger import LeafError, LogRecord, decode_leaf
-from domain.rules import CharterRules, Tally, decide
+from domain.rules import CharterRules, Tally, decide, decide_proposal
 
 T_ADOPTED = "domain.charter:Charter.Adopted"
 T_AMENDED = "domain.charter:Charter.Amended"
@@ -44,6 +44,7 @@ T_DECIDED = "domain.proposal:Proposal.Decided"
 T_VOTE = "domain.ballot:Vote.Cast"
 T_VETO_FILED = "domain.proposal:Proposal.VetoFiled"
 T_WINDOW_CLOSED = "domain.proposal:Proposal.VetoWindowClosed"
+T_AMENDMENT = "domain.proposal:Proposal.CharterAmendmentProposed"
 
 
 @dataclass
@@ -94,7 +95,7 @@ class _Recount:
     def apply(self, record: LogRecord) -> None:
         topic = record.topic
         if topic not in (T_ADOPTED, T_AMENDED, T_SEATED, T_SUBMITTED, T_VOTE_OPENED, T_CLOSED,
-                         T_DECIDED, T_VOTE, T_VETO_FILED, T_WINDOW_CLOSED):
+                         T_DECIDED, T_VOTE, T_VETO_FILED, T_WINDOW_CLOSED, T_AMENDMENT):
             return
         f = record.fields()
         oid, pos = str(record.originator_id), record.notification_id
@@ -128,6 +129,8 @@ class _Recount:
                 ballot.closed_at = pos
         elif topic == T_DECIDED:
             self._check_decision(oid, pos, f)
+        elif topic == T_AMENDMENT:
+            self.proposals[oid]["amends_charter"] = True
         elif topic == T_VETO_FILED:
             self.ballots[f["override_ballot_id"]] = _Ballot(oid, pos)
             self.override_of[oid] = f["override_ballot_id"]
@@ -196,7 +199,9 @@ class _Recount:
         if not 0 < d["charter_version"] <= len(versions):
             self.report.error(f"{where} cites a charter version absent from the log", pos)
             return
-        outcome = decide(tally, members, CharterRules(**versions[d["charter_version"] - 1]))
+        outcome = decide_proposal(tally, members,
+                                  CharterRules(**versions[d["charter_version"] - 1]),
+                                  proposal.get("amends_charter", False))
         expected = ("adopted" if outcome.adopted else "rejected", outcome.cause)
         if expected != (d["outcome"], d["cause"]):
             self.report.error(f"{where}: the charter's rules give {expected[0]} "

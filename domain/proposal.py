@@ -69,6 +69,12 @@ class Proposal(Aggregate):
             """Proposals submitted before communes were named concern none."""
             state["communes"] = []
 
+    class CharterAmendmentProposed(Aggregate.Event):
+        """The proposal amends the charter: if adopted by the charter's amendment majority,
+        these rules become the next charter version (processes already running keep theirs)."""
+
+        rules: dict[str, Any]
+
     class Withdrawn(Aggregate.Event):
         """The author withdrew the proposal before the vote opened."""
 
@@ -168,6 +174,7 @@ class Proposal(Aggregate):
         self.veto: dict[str, str] | None = None
         self.override_ballot_id: UUID | None = None
         self.override_closed = False
+        self.amends_charter_with: dict[str, Any] | None = None
         self.charter_id = charter_id
         self.charter_version = charter_version
         self.author_ref = author_ref
@@ -258,6 +265,10 @@ class Proposal(Aggregate):
     def record_decision(self, **decision: Any) -> None:
         self.require_stage("counting")
         self._decide(charter_version=self.charter_version, **decision)
+
+    @event(CharterAmendmentProposed)
+    def propose_charter_amendment(self, rules: dict[str, Any]) -> None:
+        self.amends_charter_with = rules
 
     @event(Withdrawn)
     def _withdraw(self, cause: str) -> None:

@@ -7,7 +7,7 @@ export applies exactly the code the ledger applied.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from domain.errors import InvalidCharter
@@ -34,6 +34,8 @@ class CharterRules:
       file a reasoned veto (rule `veto.window`); 0 means the charter grants no veto.
     - `veto_override_majority`: the majority by which the council overrides a veto before the
       window ends (rule `veto.override`).
+    - `charter_amendment_majority`: the qualified majority a proposal amending the charter
+      needs (rule `majority.charter_amendment`).
     - `evaluation_after_seconds`: when, after the final adoption, the citizens' evaluation
       steps open (e.g. 6 and 12 months; rule `evaluation.schedule`); none, no evaluation.
     - `evaluation_window_seconds`: how long the last evaluation step stays open before the
@@ -51,6 +53,7 @@ class CharterRules:
     evaluation_window_seconds: int = 30 * 86400
     admissibility_seconds: int = 0
     competences: tuple[str, ...] = ()
+    charter_amendment_majority: str = "two_thirds_of_members"
 
     def __post_init__(self) -> None:
         steps = tuple(int(s) for s in self.evaluation_after_seconds)
@@ -66,6 +69,9 @@ class CharterRules:
             raise InvalidCharter("stage durations must be positive")
         if self.veto_window_seconds < 0:
             raise InvalidCharter("the veto window cannot be negative")
+        if self.charter_amendment_majority not in MAJORITIES:
+            raise InvalidCharter(
+                f"charter_amendment_majority must be one of {', '.join(MAJORITIES)}")
         if self.veto_override_majority not in MAJORITIES:
             raise InvalidCharter(
                 f"veto_override_majority must be one of {', '.join(MAJORITIES)}")
@@ -83,6 +89,10 @@ class CharterRules:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CharterRules:
         return cls(**data)
+
+    def for_charter_amendment(self) -> CharterRules:
+        """The rules a proposal amending the charter is decided by: its qualified majority."""
+        return replace(self, majority=self.charter_amendment_majority)
 
     def for_override(self) -> CharterRules:
         """The rules an override ballot is decided by: same quorum, the override majority."""
@@ -145,3 +155,15 @@ def decide(tally: Tally, members: int, rules: CharterRules) -> Outcome:
         carried = tally.yes * 3 >= members * 2
     cause = "majority_carried" if carried else "majority_not_reached"
     return Outcome(carried, cause, True, ("quorum", majority_rule))
+
+
+def decide_proposal(tally: Tally, members: int, rules: CharterRules,
+                    amends_charter: bool) -> Outcome:
+    """`decide` with the majority the proposal needs: the charter amendment majority when it
+    amends the charter (cited as `majority.charter_amendment`)."""
+    if not amends_charter:
+        return decide(tally, members, rules)
+    outcome = decide(tally, members, rules.for_charter_amendment())
+    cited = tuple("majority.charter_amendment" if r.startswith("majority.") else r
+                  for r in outcome.rules_cited)
+    return Outcome(outcome.adopted, outcome.cause, outcome.quorum_met, cited)

@@ -24,6 +24,7 @@ from api.schemas import (
     VoteCastResponse,
 )
 from domain.metropolis import COUNCIL_ROLES
+from domain.rules import CharterRules
 from projections.proposals import ProposalViews
 from workflows.proposal import workflow_id
 
@@ -44,8 +45,10 @@ def submit_proposal(body: SubmitProposalRequest, user: CurrentUser, ledger: Ledg
                     views: ViewsDep) -> ProposalSubmittedResponse:
     """A citizen submits a proposal; its deliberation workflow starts from the log."""
     require_role(user, "citizen")
+    amendment = (CharterRules.from_dict(body.charter_amendment.model_dump())
+                 if body.charter_amendment else None)
     proposal_id, position = ledger.submit_proposal(
-        body.metropolis_id, user.sub, body.title, body.summary, body.communes
+        body.metropolis_id, user.sub, body.title, body.summary, body.communes, amendment
     )
     _caught_up(views, ledger.name, position)
     return ProposalSubmittedResponse(

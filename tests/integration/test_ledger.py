@@ -277,3 +277,27 @@ def test_recounts_the_override_ballot_when_a_veto_was_filed(ledger: Ledger) -> N
     report = ledger.verify()
     assert report.ok, report.errors
     assert report.ballots_recounted == 2  # the council's ballot and the override
+
+
+def test_recounts_a_charter_amendment_by_its_qualified_majority_when_verifying(
+    ledger: Ledger,
+) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from domain.rules import CharterRules
+
+    app, now = ledger.app, datetime.now(timezone.utc)
+    mid = found(app, members=3)
+    amendment = CharterRules(consultation_seconds=7200, vote_seconds=7200, quorum_percent=60)
+    pid, _ = app.submit_proposal(mid, "auteur", "Amender la charte", "Résumé",
+                                 charter_amendment=amendment)
+    app.open_consultation(pid, now - timedelta(hours=2))
+    opened = app.open_vote(pid, now - timedelta(minutes=1))
+    for ref in ("m1", "m2"):  # 2 of 3 = two thirds
+        app.cast_vote(pid, ref, "for")
+    assert app.decide(pid, opened.position, app.close_ballot(pid, now)) == "adopted"
+    assert app.get_charter(mid).current_version == 2
+    ledger.checkpoint()
+    report = ledger.verify()
+    assert report.ok, report.errors
+    assert report.ballots_recounted == 1

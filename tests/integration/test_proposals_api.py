@@ -236,3 +236,21 @@ def test_refuses_support_and_comment_when_the_consultation_is_not_open(api: Api)
     assert [s.status_code, c.status_code] == [409, 409]
     assert {s.json()["detail"]["rule"], c.json()["detail"]["rule"]} == {"consultation_not_open"}
     assert log_size(api.settings) == size
+
+
+def test_accepts_a_charter_amendment_when_its_rules_are_valid(api: Api) -> None:
+    rules = {"consultation_seconds": 3600, "vote_seconds": 3600, "quorum_percent": 60}
+    r = api.client.post("/proposals", json=api.submit(charter_amendment=rules),
+                        headers=api.token("c1", "citizen"))
+    assert r.status_code == 201, r.text
+    assert api.app.get_proposal(UUID(r.json()["id"])).amends_charter_with["quorum_percent"] == 60
+
+
+def test_names_the_field_when_a_charter_amendment_is_malformed(api: Api) -> None:
+    size = log_size(api.settings)
+    rules = {"consultation_seconds": 3600, "vote_seconds": 3600, "quorum_percent": 150}
+    r = api.client.post("/proposals", json=api.submit(charter_amendment=rules),
+                        headers=api.token("c1", "citizen"))
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"][-2:] == ["charter_amendment", "quorum_percent"]
+    assert log_size(api.settings) == size
