@@ -38,6 +38,7 @@ class CharterConfig(BaseModel):
         "two_thirds_of_members")
 
     admissibility: timedelta = timedelta(0)
+    deliberation: timedelta = timedelta(0)
     competences: list[str] = Field(default_factory=list,
                                    description="the metropolis' competences (admissibility)")
     evaluations: list[timedelta] = Field(default_factory=list,
@@ -86,6 +87,7 @@ class MetropolisesConfig(BaseModel):
                     "evaluation_window_seconds": int(
                         m.charter.evaluation_window.total_seconds()),
                     "admissibility_seconds": int(m.charter.admissibility.total_seconds()),
+                    "deliberation_seconds": int(m.charter.deliberation.total_seconds()),
                     "competences": m.charter.competences,
                 },
             }

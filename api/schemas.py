@@ -28,6 +28,7 @@ class CharterRulesPayload(BaseModel):
     admissibility_seconds: int = Field(default=0, ge=0)
     competences: list[str] = Field(default_factory=list)
     charter_amendment_majority: Majority = "two_thirds_of_members"
+    deliberation_seconds: int = Field(default=0, ge=0)
 
 
 class SubmitProposalRequest(BaseModel):
@@ -104,6 +105,17 @@ class CommentResponse(BaseModel):
 
 class RecordedResponse(BaseModel):
     position: int = Field(description="position of the event in the global log")
+
+
+class TableAmendmentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=5, max_length=10_000, description="texte de l'amendement")
+
+
+class AmendmentTabledResponse(BaseModel):
+    number: int
+    position: int
 
 
 class VoteCastResponse(BaseModel):

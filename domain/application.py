@@ -197,11 +197,64 @@ class Registre(Application[UUID]):
             self.save(proposal)
         return self._stage_opened(proposal, Proposal.ConsultationOpened, rules)
 
-    def open_vote(self, proposal_id: UUID, at: datetime) -> StageOpened:
-        """Open the council's ballot at the consultation's deadline (idempotent)."""
+    def open_deliberation(self, proposal_id: UUID, at: datetime) -> StageOpened | None:
+        """At the consultation's deadline, open the deliberation if the pinned charter has
+        one; None otherwise (idempotent)."""
         proposal = self.get_proposal(proposal_id)
         rules = self.pinned_rules(proposal)
+        if rules.deliberation_seconds == 0:
+            return None
         if proposal.stage == "consultation":
+            proposal.open_deliberation(at, at + timedelta(seconds=rules.deliberation_seconds))
+            self.save(proposal)
+        opened = self._last(proposal, Proposal.DeliberationOpened)
+        return StageOpened("deliberation", opened.closes_at,
+                           self.position_of(proposal.id, opened.originator_version), rules)
+
+    def table_amendment(self, proposal_id: UUID, councillor_ref: str,
+                        text: str) -> tuple[int, int]:
+        """A seated council member tables an amendment during the deliberation; returns its
+        number and log position."""
+        proposal = self.get_proposal(proposal_id)
+        metropolis = self.get_metropolis(proposal.metropolis_id)
+        if not metropolis.is_council_member(councillor_ref):
+            raise NotACouncilMember(
+                f"'{councillor_ref}' holds no seat on the council of {metropolis.name}")
+        number = proposal.table_amendment(councillor_ref, text, self.clock())
+        return number, self.save(proposal)[-1].notification.id
+
+    def close_deliberation(self, proposal_id: UUID, at: datetime) -> int:
+        """Close the deliberation and decide every amendment from its votes before the close
+        position (idempotent); returns how many amendments were decided."""
+        proposal = self.get_proposal(proposal_id)
+        if proposal.stage == "deliberation":
+            proposal.close_deliberation(at)
+            self.save(proposal)
+        cutoff = self._position_of_last(proposal, Proposal.DeliberationClosed)
+        rules = self.pinned_rules(proposal).for_amendment()
+        members = self.get_metropolis(proposal.metropolis_id).council_size
+        tabled = {e.number: e for e in self.events.get(proposal_id)
+                  if isinstance(e, Proposal.AmendmentTabled)}
+        for number, amendment in sorted(proposal.amendments.items()):
+            if amendment["decided"]:
+                continue
+            start = self.position_of(proposal.id, tabled[number].originator_version)
+            tally = self.count_votes(amendment["ballot_id"], start, cutoff)
+            outcome = decide(tally, members, rules)
+            proposal.record_amendment_decision(
+                number=number, outcome="adopted" if outcome.adopted else "rejected",
+                cause=outcome.cause, yes=tally.yes, no=tally.no, abstain=tally.abstain,
+                members=members, cutoff_position=cutoff,
+                rules_cited=["amendment.majority", *outcome.rules_cited])
+        self.save(proposal)
+        return len(proposal.amendments)
+
+    def open_vote(self, proposal_id: UUID, at: datetime) -> StageOpened:
+        """Open the council's ballot at the consultation's (or deliberation's) deadline
+        (idempotent)."""
+        proposal = self.get_proposal(proposal_id)
+        rules = self.pinned_rules(proposal)
+        if proposal.stage in ("consultation", "deliberated"):
             proposal.open_vote(at, at + timedelta(seconds=rules.vote_seconds))
             self.save(proposal)
         return self._stage_opened(proposal, Proposal.VoteOpened, rules)
@@ -401,9 +454,10 @@ class Registre(Application[UUID]):
 
     # -- votes -------------------------------------------------------------------------
 
-    def cast_vote(self, proposal_id: UUID, voter_ref: str, choice: str) -> tuple[UUID, int]:
-        """A seated council member casts a roll-call vote while the ballot is open.
-        Returns the vote id and its log position."""
+    def cast_vote(self, proposal_id: UUID, voter_ref: str, choice: str,
+                  amendment: int | None = None) -> tuple[UUID, int]:
+        """A seated council member casts a roll-call vote while the ballot is open (or on an
+        amendment during the deliberation). Returns the vote id and its log position."""
         if choice not in CHOICES:
             raise ValueError(f"choice must be one of {', '.join(CHOICES)}")
         proposal = self.get_proposal(proposal_id)
@@ -412,7 +466,7 @@ class Registre(Application[UUID]):
             raise NotACouncilMember(
                 f"'{voter_ref}' holds no seat on the council of {metropolis.name}"
             )
-        ballot_id = proposal.check_ballot_open(self.clock())
+        ballot_id = proposal.check_ballot_open(self.clock(), amendment)
         vote = Vote(
             ballot_id=ballot_id, proposal_id=proposal_id, voter_ref=voter_ref, choice=choice
         )

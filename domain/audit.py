@@ -12,10 +12,10 @@ verifier trusts none of the readable fields: it decodes each event from its leaf
 3. recomputes the Merkle root at every checkpoint size from the recomputed leaves: every
    signed root must be the root of a prefix of this one log (so successive checkpoints are
    consistent, and the ledger's leaf hashes cannot have been rewritten to match);
-4. recounts every closed ballot (the council's, and the override ballot after a mayor's veto)
-   from the vote events before its close position, re-applies the pinned charter's quorum and
-   majority (`domain.rules`), and compares with the recorded decision; checks each decision
-   cites the charter version that was in force at submission.
+4. recounts every closed ballot (the council's, each amendment's, and the override ballot
+   after a mayor's veto) from the vote events before its close position, re-applies the
+   pinned charter's quorum and majority (`domain.rules`), and compares with the recorded
+   decision; checks each decision cites the charter version that was in force at submission.
 
 Standard library only, with `domain.merkle`, `domain.ledger`, `domain.note`, `domain.ed25519`
 and `domain.rules`: a third party can read and copy these files.
@@ -45,6 +45,9 @@ T_VOTE = "domain.ballot:Vote.Cast"
 T_VETO_FILED = "domain.proposal:Proposal.VetoFiled"
 T_WINDOW_CLOSED = "domain.proposal:Proposal.VetoWindowClosed"
 T_AMENDMENT = "domain.proposal:Proposal.CharterAmendmentProposed"
+T_TABLED = "domain.proposal:Proposal.AmendmentTabled"
+T_DELIB_CLOSED = "domain.proposal:Proposal.DeliberationClosed"
+T_AMENDMENT_DECIDED = "domain.proposal:Proposal.AmendmentDecided"
 
 
 @dataclass
@@ -91,11 +94,13 @@ class _Recount:
         self.ballots: dict[str, _Ballot] = {}
         self.ballot_of: dict[str, str] = {}  # proposal id -> ballot id
         self.override_of: dict[str, str] = {}  # proposal id -> override ballot id
+        self.amendment_ballots: dict[tuple[str, int], str] = {}
 
     def apply(self, record: LogRecord) -> None:
         topic = record.topic
         if topic not in (T_ADOPTED, T_AMENDED, T_SEATED, T_SUBMITTED, T_VOTE_OPENED, T_CLOSED,
-                         T_DECIDED, T_VOTE, T_VETO_FILED, T_WINDOW_CLOSED, T_AMENDMENT):
+                         T_DECIDED, T_VOTE, T_VETO_FILED, T_WINDOW_CLOSED, T_AMENDMENT,
+                         T_TABLED, T_DELIB_CLOSED, T_AMENDMENT_DECIDED):
             return
         f = record.fields()
         oid, pos = str(record.originator_id), record.notification_id
@@ -129,6 +134,15 @@ class _Recount:
                 ballot.closed_at = pos
         elif topic == T_DECIDED:
             self._check_decision(oid, pos, f)
+        elif topic == T_TABLED:
+            self.ballots[f["ballot_id"]] = _Ballot(oid, pos)
+            self.amendment_ballots[(oid, f["number"])] = f["ballot_id"]
+        elif topic == T_DELIB_CLOSED:
+            for (proposal_id, _), ballot_id in self.amendment_ballots.items():
+                if proposal_id == oid and self.ballots[ballot_id].closed_at is None:
+                    self.ballots[ballot_id].closed_at = pos
+        elif topic == T_AMENDMENT_DECIDED:
+            self._check_amendment(oid, pos, f)
         elif topic == T_AMENDMENT:
             self.proposals[oid]["amends_charter"] = True
         elif topic == T_VETO_FILED:
@@ -136,6 +150,28 @@ class _Recount:
             self.override_of[oid] = f["override_ballot_id"]
         elif topic == T_WINDOW_CLOSED:
             self._check_window(oid, pos, f)
+
+    def _check_amendment(self, proposal_id: str, pos: int, d: dict[str, Any]) -> None:
+        """Recount an amendment's ballot and re-apply the quorum and simple majority."""
+        where = f"position #{pos}: decision on amendment {d['number']} of proposal {proposal_id}"
+        ballot = self.ballots.get(self.amendment_ballots.get((proposal_id, d["number"]), ""))
+        if ballot is None or ballot.closed_at != d["cutoff_position"]:
+            self.report.error(f"{where} has no ballot closed at its cut-off", pos)
+            return
+        proposal = self.proposals[proposal_id]
+        tally = Tally()
+        for vpos, voter, choice in ballot.votes:
+            if ballot.opened_at < vpos < ballot.closed_at:
+                tally.add(voter, choice)
+        members = len(self.members[proposal["metropolis_id"]])
+        rules = CharterRules(**self.charters[proposal["charter_id"]][d["charter_version"] - 1])
+        outcome = decide(tally, members, rules.for_amendment())
+        expected = ("adopted" if outcome.adopted else "rejected", outcome.cause,
+                    tally.yes, tally.no, tally.abstain)
+        if expected != (d["outcome"], d["cause"], d["yes"], d["no"], d["abstain"]):
+            self.report.error(f"{where}: recount gives {expected}", pos)
+            return
+        self.report.ballots_recounted += 1
 
     def _check_window(self, proposal_id: str, pos: int, d: dict[str, Any]) -> None:
         """Recount an override ballot and re-apply the override majority."""

@@ -135,3 +135,11 @@ class ConsultationNotOpen(RuleBroken):
 
 class SupportAlreadyGiven(RuleBroken):
     rule = "one_support_per_citizen"
+
+
+class DeliberationNotOpen(RuleBroken):
+    rule = "deliberation_not_open"
+
+
+class UnknownAmendment(NotFound):
+    rule = "unknown_amendment"

@@ -2,7 +2,8 @@
 
 Stages: `submitted` → (when the charter asks for it) `admissibility`, a clerk's review
 against the metropolis' competences → `admissible` or `inadmissible` (final; the author may
-refer it to the guarantor) → `consultation` (public consultation, a charter-timed stage) → `vote`
+refer it to the guarantor) → `consultation` (public consultation, a charter-timed stage) → (when the charter asks for
+it) `deliberation`, where councillors table amendments and vote on each → `vote`
 (the council's roll-call ballot) → `counting` (closed, awaiting the count) → `decided`
 (adopted or rejected). When the pinned charter grants mayors a veto and the proposal concerns
 communes, an adoption opens a `veto_window`: a mayor of a concerned commune may file a reasoned
@@ -26,6 +27,8 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import (
     AlreadyScored,
+    DeliberationNotOpen,
+    UnknownAmendment,
     NotACompetence,
     NotInadmissible,
     ReasonRequired,
@@ -43,7 +46,8 @@ from domain.errors import (
     WrongStage,
 )
 
-STAGES = ("submitted", "admissibility", "admissible", "inadmissible", "consultation", "vote", "counting", "veto_window", "decided",
+STAGES = ("submitted", "admissibility", "admissible", "inadmissible", "consultation",
+          "deliberation", "deliberated", "vote", "counting", "veto_window", "decided",
           "implementation", "evaluation", "closed", "withdrawn")
 
 
@@ -175,6 +179,7 @@ class Proposal(Aggregate):
         self.override_ballot_id: UUID | None = None
         self.override_closed = False
         self.amends_charter_with: dict[str, Any] | None = None
+        self.amendments: dict[int, dict[str, Any]] = {}
         self.charter_id = charter_id
         self.charter_version = charter_version
         self.author_ref = author_ref
@@ -221,7 +226,7 @@ class Proposal(Aggregate):
         self.stage_closes_at = closes_at
 
     def open_vote(self, at: datetime, closes_at: datetime) -> None:
-        self.require_stage("consultation")
+        self.require_stage("consultation", "deliberated")
         ballot_id = uuid5(self.id, "ballot:1")
         self._open_vote(
             ballot_id, at, closes_at, "deadline_reached", self.charter_version, "stage.vote"
@@ -402,6 +407,90 @@ class Proposal(Aggregate):
             raise NotInadmissible(f"proposal {self.id} was not ruled inadmissible")
         self._refer(author_ref, text)
 
+    # -- deliberation and amendments ---------------------------------------------------
+
+    class DeliberationOpened(Aggregate.Event):
+        """The consultation ended and the council's deliberation opened, until `closes_at`
+        (rule `stage.deliberation`): councillors may table amendments and vote on each."""
+
+        opened_at: datetime
+        closes_at: datetime
+        charter_version: int
+        rule: str
+
+    class AmendmentTabled(Aggregate.Event):
+        """A council member tabled amendment `number`; its roll-call ballot opened."""
+
+        number: int
+        councillor_ref: str
+        text: str
+        ballot_id: UUID
+
+    class DeliberationClosed(Aggregate.Event):
+        """The deliberation closed; this event's log position is the cut-off of every
+        amendment ballot."""
+
+        closed_at: datetime
+        cause: str
+
+    class AmendmentDecided(Aggregate.Event):
+        """Amendment `number` was adopted or rejected: its tally before the cut-off, by the
+        quorum and a simple majority (rule `amendment.majority`)."""
+
+        number: int
+        outcome: str
+        cause: str
+        yes: int
+        no: int
+        abstain: int
+        members: int
+        cutoff_position: int
+        charter_version: int
+        rules_cited: list[str]
+
+    @event(DeliberationOpened)
+    def _open_deliberation(self, opened_at: datetime, closes_at: datetime,
+                           charter_version: int, rule: str) -> None:
+        self.stage = "deliberation"
+        self.stage_closes_at = closes_at
+
+    def open_deliberation(self, at: datetime, closes_at: datetime) -> None:
+        self.require_stage("consultation")
+        self._open_deliberation(at, closes_at, self.charter_version, "stage.deliberation")
+
+    @event(AmendmentTabled)
+    def _table(self, number: int, councillor_ref: str, text: str, ballot_id: UUID) -> None:
+        self.amendments[number] = {"ballot_id": ballot_id, "text": text, "decided": False}
+
+    def table_amendment(self, councillor_ref: str, text: str, now: datetime) -> int:
+        self._check_deliberation_open(now)
+        number = len(self.amendments) + 1
+        self._table(number, councillor_ref, text, uuid5(self.id, f"amendment:{number}"))
+        return number
+
+    def _check_deliberation_open(self, now: datetime) -> None:
+        if self.stage != "deliberation" or (self.stage_closes_at and now >= self.stage_closes_at):
+            raise DeliberationNotOpen(f"proposal {self.id} is not in deliberation")
+
+    @event(DeliberationClosed)
+    def _close_deliberation(self, closed_at: datetime, cause: str) -> None:
+        self.stage = "deliberated"
+        self.stage_closes_at = None
+
+    def close_deliberation(self, at: datetime) -> None:
+        self.require_stage("deliberation")
+        self._close_deliberation(at, "deadline_reached")
+
+    @event(AmendmentDecided)
+    def _decide_amendment(  # noqa: PLR0913 - the event's fields
+        self, number: int, outcome: str, cause: str, yes: int, no: int, abstain: int,
+        members: int, cutoff_position: int, charter_version: int, rules_cited: list[str],
+    ) -> None:
+        self.amendments[number]["decided"] = True
+
+    def record_amendment_decision(self, **decision: Any) -> None:
+        self._decide_amendment(charter_version=self.charter_version, **decision)
+
     # -- implementation and evaluation -------------------------------------------------
 
     class ImplementationOpened(Aggregate.Event):
@@ -500,14 +589,21 @@ class Proposal(Aggregate):
 
     # -- rules for acts by council members ---------------------------------------------
 
-    def check_ballot_open(self, now: datetime) -> UUID:
-        """The ballot id if a vote may be cast at `now`, else the broken rule: the council's
-        ballot while it is open, or the override ballot once a veto is filed."""
+    def check_ballot_open(self, now: datetime, amendment: int | None = None) -> UUID:
+        """The ballot id if a vote may be cast at `now`, else the broken rule: an amendment's
+        ballot during the deliberation, the council's ballot while it is open, or the override
+        ballot once a veto is filed."""
+        if amendment is not None:
+            if amendment not in self.amendments:
+                raise UnknownAmendment(f"proposal {self.id} has no amendment {amendment}")
+            self._check_deliberation_open(now)
+            return self.amendments[amendment]["ballot_id"]
         if self.stage == "veto_window" and self.override_ballot_id is not None:
             if self.override_closed or (self.stage_closes_at and now >= self.stage_closes_at):
                 raise VoteAfterClose(f"the override ballot on proposal {self.id} is closed")
             return self.override_ballot_id
-        if self.stage in ("submitted", "consultation"):
+        if self.stage in ("submitted", "admissibility", "admissible", "consultation",
+                          "deliberation", "deliberated"):
             raise VoteNotOpen(f"the ballot on proposal {self.id} is not open yet")
         if self.stage != "vote" or (self.stage_closes_at and now >= self.stage_closes_at):
             raise VoteAfterClose(f"the ballot on proposal {self.id} is closed")

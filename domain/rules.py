@@ -34,6 +34,9 @@ class CharterRules:
       file a reasoned veto (rule `veto.window`); 0 means the charter grants no veto.
     - `veto_override_majority`: the majority by which the council overrides a veto before the
       window ends (rule `veto.override`).
+    - `deliberation_seconds`: after the consultation, how long councillors may table
+      amendments and vote on each (rule `stage.deliberation`; each amendment is decided by the
+      quorum and a simple majority, rule `amendment.majority`); 0 means no deliberation stage.
     - `charter_amendment_majority`: the qualified majority a proposal amending the charter
       needs (rule `majority.charter_amendment`).
     - `evaluation_after_seconds`: when, after the final adoption, the citizens' evaluation
@@ -54,11 +57,14 @@ class CharterRules:
     admissibility_seconds: int = 0
     competences: tuple[str, ...] = ()
     charter_amendment_majority: str = "two_thirds_of_members"
+    deliberation_seconds: int = 0
 
     def __post_init__(self) -> None:
         steps = tuple(int(s) for s in self.evaluation_after_seconds)
         object.__setattr__(self, "evaluation_after_seconds", steps)
         object.__setattr__(self, "competences", tuple(self.competences))
+        if self.deliberation_seconds < 0:
+            raise InvalidCharter("the deliberation cannot last a negative time")
         if self.admissibility_seconds < 0:
             raise InvalidCharter("the admissibility review cannot last a negative time")
         if any(s <= 0 for s in steps) or list(steps) != sorted(set(steps)):
@@ -93,6 +99,10 @@ class CharterRules:
     def for_charter_amendment(self) -> CharterRules:
         """The rules a proposal amending the charter is decided by: its qualified majority."""
         return replace(self, majority=self.charter_amendment_majority)
+
+    def for_amendment(self) -> CharterRules:
+        """An amendment to a proposal is decided by the quorum and a simple majority."""
+        return replace(self, majority="simple")
 
     def for_override(self) -> CharterRules:
         """The rules an override ballot is decided by: same quorum, the override majority."""

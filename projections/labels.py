@@ -10,6 +10,8 @@ STAGE_FR = {
     "admissible": "recevable",
     "inadmissible": "irrecevable",
     "consultation": "consultation publique",
+    "deliberation": "délibération",
+    "deliberated": "délibération close",
     "vote": "vote du conseil",
     "counting": "dépouillement",
     "veto_window": "délai de veto",

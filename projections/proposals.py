@@ -207,6 +207,10 @@ class ProposalProjection(Projection[ProposalViews]):
             Proposal.VetoWindowOpened,
             Proposal.VetoFiled,
             Proposal.VetoWindowClosed,
+            Proposal.DeliberationOpened,
+            Proposal.AmendmentTabled,
+            Proposal.DeliberationClosed,
+            Proposal.AmendmentDecided,
             Proposal.AdmissibilityOpened,
             Proposal.AdmissibilityDecided,
             Proposal.ReferredToGuarantor,
@@ -501,3 +505,46 @@ class ProposalProjection(Projection[ProposalViews]):
     def _(self, e: Comment.Posted, tracking: Tracking) -> None:
         self.view.participate(tracking, e.proposal_id, "comments",
                               {"at": e.timestamp, "c": e.citizen_ref, "t": e.text})
+
+    @process_event.register
+    def _(self, e: Proposal.DeliberationOpened, tracking: Tracking) -> None:
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="DeliberationOpened",
+            actor_role="registre",
+            label=(f"Fin de la consultation : délibération du conseil (amendements) jusqu'au "
+                   f"{date_fr(e.closes_at)} (charte v{e.charter_version}, règle {e.rule})"),
+            details={"closes_at": e.closes_at.isoformat()},
+            update={"stage": "deliberation", "closes_at": e.closes_at},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.AmendmentTabled, tracking: Tracking) -> None:
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="AmendmentTabled",
+            actor_role="councillor",
+            label=f"Amendement n° {e.number} déposé par {e.councillor_ref} : « {e.text} »",
+            details={"number": e.number, "text": e.text, "ballot_id": str(e.ballot_id)},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.DeliberationClosed, tracking: Tracking) -> None:
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="DeliberationClosed",
+            actor_role="registre",
+            label=f"Délibération close ({CAUSE_FR.get(e.cause, e.cause)})",
+            details={"cutoff_position": tracking.notification_id},
+            update={"stage": "deliberated", "closes_at": None},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.AmendmentDecided, tracking: Tracking) -> None:
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="AmendmentDecided",
+            actor_role="registre",
+            label=(f"Amendement n° {e.number} {OUTCOME_FR.get(e.outcome, e.outcome)} "
+                   f"({CAUSE_FR.get(e.cause, e.cause)}) — pour {e.yes}, contre {e.no}, "
+                   f"abstention {e.abstain} (charte v{e.charter_version}, règles "
+                   f"{', '.join(e.rules_cited)})"),
+            details={"number": e.number, "outcome": e.outcome, "yes": e.yes, "no": e.no,
+                     "abstain": e.abstain},
+        )

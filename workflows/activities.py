@@ -112,8 +112,19 @@ class ProposalActivities:
     def conclude_admissibility(self, input: StageInput) -> str:
         return self.app.conclude_admissibility(UUID(input.proposal_id), _time(input.at))
 
+    @activity.defn(name="open_deliberation")
+    @_domain_errors_are_final
+    def open_deliberation(self, input: StageInput) -> StageResult | None:
+        opened = self.app.open_deliberation(UUID(input.proposal_id), _time(input.at))
+        return None if opened is None else _result(opened, self._version(input.proposal_id))
+
+    @activity.defn(name="close_deliberation")
+    @_domain_errors_are_final
+    def close_deliberation(self, input: StageInput) -> int:
+        return self.app.close_deliberation(UUID(input.proposal_id), _time(input.at))
+
     def all(self) -> list[Callable[..., Any]]:
-        return [self.open_admissibility, self.conclude_admissibility, self.open_consultation, self.open_vote, self.close_ballot, self.decide,
+        return [self.open_deliberation, self.close_deliberation, self.open_admissibility, self.conclude_admissibility, self.open_consultation, self.open_vote, self.close_ballot, self.decide,
                 self.open_veto_window, self.close_veto_window, self.open_implementation,
                 self.open_evaluation, self.close_process]
 

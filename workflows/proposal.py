@@ -4,7 +4,8 @@ The process: when the charter asks for it, open the clerk's admissibility review
 until the clerk rules (a signal from the relay) or the deadline passes (admissible by default);
 an inadmissible proposal ends there → open the public consultation → wait on a durable timer until the consultation's
 deadline (its length comes from the charter version pinned when the proposal was submitted),
-unless the author withdraws → open the council's roll-call ballot → wait on a timer until the
+unless the author withdraws → when the charter has one, the deliberation (councillors table
+amendments and vote on each; closing it decides them) → open the council's roll-call ballot → wait on a timer until the
 ballot's deadline → close the ballot (its log position is the tally's cut-off) → count and
 record the decision → after an adoption, when the charter grants mayors a veto over the
 concerned communes, wait out the veto window and record the final outcome.
@@ -94,14 +95,15 @@ class _Withdrawn(Exception):
 class ProposalWorkflow:
     """Drives one proposal from consultation to decision on the pinned charter's deadlines.
 
-    It waits on durable timers (admissibility review, consultation, ballot, the mayors' veto
+    It waits on durable timers (admissibility review, consultation, deliberation, ballot, the
+    mayors' veto
     window after an adoption, the evaluation steps) and on signals from the relay:
     `withdrawn` ends it early, `admissibility_ruled` ends the review early. `veto_filed` only
     updates what `get_status` reports: the override is counted when the window closes.
     Changes to this code reach running workflows through `workflow.patched`:
     `withdrawal-signal` (timers that a withdrawal interrupts), `veto-window`, `evaluation`
     (implementation, then the evaluation steps at the charter's times after adoption, then
-    closing) and `admissibility`.
+    closing), `admissibility` and `deliberation`.
     """
 
     @workflow.init
@@ -142,6 +144,16 @@ class ProposalWorkflow:
             StageResult)
         self._status = ProposalStatus("consultation", consultation.closes_at, None)
         await self._wait_until(consultation.closes_at)
+
+        if workflow.patched("deliberation"):
+            deliberation: StageResult | None = await self._act(
+                "open_deliberation", StageInput(proposal_id, workflow.now().isoformat()),
+                Optional[StageResult])  # noqa: UP007 - a runtime type for the converter
+            if deliberation is not None:
+                self._status = ProposalStatus("deliberation", deliberation.closes_at, None)
+                await self._sleep_until(deliberation.closes_at)
+                await self._act("close_deliberation",
+                                StageInput(proposal_id, workflow.now().isoformat()), int)
 
         vote: StageResult = await self._act(
             "open_vote", StageInput(proposal_id, workflow.now().isoformat()), StageResult)

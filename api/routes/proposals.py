@@ -8,7 +8,9 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from api.deps import CurrentUser, LedgerDep, ViewsDep, require_role
 from api.schemas import (
+    AmendmentTabledResponse,
     CastVoteRequest,
+    TableAmendmentRequest,
     CommentResponse,
     PostCommentRequest,
     FileVetoRequest,
@@ -217,3 +219,28 @@ def list_comments(proposal_id: UUID, views: ViewsDep, limit: int = Query(100, ge
     _row_or_404(views, proposal_id)
     return [CommentResponse(**{k: r[k] for k in CommentResponse.model_fields})
             for r in views.comments(proposal_id, limit, offset)]
+
+
+@router.post("/{proposal_id}/amendments", status_code=status.HTTP_201_CREATED,
+             response_model=AmendmentTabledResponse,
+             summary="Déposer un amendement / Table an amendment")
+def table_amendment(proposal_id: UUID, body: TableAmendmentRequest, user: CurrentUser,
+                    ledger: LedgerDep, views: ViewsDep) -> AmendmentTabledResponse:
+    """A seated council member tables an amendment during the deliberation."""
+    require_role(user, *COUNCIL_ROLES)
+    number, position = ledger.table_amendment(proposal_id, user.sub, body.text)
+    _caught_up(views, ledger.name, position)
+    return AmendmentTabledResponse(number=number, position=position)
+
+
+@router.post("/{proposal_id}/amendments/{number}/votes", status_code=status.HTTP_201_CREATED,
+             response_model=VoteCastResponse,
+             summary="Voter sur un amendement / Vote on an amendment")
+def vote_on_amendment(proposal_id: UUID, number: int, body: CastVoteRequest,
+                      user: CurrentUser, ledger: LedgerDep,
+                      views: ViewsDep) -> VoteCastResponse:
+    """A seated council member votes by roll call on an amendment during the deliberation."""
+    require_role(user, *COUNCIL_ROLES)
+    vote_id, position = ledger.cast_vote(proposal_id, user.sub, body.choice, number)
+    _caught_up(views, ledger.name, position)
+    return VoteCastResponse(vote_id=vote_id, position=position)

@@ -301,3 +301,21 @@ def test_recounts_a_charter_amendment_by_its_qualified_majority_when_verifying(
     report = ledger.verify()
     assert report.ok, report.errors
     assert report.ballots_recounted == 1
+
+
+def test_recounts_every_amendment_ballot_when_verifying(ledger: Ledger) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    app, now = ledger.app, datetime.now(timezone.utc)
+    mid = found(app, members=3, deliberation_seconds=3600)
+    pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé")
+    app.open_consultation(pid, now - timedelta(hours=2))
+    app.open_deliberation(pid, now - timedelta(minutes=1))
+    number, _ = app.table_amendment(pid, "m1", "Un amendement")
+    for ref in ("m1", "m2"):
+        app.cast_vote(pid, ref, "for", amendment=number)
+    assert app.close_deliberation(pid, now) == 1
+    ledger.checkpoint()
+    report = ledger.verify()
+    assert report.ok, report.errors
+    assert report.ballots_recounted == 1

@@ -175,3 +175,35 @@ def test_clerk_rules_inadmissible_and_the_author_refers_it_when_contesting(pact:
     labels = [t["label"] for t in pact.client.get(f"/proposals/{pid}/timeline").json()]
     assert labels[-2].startswith("Proposition irrecevable : Relève de la région.")
     assert labels[-1].startswith("Le garant est saisi")
+
+
+def test_amendments_over_http_name_the_rule_when_refused(pact: Pact) -> None:
+    app, now = pact.app, datetime.now(timezone.utc)
+    mid = app.found_metropolis(
+        f"deliberation-{uuid.uuid4().hex[:6]}", "Métropole", [{"code": "A", "name": "A",
+                                                               "population": 1}],
+        [{"ref": "c1", "name": "C1", "role": "councillor", "commune": "A"}],
+        CharterRules(consultation_seconds=60, vote_seconds=60, quorum_percent=50,
+                     deliberation_seconds=3600))
+    pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé")
+    app.open_consultation(pid, now - timedelta(minutes=5))
+    size = log_size(pact.settings)
+    early = pact.client.post(f"/proposals/{pid}/amendments", json={"text": "Trop tôt ici"},
+                             headers=pact.headers("c1", "councillor"))
+    assert early.status_code == 409 and early.json()["detail"]["rule"] == "deliberation_not_open"
+    app.open_deliberation(pid, now)
+    citizen = pact.client.post(f"/proposals/{pid}/amendments", json={"text": "Je propose"},
+                               headers=pact.headers("x", "citizen"))
+    assert citizen.status_code == 403
+    assert log_size(pact.settings) == size + 1  # only the deliberation's opening
+    r = pact.client.post(f"/proposals/{pid}/amendments", json={"text": "Ajouter un bilan"},
+                         headers=pact.headers("c1", "councillor"))
+    assert r.status_code == 201 and r.json()["number"] == 1
+    v = pact.client.post(f"/proposals/{pid}/amendments/1/votes", json={"choice": "for"},
+                         headers=pact.headers("c1", "councillor"))
+    assert v.status_code == 201, v.text
+    unknown = pact.client.post(f"/proposals/{pid}/amendments/9/votes", json={"choice": "for"},
+                               headers=pact.headers("c1", "councillor"))
+    assert unknown.status_code == 404 and unknown.json()["detail"]["rule"] == "unknown_amendment"
+    labels = [t["label"] for t in pact.client.get(f"/proposals/{pid}/timeline").json()]
+    assert any(label.startswith("Amendement n° 1 déposé par c1") for label in labels)

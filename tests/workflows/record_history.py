@@ -6,7 +6,8 @@ PostgreSQL: `plain`, three votes (for, for, against) of three members; `veto`, t
 adoption then a veto by the mayor of the concerned commune, overridden 2–0 of 3; `withdrawal`,
 withdrawn during the consultation (signalled); `evaluation`, the plain adoption followed by
 implementation, two evaluation steps (one scored) and closing; `admissibility`, ruled
-inadmissible by a clerk during the review (signalled)."""
+inadmissible by a clerk during the review (signalled); `deliberation`, one amendment tabled and
+adopted during the deliberation, then the plain vote."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ async def record(out: Path, scenario: str) -> None:
                          veto_window_seconds=86400 if scenario == "veto" else 0,
                          evaluation_after_seconds=(2 * 86400, 3 * 86400)
                          if scenario == "evaluation" else (),
-                         admissibility_seconds=86400 if scenario == "admissibility" else 0))
+                         admissibility_seconds=86400 if scenario == "admissibility" else 0,
+                         deliberation_seconds=86400 if scenario == "deliberation" else 0))
         pid, _ = app.submit_proposal(mid, "c", "Titre", "Résumé",
                                      ["A"] if scenario == "veto" else [])
         env = await WorkflowEnvironment.start_time_skipping(
@@ -63,6 +65,11 @@ async def record(out: Path, scenario: str) -> None:
                     await handle.signal(ProposalWorkflow.withdrawn, app.withdraw(pid, "c"))
                 else:
                     await env.sleep(timedelta(days=1, hours=1))
+                    if scenario == "deliberation":
+                        number, _ = app.table_amendment(pid, "m1", "Un amendement")
+                        for ref in ("m1", "m2"):
+                            app.cast_vote(pid, ref, "for", amendment=number)
+                        await env.sleep(timedelta(days=1))
                     for ref, choice in (("m1", "for"), ("m2", "for"), ("m3", "against")):
                         app.cast_vote(pid, ref, choice)
                 if scenario == "veto":

@@ -1,0 +1,40 @@
+"""The deliberation stage in ProposalWorkflow: amendments tabled and voted, each decided at the
+deliberation's close (time-skipping server, real PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain.errors import DeliberationNotOpen, VoteNotOpen
+from tests.workflows.conftest import DAY, Deliberation
+from workflows.proposal import ProposalWorkflow
+
+pytestmark = pytest.mark.integration
+
+
+async def test_decides_each_amendment_then_votes_on_the_proposal_when_deliberation_ends(
+    deliberation: Deliberation,
+) -> None:
+    d = deliberation
+    pid, handle = await d.start(d.found(members=5, deliberation_seconds=7 * DAY))
+    await d.env.sleep(timedelta(days=30, hours=1))
+    assert (await handle.query(ProposalWorkflow.get_status)).stage == "deliberation"
+    first, _ = d.app.table_amendment(pid, "m1", "Étendre le dispositif aux communes rurales")
+    second, _ = d.app.table_amendment(pid, "m2", "Réduire le budget de moitié")
+    with pytest.raises(VoteNotOpen):
+        d.app.cast_vote(pid, "m1", "for")  # the proposal's own ballot is not open yet
+    for ref, choice in (("m1", "for"), ("m2", "for"), ("m3", "for"), ("m4", "against")):
+        d.app.cast_vote(pid, ref, choice, amendment=first)
+    for ref, choice in (("m1", "against"), ("m2", "for"), ("m3", "against")):
+        d.app.cast_vote(pid, ref, choice, amendment=second)
+
+    await d.env.sleep(timedelta(days=7, hours=1))
+    assert (await handle.query(ProposalWorkflow.get_status)).stage == "vote"
+    with pytest.raises(DeliberationNotOpen):
+        d.app.table_amendment(pid, "m1", "Trop tard")
+    decided = {e.number: (e.outcome, e.yes, e.no) for e in d.app.events.get(pid)
+               if type(e).__name__ == "AmendmentDecided"}
+    assert decided == {1: ("adopted", 3, 1), 2: ("rejected", 1, 2)}
+    await handle.terminate("test finished")
