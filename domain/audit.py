@@ -81,6 +81,14 @@ class _Ballot:
     closed_at: int | None = None
     votes: list[tuple[int, str, str]] = field(default_factory=list)
 
+    def tally(self) -> Tally:
+        """The votes recorded after the ballot opened and before its close position."""
+        tally = Tally()
+        for position, voter, choice in self.votes:
+            if self.opened_at < position < (self.closed_at or 0):
+                tally.add(voter, choice)
+        return tally
+
 
 class _Recount:
     """Replays the governance events needed to recount ballots and check charter citations."""
@@ -159,10 +167,7 @@ class _Recount:
             self.report.error(f"{where} has no ballot closed at its cut-off", pos)
             return
         proposal = self.proposals[proposal_id]
-        tally = Tally()
-        for vpos, voter, choice in ballot.votes:
-            if ballot.opened_at < vpos < ballot.closed_at:
-                tally.add(voter, choice)
+        tally = ballot.tally()
         members = len(self.members[proposal["metropolis_id"]])
         rules = CharterRules(**self.charters[proposal["charter_id"]][d["charter_version"] - 1])
         outcome = decide(tally, members, rules.for_amendment())
@@ -187,10 +192,7 @@ class _Recount:
                               f"ballot closed at #{ballot.closed_at}", pos)
             return
         proposal = self.proposals[proposal_id]
-        tally = Tally()
-        for vpos, voter, choice in ballot.votes:
-            if ballot.opened_at < vpos < ballot.closed_at:
-                tally.add(voter, choice)
+        tally = ballot.tally()
         members = len(self.members[proposal["metropolis_id"]])
         rules = CharterRules(**self.charters[proposal["charter_id"]][d["charter_version"] - 1])
         override = decide(tally, members, rules.for_override())
@@ -219,10 +221,7 @@ class _Recount:
         if d["charter_version"] != proposal["in_force"]:
             self.report.error(f"{where} cites charter v{d['charter_version']} but "
                               f"v{proposal['in_force']} was in force at submission", pos)
-        tally = Tally()
-        for vpos, voter, choice in ballot.votes:
-            if ballot.opened_at < vpos < ballot.closed_at:
-                tally.add(voter, choice)
+        tally = ballot.tally()
         members = len(self.members[proposal["metropolis_id"]])
         recorded = (d["yes"], d["no"], d["abstain"], d["members"])
         if (tally.yes, tally.no, tally.abstain, members) != recorded:
