@@ -175,6 +175,7 @@ def _supervise(settings: Settings, env: dict[str, str]) -> int:
         typer.echo("\nstopping Registre processes…")
         return 0
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the shutdown finish
         for child in children.values():
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -258,6 +259,9 @@ def run(
     except KeyboardInterrupt:
         code = 0
     finally:
+        # A second Ctrl-C must not cut the shutdown short and leave a server running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         temporal.stop()
         pg.stop()
         typer.echo("stopped.")

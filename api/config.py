@@ -39,6 +39,8 @@ class CharterConfig(BaseModel):
 
     admissibility: timedelta = timedelta(0)
     deliberation: timedelta = timedelta(0)
+    bureau: dict[Literal["maires_majoritaires", "vice_presidents_minoritaires",
+                         "citoyens_tires_au_sort"], int] = Field(default_factory=dict)
     competences: list[str] = Field(default_factory=list,
                                    description="the metropolis' competences (admissibility)")
     evaluations: list[timedelta] = Field(default_factory=list,
@@ -88,6 +90,7 @@ class MetropolisesConfig(BaseModel):
                         m.charter.evaluation_window.total_seconds()),
                     "admissibility_seconds": int(m.charter.admissibility.total_seconds()),
                     "deliberation_seconds": int(m.charter.deliberation.total_seconds()),
+                    "bureau_seats": dict(m.charter.bureau),
                     "competences": m.charter.competences,
                 },
             }

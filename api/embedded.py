@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -84,6 +85,9 @@ class EmbeddedPostgres:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self._as_root:
             self._prepare_permissions()
+        stale = self._postmaster_pid()
+        if stale is not None and not self._wait_gone(stale, 30):
+            raise RuntimeError(f"a PostgreSQL server (PID {stale}) still holds {self.data_dir}")
         if not (self.data_dir / "PG_VERSION").exists():
             self._run("initdb", "-U", "postgres", "--auth=trust", "--encoding=UTF8",
                       "--no-instructions")
@@ -112,12 +116,41 @@ class EmbeddedPostgres:
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
 
-    def stop(self) -> None:
-        if (self.data_dir / "postmaster.pid").exists():
+    def _postmaster_pid(self) -> int | None:
+        """The running postmaster's PID from postmaster.pid, if that process is alive."""
+        try:
+            pid = int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+            os.kill(pid, 0)
+        except (FileNotFoundError, ValueError, ProcessLookupError):
+            return None
+        return pid
+
+    def _wait_gone(self, pid: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             try:
-                self._run("pg_ctl", "-w", "-m", "fast", "stop")
-            except subprocess.CalledProcessError:
-                pass
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def stop(self) -> None:
+        """Fast shutdown, and make sure of it: a server left running would hold the data
+        directory and the port against the next start."""
+        pid = self._postmaster_pid()
+        if pid is None:
+            return
+        try:
+            self._run("pg_ctl", "-w", "-t", "60", "-m", "fast", "stop")
+        except subprocess.CalledProcessError as e:
+            print(f"pg_ctl stop failed ({e.stderr.strip()}); signalling the server",
+                  file=sys.stderr)
+        if not self._wait_gone(pid, 5):
+            os.kill(pid, signal.SIGINT)  # PostgreSQL's own "fast shutdown" signal
+            if not self._wait_gone(pid, 60):
+                os.kill(pid, signal.SIGQUIT)
+                self._wait_gone(pid, 10)
 
 
 class TemporalDevServer:

@@ -19,9 +19,12 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from domain.ballot import Vote
+from domain.bureau import CollegialBureau
 from domain.charter import Charter
 from domain.errors import (
     ConsultationNotOpen,
+    NoBureau,
+    NoFreeSeat,
     MetropolisAlreadyFounded,
     SupportAlreadyGiven,
     NotMayorOfCommune,
@@ -86,8 +89,10 @@ class Registre(Application[UUID]):
                 member["ref"], member["name"], member["role"], member.get("commune", "")
             )
         charter = Charter(metropolis_id=metropolis.id, rules=rules.as_dict())
+        bureau = (CollegialBureau(metropolis_id=metropolis.id, composition=rules.bureau_seats,
+                                  charter_version=1) if rules.bureau_seats else None)
         try:
-            self.save(metropolis, charter)
+            self.save(metropolis, charter, bureau)
         except IntegrityError:
             raise MetropolisAlreadyFounded(f"metropolis '{slug}' is already registered") from None
         return metropolis.id
@@ -441,6 +446,32 @@ class Registre(Application[UUID]):
         self._in_consultation(proposal_id)
         comment = Comment(proposal_id=proposal_id, citizen_ref=citizen_ref, text=text)
         return self.save(comment)[-1].notification.id
+
+    # -- the collegial bureau ----------------------------------------------------------
+
+    def get_bureau(self, metropolis_id: UUID) -> CollegialBureau:
+        try:
+            return self.repository.get(CollegialBureau.create_id(metropolis_id))
+        except AggregateNotFoundError:
+            raise NoBureau(f"the charter of metropolis {metropolis_id} declares no bureau") from None
+
+    def fill_bureau_seat(self, metropolis_id: UUID, kind: str, holder_ref: str,
+                         mandate_until: datetime) -> int:
+        """Record a mandate on the collegial bureau; returns the log position."""
+        metropolis = self.get_metropolis(metropolis_id)
+        bureau = self.get_bureau(metropolis_id)
+        seat = metropolis.members.get(holder_ref)
+        bureau.fill_seat(kind, holder_ref, seat["role"] if seat else None, self.clock(),
+                         mandate_until)
+        return self.save(bureau)[-1].notification.id
+
+    def vacate_bureau_seat(self, metropolis_id: UUID, holder_ref: str, cause: str) -> int:
+        bureau = self.get_bureau(metropolis_id)
+        held = bureau.holders.get(holder_ref)
+        if held is None:
+            raise NoFreeSeat(f"'{holder_ref}' holds no seat on the bureau")
+        bureau.vacate(held["kind"], holder_ref, cause)
+        return self.save(bureau)[-1].notification.id
 
     # -- the guarantor -----------------------------------------------------------------
 

@@ -143,3 +143,15 @@ class DeliberationNotOpen(RuleBroken):
 
 class UnknownAmendment(NotFound):
     rule = "unknown_amendment"
+
+
+class UnknownSeatKind(NotFound):
+    rule = "unknown_seat_kind"
+
+
+class NoFreeSeat(RuleBroken):
+    rule = "no_free_seat"
+
+
+class NoBureau(NotFound):
+    rule = "no_bureau"

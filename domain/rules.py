@@ -34,6 +34,8 @@ class CharterRules:
       file a reasoned veto (rule `veto.window`); 0 means the charter grants no veto.
     - `veto_override_majority`: the majority by which the council overrides a veto before the
       window ends (rule `veto.override`).
+    - `bureau_seats`: the collegial bureau's composition, seats per kind
+      (`maires_majoritaires`, `vice_presidents_minoritaires`, `citoyens_tires_au_sort`).
     - `deliberation_seconds`: after the consultation, how long councillors may table
       amendments and vote on each (rule `stage.deliberation`; each amendment is decided by the
       quorum and a simple majority, rule `amendment.majority`); 0 means no deliberation stage.
@@ -58,11 +60,14 @@ class CharterRules:
     competences: tuple[str, ...] = ()
     charter_amendment_majority: str = "two_thirds_of_members"
     deliberation_seconds: int = 0
+    bureau_seats: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         steps = tuple(int(s) for s in self.evaluation_after_seconds)
         object.__setattr__(self, "evaluation_after_seconds", steps)
         object.__setattr__(self, "competences", tuple(self.competences))
+        if any(n < 0 for n in self.bureau_seats.values()):
+            raise InvalidCharter("a bureau cannot have a negative number of seats")
         if self.deliberation_seconds < 0:
             raise InvalidCharter("the deliberation cannot last a negative time")
         if self.admissibility_seconds < 0:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Literal
 
-from api.deps import LedgerDep
-from api.schemas import MemberResponse, MetropolisResponse
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import CurrentUser, LedgerDep, require_role
+from api.schemas import MemberResponse, MetropolisResponse, RecordedResponse
 from domain.metropolis import Metropolis
 
 router = APIRouter(prefix="/metropolises", tags=["metropolises"])
@@ -23,3 +27,59 @@ def get_metropolis(slug: str, ledger: LedgerDep) -> MetropolisResponse:
         council=[MemberResponse(ref=ref, **m) for ref, m in metropolis.members.items()],
         charter_version=charter.current_version, charter=charter.rules().as_dict(),
     )
+
+
+SeatKind = Literal["maires_majoritaires", "vice_presidents_minoritaires",
+                   "citoyens_tires_au_sort"]
+
+
+class BureauResponse(BaseModel):
+    composition: dict[str, int]
+    holders: dict[str, dict[str, str]] = Field(description="holder ref → kind, mandate end")
+
+
+class FillSeatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: SeatKind
+    holder_ref: str = Field(min_length=1, max_length=200)
+    mandate_until: datetime
+
+
+class VacateSeatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    holder_ref: str = Field(min_length=1, max_length=200)
+    cause: str = Field(min_length=3, max_length=500)
+
+
+@router.get("/{slug}/bureau", response_model=BureauResponse,
+            summary="Bureau collégial / Collegial bureau")
+def get_bureau(slug: str, ledger: LedgerDep) -> BureauResponse:
+    """The bureau's composition (from the charter) and its current mandates."""
+    bureau = ledger.get_bureau(Metropolis.create_id(slug))
+    return BureauResponse(composition=bureau.composition, holders={
+        ref: {"kind": h["kind"], "mandate_until": h["mandate_until"].isoformat()}
+        for ref, h in bureau.holders.items()})
+
+
+@router.post("/{slug}/bureau/seats", status_code=status.HTTP_201_CREATED,
+             response_model=RecordedResponse,
+             summary="Pourvoir un siège du bureau (greffe) / Fill a bureau seat")
+def fill_seat(slug: str, body: FillSeatRequest, user: CurrentUser,
+              ledger: LedgerDep) -> RecordedResponse:
+    """A clerk records a mandate on the collegial bureau."""
+    require_role(user, "clerk")
+    return RecordedResponse(position=ledger.fill_bureau_seat(
+        Metropolis.create_id(slug), body.kind, body.holder_ref, body.mandate_until))
+
+
+@router.post("/{slug}/bureau/vacancies", status_code=status.HTTP_201_CREATED,
+             response_model=RecordedResponse,
+             summary="Libérer un siège du bureau (greffe) / Vacate a bureau seat")
+def vacate_seat(slug: str, body: VacateSeatRequest, user: CurrentUser,
+                ledger: LedgerDep) -> RecordedResponse:
+    """A clerk records the end of a mandate on the collegial bureau."""
+    require_role(user, "clerk")
+    return RecordedResponse(position=ledger.vacate_bureau_seat(
+        Metropolis.create_id(slug), body.holder_ref, body.cause))

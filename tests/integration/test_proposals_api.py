@@ -254,3 +254,29 @@ def test_names_the_field_when_a_charter_amendment_is_malformed(api: Api) -> None
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"][-2:] == ["charter_amendment", "quorum_percent"]
     assert log_size(api.settings) == size
+
+
+def test_records_bureau_mandates_over_http_when_a_clerk_fills_seats(settings: Settings) -> None:
+    from datetime import timedelta
+
+    from domain.rules import CharterRules
+
+    app = make_registre(settings)
+    app.found_metropolis("bureau-http", "Métropole", [{"code": "A", "name": "A",
+                                                       "population": 1}],
+                         [{"ref": "maire-a", "name": "Maire", "role": "mayor", "commune": "A"}],
+                         CharterRules(60, 60, 50, bureau_seats={"maires_majoritaires": 1}))
+    until = (app.clock() + timedelta(days=2000)).isoformat()
+    clerk = {"Authorization": "Bearer " + issue_token(settings.signing_secret(), "g", "clerk")}
+    with TestClient(create_api(settings)) as client:
+        r = client.post("/metropolises/bureau-http/bureau/seats", headers=clerk, json={
+            "kind": "maires_majoritaires", "holder_ref": "maire-a", "mandate_until": until})
+        assert r.status_code == 201, r.text
+        size = log_size(settings)
+        full = client.post("/metropolises/bureau-http/bureau/seats", headers=clerk, json={
+            "kind": "maires_majoritaires", "holder_ref": "maire-b", "mandate_until": until})
+        assert full.status_code == 409 and full.json()["detail"]["rule"] == "no_free_seat"
+        assert log_size(settings) == size
+        bureau = client.get("/metropolises/bureau-http/bureau").json()
+        assert bureau["holders"]["maire-a"]["kind"] == "maires_majoritaires"
+    app.close()
