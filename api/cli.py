@@ -168,8 +168,12 @@ def _supervise(settings: Settings, env: dict[str, str]) -> int:
             for name, child in children.items():
                 code = child.poll()
                 if code is not None:
-                    typer.echo(f"registre {name} exited with status {code}; stopping", err=True)
-                    return code or 1
+                    # Ctrl-C in a terminal reaches the whole process group: children that
+                    # stopped cleanly on it are not a failure.
+                    clean = code in (0, -signal.SIGINT, -signal.SIGTERM)
+                    typer.echo(f"registre {name} {'stopped' if clean else 'failed'} "
+                               f"(status {code}); stopping the others", err=True)
+                    return 0 if clean else code
             time.sleep(0.5)
     except KeyboardInterrupt:
         typer.echo("\nstopping Registre processes…")
