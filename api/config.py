@@ -39,6 +39,7 @@ class CharterConfig(BaseModel):
 
     admissibility: timedelta = timedelta(0)
     deliberation: timedelta = timedelta(0)
+    petition_threshold_percent: float = Field(default=1.0, gt=0, le=100)
     bureau: dict[Literal["maires_majoritaires", "vice_presidents_minoritaires",
                          "citoyens_tires_au_sort"], int] = Field(default_factory=dict)
     competences: list[str] = Field(default_factory=list,
@@ -91,6 +92,7 @@ class MetropolisesConfig(BaseModel):
                     "admissibility_seconds": int(m.charter.admissibility.total_seconds()),
                     "deliberation_seconds": int(m.charter.deliberation.total_seconds()),
                     "bureau_seats": dict(m.charter.bureau),
+                    "petition_threshold_percent": m.charter.petition_threshold_percent,
                     "competences": m.charter.competences,
                 },
             }

@@ -29,6 +29,8 @@ class CharterRulesPayload(BaseModel):
     competences: list[str] = Field(default_factory=list)
     charter_amendment_majority: Majority = "two_thirds_of_members"
     deliberation_seconds: int = Field(default=0, ge=0)
+    bureau_seats: dict[str, int] = Field(default_factory=dict)
+    petition_threshold_percent: float = Field(default=1.0, gt=0, le=100)
 
 
 class SubmitProposalRequest(BaseModel):

@@ -34,6 +34,8 @@ class CharterRules:
       file a reasoned veto (rule `veto.window`); 0 means the charter grants no veto.
     - `veto_override_majority`: the majority by which the council overrides a veto before the
       window ends (rule `veto.override`).
+    - `petition_threshold_percent`: the share of registered residents whose signatures oblige
+      the council to answer a petition (right of interpellation; used by the petition process).
     - `bureau_seats`: the collegial bureau's composition, seats per kind
       (`maires_majoritaires`, `vice_presidents_minoritaires`, `citoyens_tires_au_sort`).
     - `deliberation_seconds`: after the consultation, how long councillors may table
@@ -61,11 +63,14 @@ class CharterRules:
     charter_amendment_majority: str = "two_thirds_of_members"
     deliberation_seconds: int = 0
     bureau_seats: dict[str, int] = field(default_factory=dict)
+    petition_threshold_percent: float = 1.0
 
     def __post_init__(self) -> None:
         steps = tuple(int(s) for s in self.evaluation_after_seconds)
         object.__setattr__(self, "evaluation_after_seconds", steps)
         object.__setattr__(self, "competences", tuple(self.competences))
+        if not 0 < self.petition_threshold_percent <= 100:
+            raise InvalidCharter("the petition threshold is a share of residents, in (0, 100]")
         if any(n < 0 for n in self.bureau_seats.values()):
             raise InvalidCharter("a bureau cannot have a negative number of seats")
         if self.deliberation_seconds < 0:
