@@ -8,7 +8,6 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import InvalidToken, Principal, verify_token
-from api.settings import Settings
 from domain.application import Registre
 from projections.proposals import ProposalViews
 
@@ -21,10 +20,6 @@ def _registre(request: Request) -> Registre:
 
 def _views(request: Request) -> ProposalViews:
     return request.app.state.views
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
 
 
 def _current_user(
@@ -61,5 +56,4 @@ def require_role(principal: Principal, *roles: str) -> None:
 
 LedgerDep = Annotated[Registre, Depends(_registre)]
 ViewsDep = Annotated[ProposalViews, Depends(_views)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
 CurrentUser = Annotated[Principal, Depends(_current_user)]

@@ -46,10 +46,6 @@ from domain.errors import (
     WrongStage,
 )
 
-STAGES = ("submitted", "admissibility", "admissible", "inadmissible", "consultation",
-          "deliberation", "deliberated", "vote", "counting", "veto_window", "decided",
-          "implementation", "evaluation", "closed", "withdrawn")
-
 
 class Proposal(Aggregate):
     """A citizen's proposal put to the metropolitan council under a pinned charter version."""
