@@ -34,6 +34,7 @@ class CharterConfig(BaseModel):
     quorum_percent: int = Field(ge=0, le=100)
     majority: Literal["simple", "absolute", "two_thirds_of_members"] = "simple"
     veto_window: timedelta = timedelta(0)
+    veto_role: Literal["mayor", "councillor"] = "mayor"
     veto_override_majority: Literal["simple", "absolute", "two_thirds_of_members"] = (
         "two_thirds_of_members")
 
@@ -85,6 +86,7 @@ class MetropolisesConfig(BaseModel):
                     "majority": m.charter.majority,
                     "veto_window_seconds": int(m.charter.veto_window.total_seconds()),
                     "veto_override_majority": m.charter.veto_override_majority,
+                    "veto_role": m.charter.veto_role,
                     "evaluation_after_seconds": [int(t.total_seconds())
                                                  for t in m.charter.evaluations],
                     "evaluation_window_seconds": int(

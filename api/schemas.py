@@ -23,6 +23,7 @@ class CharterRulesPayload(BaseModel):
     majority: Majority = "simple"
     veto_window_seconds: int = Field(default=0, ge=0)
     veto_override_majority: Majority = "two_thirds_of_members"
+    veto_role: Literal["mayor", "councillor"] = "mayor"
     evaluation_after_seconds: list[int] = Field(default_factory=list)
     evaluation_window_seconds: int = Field(default=30 * 86400, gt=0)
     admissibility_seconds: int = Field(default=0, ge=0)

@@ -339,9 +339,11 @@ class Registre(Application[UUID]):
         returns the log position (the override ballot opens after it)."""
         proposal = self.get_proposal(proposal_id)
         metropolis = self.get_metropolis(proposal.metropolis_id)
+        role = self.pinned_rules(proposal).veto_role
         seat = metropolis.members.get(mayor_ref)
-        if seat is None or seat["role"] != "mayor" or seat["commune"] != commune:
-            raise NotMayorOfCommune(f"'{mayor_ref}' is not the seated mayor of commune {commune}")
+        if seat is None or seat["role"] != role or seat["commune"] != commune:
+            raise NotMayorOfCommune(
+                f"'{mayor_ref}' does not hold the veto right ({role}) for commune {commune}")
         proposal.file_veto(mayor_ref, commune, reason, self.clock())
         return self.save(proposal)[-1].notification.id
 

@@ -32,6 +32,7 @@ class CharterRules:
       `admissibility.competences`); silence at the deadline makes it admissible. 0: no review.
     - `veto_window_seconds`: after an adoption, how long a mayor of a concerned commune may
       file a reasoned veto (rule `veto.window`); 0 means the charter grants no veto.
+    - `veto_role`: the council role that holds the veto for its commune (rule `veto.right`).
     - `veto_override_majority`: the majority by which the council overrides a veto before the
       window ends (rule `veto.override`).
     - `petition_threshold_percent`: the share of registered residents whose signatures oblige
@@ -56,6 +57,7 @@ class CharterRules:
     majority: str = "simple"
     veto_window_seconds: int = 0
     veto_override_majority: str = "two_thirds_of_members"
+    veto_role: str = "mayor"
     evaluation_after_seconds: tuple[int, ...] = ()
     evaluation_window_seconds: int = 30 * 86400
     admissibility_seconds: int = 0

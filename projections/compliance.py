@@ -30,6 +30,8 @@ from domain.rules import CharterRules
 RULE_FR = {
     "stage.consultation": "consultation publique plus courte que le minimum de la charte",
     "stage.vote": "scrutin plus court que le minimum de la charte",
+    "stage.deliberation": "délibération plus courte que le minimum de la charte",
+    "veto.window.cut_short": "délai de veto clos avant son terme",
     "quorum": "proposition adoptée sans quorum",
     "veto.window": "veto déposé hors du délai de veto",
     "charter.version": "règle appliquée selon une version de la charte qui n'était pas en vigueur",
@@ -107,7 +109,8 @@ class ComplianceProjection(Projection[ComplianceView]):
     topics = tuple(get_topic(c) for c in (
         Charter.Adopted, Charter.Amended, Metropolis.MemberSeated, Proposal.Submitted,
         Proposal.ConsultationOpened, Proposal.VoteOpened, Proposal.BallotClosed,
-        Proposal.Decided, Proposal.VetoWindowOpened, Proposal.VetoFiled))
+        Proposal.Decided, Proposal.VetoWindowOpened, Proposal.VetoFiled,
+        Proposal.DeliberationOpened, Proposal.DeliberationClosed, Proposal.VetoWindowClosed))
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
@@ -232,6 +235,43 @@ class ComplianceProjection(Projection[ComplianceView]):
             elif _seconds(e.timestamp, window["closes_at"]) >= 0:
                 _flag(curs, e.originator_id, "veto.window",
                       f"déposé après la clôture du délai ({window['closes_at']})",
+                      [window["position"], tracking.notification_id],
+                      facts.get("charter_version"))
+        self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.DeliberationOpened, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            facts["deliberation"] = {"at": e.opened_at.isoformat(),
+                                     "position": tracking.notification_id}
+            _save(curs, e.originator_id, facts)
+            self._cited(curs, e, facts, tracking)
+        self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.DeliberationClosed, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            opened = facts.get("deliberation")
+            if opened:
+                rules = _rules(curs, facts)
+                lasted = _seconds(e.closed_at, opened["at"])
+                if lasted < rules.deliberation_seconds:
+                    _flag(curs, e.originator_id, "stage.deliberation",
+                          f"{lasted:.0f} s au lieu de {rules.deliberation_seconds} s",
+                          [opened["position"], tracking.notification_id],
+                          facts["charter_version"])
+        self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.VetoWindowClosed, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            window = facts.get("veto_window")
+            if window and _seconds(e.timestamp, window["closes_at"]) < 0:
+                _flag(curs, e.originator_id, "veto.window.cut_short",
+                      f"clos le {e.timestamp.isoformat()}, terme {window['closes_at']}",
                       [window["position"], tracking.notification_id],
                       facts.get("charter_version"))
         self.view.apply(tracking, step)

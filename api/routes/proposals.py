@@ -125,8 +125,9 @@ def withdraw(proposal_id: UUID, user: CurrentUser, ledger: LedgerDep,
              summary="Opposer un veto (maire) / File a mayor's veto")
 def file_veto(proposal_id: UUID, body: FileVetoRequest, user: CurrentUser, ledger: LedgerDep,
               views: ViewsDep) -> RecordedResponse:
-    """A mayor of a concerned commune (the token's territory) vetoes within the window."""
-    require_role(user, "mayor")
+    """A holder of the veto right (the charter's veto role, a mayor by default) for a concerned
+    commune (the token's territory) vetoes within the window."""
+    require_role(user, *COUNCIL_ROLES)  # the domain checks the seat against the charter's role
     if not user.territory:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,

@@ -122,3 +122,33 @@ def test_serves_the_flags_over_http_when_asked(settings, app) -> None:
     with TestClient(create_api(settings)) as client:
         body = client.get("/guarantor/compliance", params={"proposal_id": str(pid)}).json()
     assert [f["rule"] for f in body] == ["stage.consultation"]
+
+
+def test_flags_a_deliberation_closed_before_its_minimum_when_written_to_the_store(
+    settings, app,
+) -> None:
+    mid = app.found_metropolis(
+        "deliberation-courte", "Métropole", [{"code": "A", "name": "A", "population": 1}],
+        [{"ref": "c1", "name": "C1", "role": "councillor", "commune": "A"}],
+        CharterRules(consultation_seconds=HOUR, vote_seconds=HOUR, quorum_percent=50,
+                     deliberation_seconds=DAY))
+    pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé")
+    app.open_consultation(pid, T0)
+    app.open_deliberation(pid, T0 + timedelta(seconds=HOUR))
+    app.close_deliberation(pid, T0 + timedelta(seconds=2 * HOUR))  # 1 hour of 24
+    [flag] = flags(settings, app)
+    assert flag["rule"] == "stage.deliberation" and "3600 s au lieu de 86400 s" in flag["message"]
+
+
+def test_flags_a_veto_window_closed_before_its_term_when_written_to_the_store(
+    settings, app,
+) -> None:
+    pid, opened = to_vote(app, found(app))
+    for ref in ("c1", "c2", "c3"):
+        app.cast_vote(pid, ref, "for")
+    cutoff = app.close_ballot(pid, T0 + timedelta(seconds=HOUR + 4 * DAY))
+    app.decide(pid, opened, cutoff)
+    window = app.open_veto_window(pid, datetime.now(timezone.utc))  # open for a day from now
+    app.close_veto_window(pid, datetime.now(timezone.utc))  # closed at once
+    [flag] = flags(settings, app)
+    assert flag["rule"] == "veto.window.cut_short" and flag["positions"][0] == window.position

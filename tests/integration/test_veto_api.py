@@ -81,7 +81,8 @@ def test_mayor_of_a_concerned_commune_files_a_veto_when_the_window_is_open(pact:
     ("maire-b", "mayor", "B", 403, "commune_not_concerned"),
     ("maire-b", "mayor", "A", 403, "not_mayor_of_commune"),
     ("maire-a", "mayor", None, 403, "territory_required"),
-    ("c1", "councillor", "A", 403, "role_required"),
+    ("c1", "councillor", "A", 403, "not_mayor_of_commune"),  # the charter's role is mayor
+    ("citoyen", "citizen", "A", 403, "role_required"),
 ])
 def test_refuses_veto_naming_the_rule_when_the_caller_has_no_veto_right(
     pact: Pact, sub: str, role: str, territory: str | None, status: int, rule: str,

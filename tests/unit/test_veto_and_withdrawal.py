@@ -198,3 +198,20 @@ def test_reads_a_version_1_submission_as_concerning_no_commune(app) -> None:
                      app.mapper.transcoder.encode(state))
     event = app.mapper.to_domain_event(v1)
     assert isinstance(event, Proposal.Submitted) and event.communes == []
+
+
+def test_the_charter_s_veto_role_holds_the_veto_when_it_is_not_the_mayor(clock) -> None:
+    app = in_memory_app(clock)
+    mid = app.found_metropolis("pacte-c", "Métropole", COMMUNES, SEATS, CharterRules(
+        consultation_seconds=DAY, vote_seconds=DAY, quorum_percent=50,
+        veto_window_seconds=DAY, veto_role="councillor"))
+    pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé", ["C"])
+    app.open_consultation(pid, clock())
+    opened = app.open_vote(pid, clock())
+    for ref in ("maire-b", "c1", "c2"):
+        app.cast_vote(pid, ref, "for")
+    app.decide(pid, opened.position, app.close_ballot(pid, clock()))
+    app.open_veto_window(pid, clock())
+    with pytest.raises(NotMayorOfCommune):
+        app.file_veto(pid, "maire-a", "C", "Le maire n'a pas le veto dans cette charte.")
+    app.file_veto(pid, "c1", "C", "Le conseiller de la commune C exerce le veto.")
