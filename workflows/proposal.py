@@ -93,11 +93,11 @@ class _Withdrawn(Exception):
 
 @workflow.defn
 class ProposalWorkflow:
-    """Drives one proposal from consultation to decision on the pinned charter's deadlines.
+    """Drives one proposal from submission to its decision (and, once adopted, through
+    implementation and evaluation to closing) on the pinned charter's deadlines.
 
     It waits on durable timers (admissibility review, consultation, deliberation, ballot, the
-    mayors' veto
-    window after an adoption, the evaluation steps) and on signals from the relay:
+    mayors' veto window after an adoption, the evaluation steps) and on signals from the relay:
     `withdrawn` ends it early, `admissibility_ruled` ends the review early. `veto_filed` only
     updates what `get_status` reports: the override is counted when the window closes.
     Changes to this code reach running workflows through `workflow.patched`:
