@@ -165,9 +165,7 @@ class Registre(Application[UUID]):
         if proposal.stage == "submitted":
             proposal.open_admissibility(at, at + timedelta(seconds=rules.admissibility_seconds))
             self.save(proposal)
-        opened = self._last(proposal, Proposal.AdmissibilityOpened)
-        return StageOpened("admissibility", opened.closes_at,
-                           self.position_of(proposal.id, opened.originator_version), rules)
+        return self._recorded_stage(proposal, Proposal.AdmissibilityOpened, "admissibility", rules)
 
     def rule_admissibility(self, proposal_id: UUID, clerk_ref: str, admissible: bool,
                            competence: str = "", reason: str = "") -> int:
@@ -212,9 +210,7 @@ class Registre(Application[UUID]):
         if proposal.stage == "consultation":
             proposal.open_deliberation(at, at + timedelta(seconds=rules.deliberation_seconds))
             self.save(proposal)
-        opened = self._last(proposal, Proposal.DeliberationOpened)
-        return StageOpened("deliberation", opened.closes_at,
-                           self.position_of(proposal.id, opened.originator_version), rules)
+        return self._recorded_stage(proposal, Proposal.DeliberationOpened, "deliberation", rules)
 
     def table_amendment(self, proposal_id: UUID, councillor_ref: str,
                         text: str) -> tuple[int, int]:
@@ -330,9 +326,7 @@ class Registre(Application[UUID]):
                 return None
             proposal.open_veto_window(at, at + timedelta(seconds=rules.veto_window_seconds))
             self.save(proposal)
-        opened = self._last(proposal, Proposal.VetoWindowOpened)
-        return StageOpened("veto_window", opened.closes_at,
-                           self.position_of(proposal.id, opened.originator_version), rules)
+        return self._recorded_stage(proposal, Proposal.VetoWindowOpened, "veto_window", rules)
 
     def file_veto(self, proposal_id: UUID, mayor_ref: str, commune: str, reason: str) -> int:
         """A mayor seated for a concerned commune files a reasoned veto within the window;
@@ -544,6 +538,13 @@ class Registre(Application[UUID]):
             position=self._position_of_last(proposal, event_class),
             rules=rules,
         )
+
+    def _recorded_stage(self, proposal: Proposal, event_class: type, stage: str,
+                        rules: CharterRules) -> StageOpened:
+        """What the workflow needs of a stage already opened: its deadline and position."""
+        opened = self._last(proposal, event_class)
+        return StageOpened(stage, opened.closes_at,
+                           self.position_of(proposal.id, opened.originator_version), rules)
 
     def _last(self, proposal: Proposal, event_class: type) -> Any:
         """The proposal's latest event of `event_class`."""
