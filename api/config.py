@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 
 class CommuneConfig(BaseModel):
@@ -36,6 +36,12 @@ class CharterConfig(BaseModel):
     veto_window: timedelta = timedelta(0)
     veto_role: Literal["mayor", "councillor"] = "mayor"
     veto_override_majority: Literal["simple", "absolute", "two_thirds_of_members"] = (
+        "two_thirds_of_members")
+    veto_territories: list[str] = Field(
+        default_factory=list, description="communes whose mayor holds the veto; empty: all")
+    decision_majorities: dict[str, Literal["simple", "absolute", "two_thirds_of_members"]] = (
+        Field(default_factory=dict, description="further decision types and their majority"))
+    charter_amendment_majority: Literal["simple", "absolute", "two_thirds_of_members"] = (
         "two_thirds_of_members")
 
     admissibility: timedelta = timedelta(0)
@@ -64,6 +70,15 @@ class MetropolisConfig(BaseModel):
     council: list[MemberConfig] = Field(min_length=1)
     charter: CharterConfig
 
+    @model_validator(mode="after")
+    def _territories_are_communes(self) -> MetropolisConfig:
+        codes = {c.code for c in self.communes}
+        unknown = [c for c in self.charter.veto_territories if c not in codes]
+        if unknown:
+            raise ValueError(f"veto_territories names communes not in {self.slug}: "
+                             f"{', '.join(unknown)}")
+        return self
+
 
 class MetropolisesConfig(BaseModel):
     metropolises: list[MetropolisConfig]
@@ -87,6 +102,9 @@ class MetropolisesConfig(BaseModel):
                     "veto_window_seconds": int(m.charter.veto_window.total_seconds()),
                     "veto_override_majority": m.charter.veto_override_majority,
                     "veto_role": m.charter.veto_role,
+                    "veto_territories": m.charter.veto_territories,
+                    "decision_majorities": dict(m.charter.decision_majorities),
+                    "charter_amendment_majority": m.charter.charter_amendment_majority,
                     "evaluation_after_seconds": [int(t.total_seconds())
                                                  for t in m.charter.evaluations],
                     "evaluation_window_seconds": int(

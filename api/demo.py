@@ -170,6 +170,10 @@ def run_evaluation_demo(url: str, settings: Settings, slug: str = "demo-pacte") 
         _wait_for_stage(client, pid, {"implementation", "evaluation"}, "Vote du conseil",
                         timeout)
         clerk = _headers(secret, "greffe-demo", "clerk")
+        panel = ["panel-1", "panel-2", "panel-3"]
+        client.post(f"/proposals/{pid}/evaluation-panel", json={"members": panel},
+                    headers=_headers(secret, "garant-demo", "guarantor")).raise_for_status()
+        console.print(f"Le garant désigne le panel d'évaluation citoyen : {', '.join(panel)}")
         for text in ("Délibération d'application votée", "Plateforme de vote ouverte"):
             client.post(f"/proposals/{pid}/milestones", json={"text": text},
                         headers=clerk).raise_for_status()
@@ -177,7 +181,7 @@ def run_evaluation_demo(url: str, settings: Settings, slug: str = "demo-pacte") 
         for step, scores in ((1, {"participation": 6, "transparence": 7}),
                              (2, {"participation": 8, "transparence": 8})):
             _wait_step(client, pid, step, timeout)
-            for member in ("panel-1", "panel-2", "panel-3"):
+            for member in panel:
                 client.post(f"/proposals/{pid}/evaluations",
                             json={"indicators": scores, "comment": f"Évaluation {step}"},
                             headers=_headers(secret, member, "citizen")).raise_for_status()

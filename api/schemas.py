@@ -32,6 +32,8 @@ class CharterRulesPayload(BaseModel):
     deliberation_seconds: int = Field(default=0, ge=0)
     bureau_seats: dict[str, int] = Field(default_factory=dict)
     petition_threshold_percent: float = Field(default=1.0, gt=0, le=100)
+    veto_territories: list[str] = Field(default_factory=list, max_length=500)
+    decision_majorities: dict[str, Majority] = Field(default_factory=dict)
 
 
 class SubmitProposalRequest(BaseModel):
@@ -44,6 +46,8 @@ class SubmitProposalRequest(BaseModel):
                                 description="codes des communes concernées (droit de veto)")
     charter_amendment: CharterRulesPayload | None = Field(
         default=None, description="la charte modifiée que propose un amendement de la charte")
+    decision_type: str = Field(default="ordinary", min_length=1, max_length=100,
+                               description="type de décision de la charte (majorité requise)")
 
 
 class ProposalSubmittedResponse(BaseModel):

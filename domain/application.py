@@ -23,6 +23,7 @@ from domain.bureau import CollegialBureau
 from domain.charter import Charter
 from domain.errors import (
     ConsultationNotOpen,
+    UnknownDecisionType,
     NoBureau,
     NoFreeSeat,
     MetropolisAlreadyFounded,
@@ -41,7 +42,7 @@ from domain.metropolis import Metropolis
 from domain.notice import NOTICE_KINDS, Notice
 from domain.participation import Comment, Support
 from domain.proposal import Proposal
-from domain.rules import CHOICES, CharterRules, Tally, decide, decide_proposal
+from domain.rules import CHOICES, ORDINARY, CharterRules, Tally, decide, decide_proposal
 
 Clock = Callable[[], datetime]
 
@@ -121,9 +122,11 @@ class Registre(Application[UUID]):
     def submit_proposal(
         self, metropolis_id: UUID, author_ref: str, title: str, summary: str,
         communes: Iterable[str] = (), charter_amendment: CharterRules | None = None,
+        decision_type: str = ORDINARY,
     ) -> tuple[UUID, int]:
         """A citizen submits a proposal concerning some communes (their mayors may veto it
-        if the charter says so); the charter version in force is pinned.
+        if the charter says so), of a decision type of the charter (`ordinary` by default);
+        the charter version in force is pinned.
         Returns the proposal id and the log position of its submission."""
         metropolis = self.get_metropolis(metropolis_id)
         communes = list(dict.fromkeys(communes))
@@ -132,6 +135,18 @@ class Registre(Application[UUID]):
             if code not in known:
                 raise UnknownCommune(f"{metropolis.name} has no commune {code}")
         charter = self.get_charter(metropolis_id)
+        rules = charter.rules()
+        if decision_type not in rules.decision_types:
+            raise UnknownDecisionType(
+                f"charter v{charter.current_version} knows no decision type '{decision_type}': "
+                f"{', '.join(rules.decision_types)}")
+        for code in charter_amendment.veto_territories if charter_amendment else ():
+            if code not in known:
+                raise UnknownCommune(f"the amended charter's veto territories name {code}, "
+                                     f"not a commune of {metropolis.name}")
+        if charter_amendment is not None and decision_type != ORDINARY:
+            raise UnknownDecisionType("a charter amendment is decided by the charter amendment "
+                                      "majority: it declares no other decision type")
         proposal = Proposal(
             metropolis_id=metropolis_id,
             charter_id=charter.id,
@@ -143,6 +158,9 @@ class Registre(Application[UUID]):
         )
         if charter_amendment is not None:
             proposal.propose_charter_amendment(charter_amendment.as_dict())
+        if decision_type != ORDINARY:
+            proposal.declare_decision_type(decision_type,
+                                           rules.decision_majorities[decision_type])
         recordings = self.save(proposal)
         return proposal.id, recordings[-1].notification.id
 
@@ -196,9 +214,36 @@ class Registre(Application[UUID]):
         proposal = self.get_proposal(proposal_id)
         rules = self.pinned_rules(proposal)
         if proposal.stage in ("submitted", "admissible"):
-            proposal.open_consultation(at, at + timedelta(seconds=rules.consultation_seconds))
+            seconds = max(rules.consultation_seconds, proposal.required_consultation_seconds or 0)
+            proposal.open_consultation(at, at + timedelta(seconds=seconds))
             self.save(proposal)
         return self._stage_opened(proposal, Proposal.ConsultationOpened, rules)
+
+    def open_required_consultation(self, proposal_id: UUID, at: datetime) -> StageOpened | None:
+        """Before the vote: open the consultation the guarantor required, if one is pending;
+        returns the consultation still open at `at` (so a retry finds the one it opened), or
+        None when the vote may open."""
+        proposal = self.get_proposal(proposal_id)
+        rules = self.pinned_rules(proposal)
+        if (proposal.stage in ("consultation", "deliberated")
+                and proposal.required_consultation_seconds is not None):
+            seconds = max(rules.consultation_seconds, proposal.required_consultation_seconds)
+            proposal.open_required_consultation(at, at + timedelta(seconds=seconds))
+            self.save(proposal)
+        if proposal.stage == "consultation" and proposal.stage_closes_at is not None and (
+                proposal.stage_closes_at > at):
+            return self._stage_opened(proposal, Proposal.ConsultationOpened, rules)
+        return None
+
+    def require_consultation(self, proposal_id: UUID, guarantor_ref: str, reason: str,
+                             seconds: int | None = None) -> int:
+        """The guarantor requires a public consultation before the vote, of at least the
+        charter's length (longer when `seconds` says so); returns the log position."""
+        proposal = self.get_proposal(proposal_id)
+        rules = self.pinned_rules(proposal)
+        proposal.require_consultation(guarantor_ref, reason,
+                                      max(rules.consultation_seconds, seconds or 0))
+        return self.save(proposal)[-1].notification.id
 
     def open_deliberation(self, proposal_id: UUID, at: datetime) -> StageOpened | None:
         """At the consultation's deadline, open the deliberation if the pinned charter has
@@ -283,7 +328,8 @@ class Registre(Application[UUID]):
         metropolis = self.get_metropolis(proposal.metropolis_id)
         tally = self.count_votes(proposal.ballot_id, opened_position, cutoff_position)
         outcome = decide_proposal(tally, metropolis.council_size, rules,
-                                  proposal.amends_charter_with is not None)
+                                  proposal.amends_charter_with is not None,
+                                  proposal.decision_type)
         proposal.record_decision(
             outcome="adopted" if outcome.adopted else "rejected",
             cause=outcome.cause,
@@ -321,8 +367,8 @@ class Registre(Application[UUID]):
         if proposal.stage == "decided" and not any(
             isinstance(e, Proposal.VetoWindowOpened) for e in self.events.get(proposal_id)
         ):
-            if (proposal.outcome != "adopted" or rules.veto_window_seconds == 0
-                    or not proposal.communes):
+            if proposal.outcome != "adopted" or not any(
+                    rules.grants_veto_to(c) for c in proposal.communes):
                 return None
             proposal.open_veto_window(at, at + timedelta(seconds=rules.veto_window_seconds))
             self.save(proposal)
@@ -333,12 +379,13 @@ class Registre(Application[UUID]):
         returns the log position (the override ballot opens after it)."""
         proposal = self.get_proposal(proposal_id)
         metropolis = self.get_metropolis(proposal.metropolis_id)
-        role = self.pinned_rules(proposal).veto_role
+        rules = self.pinned_rules(proposal)
         seat = metropolis.members.get(mayor_ref)
-        if seat is None or seat["role"] != role or seat["commune"] != commune:
+        if seat is None or seat["role"] != rules.veto_role or seat["commune"] != commune:
             raise NotMayorOfCommune(
-                f"'{mayor_ref}' does not hold the veto right ({role}) for commune {commune}")
-        proposal.file_veto(mayor_ref, commune, reason, self.clock())
+                f"'{mayor_ref}' does not hold the veto right ({rules.veto_role}) for commune "
+                f"{commune}")
+        proposal.file_veto(mayor_ref, commune, reason, self.clock(), rules.veto_territories)
         return self.save(proposal)[-1].notification.id
 
     def close_veto_window(self, proposal_id: UUID, at: datetime) -> str:
@@ -403,6 +450,14 @@ class Registre(Application[UUID]):
     def record_milestone(self, proposal_id: UUID, clerk_ref: str, text: str) -> int:
         proposal = self.get_proposal(proposal_id)
         proposal.record_milestone(clerk_ref, text)
+        return self.save(proposal)[-1].notification.id
+
+    def appoint_evaluation_panel(self, proposal_id: UUID, guarantor_ref: str,
+                                 members: list[str]) -> int:
+        """The guarantor appoints the citizens' evaluation panel of an adopted proposal;
+        returns the log position."""
+        proposal = self.get_proposal(proposal_id)
+        proposal.appoint_evaluation_panel(guarantor_ref, members)
         return self.save(proposal)[-1].notification.id
 
     def score_evaluation(self, proposal_id: UUID, panel_ref: str, indicators: dict[str, int],

@@ -14,7 +14,8 @@ verifier trusts none of the readable fields: it decodes each event from its leaf
    consistent, and the ledger's leaf hashes cannot have been rewritten to match);
 4. recounts every closed ballot (the council's, each amendment's, and the override ballot
    after a mayor's veto) from the vote events before its close position, re-applies the
-   pinned charter's quorum and majority (`domain.rules`), and compares with the recorded
+   pinned charter's quorum and the majority of the proposal's decision type (`domain.rules`),
+   and compares with the recorded
    decision; checks each decision cites the charter version that was in force at submission.
 
 Standard library only, with `domain.merkle`, `domain.ledger`, `domain.note`, `domain.ed25519`
@@ -45,6 +46,7 @@ T_VOTE = "domain.ballot:Vote.Cast"
 T_VETO_FILED = "domain.proposal:Proposal.VetoFiled"
 T_WINDOW_CLOSED = "domain.proposal:Proposal.VetoWindowClosed"
 T_AMENDMENT = "domain.proposal:Proposal.CharterAmendmentProposed"
+T_DECISION_TYPE = "domain.proposal:Proposal.DecisionTypeDeclared"
 T_TABLED = "domain.proposal:Proposal.AmendmentTabled"
 T_DELIB_CLOSED = "domain.proposal:Proposal.DeliberationClosed"
 T_AMENDMENT_DECIDED = "domain.proposal:Proposal.AmendmentDecided"
@@ -153,6 +155,8 @@ class _Recount:
             self._check_amendment(oid, pos, f)
         elif topic == T_AMENDMENT:
             self.proposals[oid]["amends_charter"] = True
+        elif topic == T_DECISION_TYPE:
+            self.proposals[oid]["decision_type"] = f["decision_type"]
         elif topic == T_VETO_FILED:
             self.ballots[f["override_ballot_id"]] = _Ballot(oid, pos)
             self.override_of[oid] = f["override_ballot_id"]
@@ -236,7 +240,8 @@ class _Recount:
             return
         outcome = decide_proposal(tally, members,
                                   CharterRules(**versions[d["charter_version"] - 1]),
-                                  proposal.get("amends_charter", False))
+                                  proposal.get("amends_charter", False),
+                                  proposal.get("decision_type", "ordinary"))
         expected = ("adopted" if outcome.adopted else "rejected", outcome.cause)
         if expected != (d["outcome"], d["cause"]):
             self.report.error(f"{where}: the charter's rules give {expected[0]} "

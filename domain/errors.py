@@ -155,3 +155,37 @@ class NoFreeSeat(RuleBroken):
 
 class NoBureau(NotFound):
     rule = "no_bureau"
+
+
+class CommuneWithoutVetoRight(NotPermitted):
+    """The charter's veto territories do not include the commune (rule `veto.territory`)."""
+
+    rule = "veto.territory"
+
+
+class UnknownDecisionType(RuleBroken):
+    rule = "decision_type.unknown"
+
+
+class ConsultationRequiredTooLate(RuleBroken):
+    """The guarantor may require a public consultation only before the vote opens."""
+
+    rule = "guarantor.consultation_before_vote"
+
+
+class ConsultationAlreadyRequired(RuleBroken):
+    rule = "guarantor.consultation_already_required"
+
+
+class ConsultationStillRequired(RuleBroken):
+    """The vote cannot open while a consultation the guarantor required has not been held."""
+
+    rule = "guarantor.consultation"
+
+
+class NotOnEvaluationPanel(NotPermitted):
+    rule = "evaluation.panel"
+
+
+class InvalidPanel(RuleBroken):
+    rule = "evaluation.panel_invalid"

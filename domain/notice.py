@@ -6,15 +6,18 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-NOTICE_KINDS = ("avis", "consultation_requise")
+# Notices are opinions. A demand for a public consultation is an act with effect on the process
+# (`Proposal.ConsultationRequired`); `consultation_requise` notices recorded before it existed
+# still load and read as such, but are no longer issued.
+NOTICE_KINDS = ("avis",)
 
 
 class Notice(Aggregate):
     """A public notice by the guarantor on one process (today: a proposal)."""
 
     class Issued(Aggregate.Created):
-        """The guarantor published a notice on a process: an opinion (`avis`) or a demand
-        that a public consultation be held (`consultation_requise`), with its text."""
+        """The guarantor published a notice on a process: an opinion (`avis`), with its text
+        (older notices may be of kind `consultation_requise`, which had no effect)."""
 
         process_id: UUID
         kind: str

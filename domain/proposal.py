@@ -13,6 +13,10 @@ After the final adoption, when the charter schedules evaluations: `implementatio
 records milestones) → `evaluation` steps at the charter's times after adoption (a citizens'
 panel scores indicators; the guarantor may publish notices) → `closed`.
 The author may withdraw the proposal before the vote opens (stage `withdrawn`).
+Until the vote opens, the guarantor may require a public consultation: when the charter's has
+already been held, another (stage `consultation` again) opens before the vote. A proposal may
+declare a decision type of its charter (e.g. `budget`), decided by that type's majority. Only
+the members of the evaluation panel the guarantor appointed score the evaluation steps.
 Stage changes are driven by the proposal's workflow at the pinned charter's deadlines; each
 carries its cause.
 """
@@ -27,12 +31,18 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import (
     AlreadyScored,
+    ConsultationAlreadyRequired,
+    ConsultationRequiredTooLate,
+    ConsultationStillRequired,
+    InvalidPanel,
+    NotOnEvaluationPanel,
     DeliberationNotOpen,
     UnknownAmendment,
     NotACompetence,
     NotInadmissible,
     ReasonRequired,
     CommuneNotConcerned,
+    CommuneWithoutVetoRight,
     EvaluationNotOpen,
     InvalidScores,
     NotInImplementation,
@@ -176,6 +186,9 @@ class Proposal(Aggregate):
         self.override_closed = False
         self.amends_charter_with: dict[str, Any] | None = None
         self.amendments: dict[int, dict[str, Any]] = {}
+        self.decision_type = "ordinary"
+        self.required_consultation_seconds: int | None = None
+        self.evaluation_panel: frozenset[str] = frozenset()
         self.charter_id = charter_id
         self.charter_version = charter_version
         self.author_ref = author_ref
@@ -202,10 +215,22 @@ class Proposal(Aggregate):
     ) -> None:
         self.stage = "consultation"
         self.stage_closes_at = closes_at
+        self.required_consultation_seconds = None  # any consultation opened meets it
 
     def open_consultation(self, at: datetime, closes_at: datetime) -> None:
+        """The charter's consultation (rule `guarantor.consultation` when the guarantor
+        required one beforehand: the caller then gives it at least the required length)."""
         self.require_stage("submitted", "admissible")
-        self._open_consultation(at, closes_at, self.charter_version, "stage.consultation")
+        rule = ("guarantor.consultation" if self.required_consultation_seconds is not None
+                else "stage.consultation")
+        self._open_consultation(at, closes_at, self.charter_version, rule)
+
+    def open_required_consultation(self, at: datetime, closes_at: datetime) -> None:
+        """The consultation the guarantor required, held before the vote."""
+        self.require_stage("consultation", "deliberated")
+        if self.required_consultation_seconds is None:
+            raise WrongStage(f"no consultation on proposal {self.id} is required")
+        self._open_consultation(at, closes_at, self.charter_version, "guarantor.consultation")
 
     @event(VoteOpened)
     def _open_vote(
@@ -223,6 +248,10 @@ class Proposal(Aggregate):
 
     def open_vote(self, at: datetime, closes_at: datetime) -> None:
         self.require_stage("consultation", "deliberated")
+        if self.required_consultation_seconds is not None:
+            raise ConsultationStillRequired(
+                f"the guarantor required a public consultation on proposal {self.id}: the vote "
+                "opens after it")
         ballot_id = uuid5(self.id, "ballot:1")
         self._open_vote(
             ballot_id, at, closes_at, "deadline_reached", self.charter_version, "stage.vote"
@@ -304,14 +333,20 @@ class Proposal(Aggregate):
         self.veto = {"mayor_ref": mayor_ref, "commune": commune, "reason": reason}
         self.override_ballot_id = override_ballot_id
 
-    def file_veto(self, mayor_ref: str, commune: str, reason: str, now: datetime) -> UUID:
-        """A mayor (whose seat the caller checked) vetoes for `commune`; returns the id of the
+    def file_veto(self, mayor_ref: str, commune: str, reason: str, now: datetime,
+                  territories: tuple[str, ...] = ()) -> UUID:
+        """A mayor (whose seat the caller checked) vetoes for `commune`, which must be among
+        the charter's veto `territories` (all communes when empty); returns the id of the
         council's override ballot."""
         if self.stage != "veto_window" or (self.stage_closes_at and now >= self.stage_closes_at):
             raise VetoOutsideWindow(f"proposal {self.id} is not within a veto window")
         if commune not in self.communes:
             raise CommuneNotConcerned(
                 f"proposal {self.id} does not concern commune {commune}; its mayor has no veto")
+        if territories and commune not in territories:
+            raise CommuneWithoutVetoRight(
+                f"charter v{self.charter_version} grants no veto to commune {commune} "
+                f"(veto territories: {', '.join(territories)})")
         if self.veto is not None:
             raise VetoAlreadyFiled(f"a veto on proposal {self.id} is already filed")
         ballot_id = uuid5(self.id, "ballot:override")
@@ -568,6 +603,9 @@ class Proposal(Aggregate):
     def score(self, panel_ref: str, indicators: dict[str, int], comment: str) -> None:
         if self.stage != "evaluation":
             raise EvaluationNotOpen(f"no evaluation step of proposal {self.id} is open")
+        if panel_ref not in self.evaluation_panel:
+            raise NotOnEvaluationPanel(
+                f"'{panel_ref}' is not on the evaluation panel of proposal {self.id}")
         if (self.evaluation_step, panel_ref) in self.scored:
             raise AlreadyScored(f"'{panel_ref}' has already scored step {self.evaluation_step}")
         if not indicators or any(not 0 <= v <= 10 for v in indicators.values()):
@@ -582,6 +620,83 @@ class Proposal(Aggregate):
     def close(self, at: datetime) -> None:
         self.require_stage("implementation", "evaluation")
         self._close(at, "evaluation_complete")
+
+    # -- decision type, the guarantor's required consultation, the evaluation panel -----
+
+    class DecisionTypeDeclared(Aggregate.Event):
+        """At submission, the proposal declared a decision type of the pinned charter (e.g.
+        `budget`): the council decides it by the majority the charter sets for that type
+        (rule `decision.<type>`)."""
+
+        decision_type: str
+        majority: str
+        charter_version: int
+        rule: str
+
+    class ConsultationRequired(Aggregate.Event):
+        """The guarantor required a public consultation of at least `seconds` before the vote
+        (rule `guarantor.consultation`): if the charter's consultation has already been held,
+        another opens before the vote; the vote cannot open until one has."""
+
+        guarantor_ref: str
+        reason: str
+        seconds: int
+        charter_version: int
+        rule: str
+
+    class EvaluationPanelAppointed(Aggregate.Event):
+        """The guarantor appointed the citizens' evaluation panel (`method`: `designation`
+        today, a draw by lot later); only its members score the evaluation steps (rule
+        `evaluation.panel`). A new appointment replaces the panel for the steps to come."""
+
+        members: list[str]
+        guarantor_ref: str
+        method: str
+
+    @event(DecisionTypeDeclared)
+    def _declare_decision_type(self, decision_type: str, majority: str, charter_version: int,
+                               rule: str) -> None:
+        self.decision_type = decision_type
+
+    def declare_decision_type(self, decision_type: str, majority: str) -> None:
+        self.require_stage("submitted")
+        self._declare_decision_type(decision_type, majority, self.charter_version,
+                                    f"decision.{decision_type}")
+
+    @event(ConsultationRequired)
+    def _require_consultation(self, guarantor_ref: str, reason: str, seconds: int,
+                              charter_version: int, rule: str) -> None:
+        self.required_consultation_seconds = seconds
+
+    def require_consultation(self, guarantor_ref: str, reason: str, seconds: int) -> None:
+        """The guarantor requires a public consultation before the vote."""
+        if self.stage not in ("submitted", "admissibility", "admissible", "consultation",
+                              "deliberation", "deliberated"):
+            raise ConsultationRequiredTooLate(
+                f"proposal {self.id} is at stage '{self.stage}': a consultation can be required "
+                "only before the vote opens")
+        if self.required_consultation_seconds is not None:
+            raise ConsultationAlreadyRequired(
+                f"a consultation on proposal {self.id} is already required and not yet held")
+        if not reason.strip():
+            raise ReasonRequired("the guarantor states why a consultation is required")
+        self._require_consultation(guarantor_ref, reason, seconds, self.charter_version,
+                                   "guarantor.consultation")
+
+    @event(EvaluationPanelAppointed)
+    def _appoint_panel(self, members: list[str], guarantor_ref: str, method: str) -> None:
+        self.evaluation_panel = frozenset(members)
+
+    def appoint_evaluation_panel(self, guarantor_ref: str, members: list[str],
+                                 method: str = "designation") -> None:
+        if self.stage not in ("decided", "veto_window", "implementation", "evaluation") or (
+                self.stage == "decided" and self.outcome != "adopted"):
+            raise NotInImplementation(
+                f"proposal {self.id} is not adopted: it has no evaluation panel")
+        members = list(dict.fromkeys(m for m in members if m.strip()))
+        if not members:
+            raise InvalidPanel("an evaluation panel has at least one member")
+        self._appoint_panel(members, guarantor_ref, method)
 
     # -- rules for acts by council members ---------------------------------------------
 

@@ -14,6 +14,9 @@ from domain.errors import InvalidCharter
 
 CHOICES = ("for", "against", "abstain")
 MAJORITIES = ("simple", "absolute", "two_thirds_of_members")
+ORDINARY = "ordinary"
+CHARTER_AMENDMENT = "charter_amendment"
+RESERVED_DECISION_TYPES = (ORDINARY, CHARTER_AMENDMENT)
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class CharterRules:
     - `veto_window_seconds`: after an adoption, how long a mayor of a concerned commune may
       file a reasoned veto (rule `veto.window`); 0 means the charter grants no veto.
     - `veto_role`: the council role that holds the veto for its commune (rule `veto.right`).
+    - `veto_territories`: the communes (INSEE codes) whose holder of the veto role may veto a
+      proposal concerning them (rule `veto.territory`); empty means every member commune.
     - `veto_override_majority`: the majority by which the council overrides a veto before the
       window ends (rule `veto.override`).
     - `petition_threshold_percent`: the share of registered residents whose signatures oblige
@@ -44,6 +49,9 @@ class CharterRules:
       quorum and a simple majority, rule `amendment.majority`); 0 means no deliberation stage.
     - `charter_amendment_majority`: the qualified majority a proposal amending the charter
       needs (rule `majority.charter_amendment`).
+    - `decision_majorities`: the majority each further decision type needs (e.g.
+      `budget: absolute`); a proposal declares its type at submission (rule
+      `decision.<type>`); the type `ordinary` uses `majority`.
     - `evaluation_after_seconds`: when, after the final adoption, the citizens' evaluation
       steps open (e.g. 6 and 12 months; rule `evaluation.schedule`); none, no evaluation.
     - `evaluation_window_seconds`: how long the last evaluation step stays open before the
@@ -66,8 +74,17 @@ class CharterRules:
     deliberation_seconds: int = 0
     bureau_seats: dict[str, int] = field(default_factory=dict)
     petition_threshold_percent: float = 1.0
+    veto_territories: tuple[str, ...] = ()
+    decision_majorities: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "veto_territories", tuple(self.veto_territories))
+        for kind, majority in self.decision_majorities.items():
+            if kind in RESERVED_DECISION_TYPES or not kind.strip():
+                raise InvalidCharter(f"'{kind}' cannot name a further decision type")
+            if majority not in MAJORITIES:
+                raise InvalidCharter(f"the majority of decision type '{kind}' must be one of "
+                                     f"{', '.join(MAJORITIES)}")
         steps = tuple(int(s) for s in self.evaluation_after_seconds)
         object.__setattr__(self, "evaluation_after_seconds", steps)
         object.__setattr__(self, "competences", tuple(self.competences))
@@ -102,6 +119,7 @@ class CharterRules:
         data = asdict(self)
         data["evaluation_after_seconds"] = list(self.evaluation_after_seconds)
         data["competences"] = list(self.competences)
+        data["veto_territories"] = list(self.veto_territories)
         return data
 
     @classmethod
@@ -111,6 +129,16 @@ class CharterRules:
     def for_charter_amendment(self) -> CharterRules:
         """The rules a proposal amending the charter is decided by: its qualified majority."""
         return replace(self, majority=self.charter_amendment_majority)
+
+    @property
+    def decision_types(self) -> tuple[str, ...]:
+        """The decision types a proposal may declare under this charter version."""
+        return (ORDINARY, *self.decision_majorities)
+
+    def grants_veto_to(self, commune: str) -> bool:
+        """Whether the holder of the veto role for `commune` has a veto (rule `veto.territory`)."""
+        return self.veto_window_seconds > 0 and (
+            not self.veto_territories or commune in self.veto_territories)
 
     def for_amendment(self) -> CharterRules:
         """An amendment to a proposal is decided by the quorum and a simple majority."""
@@ -180,12 +208,21 @@ def decide(tally: Tally, members: int, rules: CharterRules) -> Outcome:
 
 
 def decide_proposal(tally: Tally, members: int, rules: CharterRules,
-                    amends_charter: bool) -> Outcome:
+                    amends_charter: bool, decision_type: str = ORDINARY) -> Outcome:
     """`decide` with the majority the proposal needs: the charter amendment majority when it
-    amends the charter (cited as `majority.charter_amendment`)."""
-    if not amends_charter:
+    amends the charter (cited as `majority.charter_amendment`), the majority the charter sets
+    for its declared decision type otherwise (cited as `decision.<type>` after the majority
+    kind). A type the pinned charter does not know falls back to the ordinary majority, so a
+    recount never fails on it; submission refuses such a type."""
+    if amends_charter:
+        outcome = decide(tally, members, rules.for_charter_amendment())
+        cited = tuple("majority.charter_amendment" if r.startswith("majority.") else r
+                      for r in outcome.rules_cited)
+        return Outcome(outcome.adopted, outcome.cause, outcome.quorum_met, cited)
+    majority = rules.decision_majorities.get(decision_type)
+    if majority is None:
         return decide(tally, members, rules)
-    outcome = decide(tally, members, rules.for_charter_amendment())
-    cited = tuple("majority.charter_amendment" if r.startswith("majority.") else r
-                  for r in outcome.rules_cited)
+    outcome = decide(tally, members, replace(rules, majority=majority))
+    cited = (*outcome.rules_cited, f"decision.{decision_type}") if outcome.quorum_met else (
+        outcome.rules_cited)
     return Outcome(outcome.adopted, outcome.cause, outcome.quorum_met, cited)

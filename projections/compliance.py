@@ -1,9 +1,12 @@
 """The guarantor's compliance view: which processes broke their pinned charter, and the events
 that prove it.
 
-Question answered: for each proposal, was any stage shorter than the charter's minimum, was a
-proposal adopted without quorum, was a veto filed outside its window, did a rule check cite a
-charter version that was not in force when the proposal was submitted? Each flag names the rule
+Question answered: for each proposal, was any stage shorter than the charter's minimum
+(admissibility review, consultation — including one the guarantor required —, deliberation,
+ballot, veto window, evaluation steps), was a proposal adopted without quorum, was a veto filed
+outside its window, did the vote open without the consultation the guarantor required, did an
+evaluation step open before its date, did a rule check cite a charter version that was not in
+force when the proposal was submitted? Each flag names the rule
 and lists the log positions of the events that prove it. An empty view is the record that every
 process ran by its rules.
 """
@@ -35,6 +38,10 @@ RULE_FR = {
     "quorum": "proposition adoptée sans quorum",
     "veto.window": "veto déposé hors du délai de veto",
     "charter.version": "règle appliquée selon une version de la charte qui n'était pas en vigueur",
+    "stage.admissibility": "examen de recevabilité écourté ou omis",
+    "guarantor.consultation": "vote ouvert sans la consultation publique exigée par le garant",
+    "evaluation.schedule": "évaluation citoyenne ouverte avant la date prévue par la charte",
+    "stage.evaluation": "dernière évaluation citoyenne plus courte que le minimum de la charte",
 }
 
 
@@ -110,7 +117,10 @@ class ComplianceProjection(Projection[ComplianceView]):
         Charter.Adopted, Charter.Amended, Metropolis.MemberSeated, Proposal.Submitted,
         Proposal.ConsultationOpened, Proposal.VoteOpened, Proposal.BallotClosed,
         Proposal.Decided, Proposal.VetoWindowOpened, Proposal.VetoFiled,
-        Proposal.DeliberationOpened, Proposal.DeliberationClosed, Proposal.VetoWindowClosed))
+        Proposal.DeliberationOpened, Proposal.DeliberationClosed, Proposal.VetoWindowClosed,
+        Proposal.AdmissibilityOpened, Proposal.AdmissibilityDecided,
+        Proposal.ConsultationRequired, Proposal.ImplementationOpened,
+        Proposal.EvaluationOpened, Proposal.Closed))
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
@@ -162,8 +172,16 @@ class ComplianceProjection(Projection[ComplianceView]):
     def _(self, e: Proposal.ConsultationOpened, tracking: Tracking) -> None:
         def step(curs: Any) -> None:
             facts = _facts(curs, e.originator_id)
-            facts["consultation"] = {"at": e.opened_at.isoformat(),
-                                     "position": tracking.notification_id}
+            rules = _rules(curs, facts)
+            if ("consultation" not in facts and rules.admissibility_seconds > 0
+                    and "admissibility_decided" not in facts):
+                _flag(curs, e.originator_id, "stage.admissibility",
+                      "consultation ouverte sans décision de recevabilité",
+                      [facts["submitted"], tracking.notification_id], facts["charter_version"])
+            required = facts.pop("required", None)
+            facts["consultation"] = {
+                "at": e.opened_at.isoformat(), "position": tracking.notification_id,
+                "min": max(rules.consultation_seconds, required["seconds"] if required else 0)}
             _save(curs, e.originator_id, facts)
             self._cited(curs, e, facts, tracking)
         self.view.apply(tracking, step)
@@ -176,11 +194,18 @@ class ComplianceProjection(Projection[ComplianceView]):
             consultation = facts.get("consultation")
             if consultation:
                 lasted = _seconds(e.opened_at, consultation["at"])
-                if lasted < rules.consultation_seconds:
+                minimum = consultation.get("min", rules.consultation_seconds)
+                if lasted < minimum:
                     _flag(curs, e.originator_id, "stage.consultation",
-                          f"{lasted:.0f} s au lieu de {rules.consultation_seconds} s",
+                          f"{lasted:.0f} s au lieu de {minimum} s",
                           [consultation["position"], tracking.notification_id],
                           facts["charter_version"])
+            required = facts.get("required")
+            if required:
+                _flag(curs, e.originator_id, "guarantor.consultation",
+                      "exigée par le garant, aucune consultation n'a été ouverte depuis",
+                      [required["position"], tracking.notification_id],
+                      facts["charter_version"])
             facts["vote"] = {"at": e.opened_at.isoformat(), "position": tracking.notification_id,
                              "ballot_id": str(e.ballot_id)}
             _save(curs, e.originator_id, facts)
@@ -274,4 +299,104 @@ class ComplianceProjection(Projection[ComplianceView]):
                       f"clos le {e.timestamp.isoformat()}, terme {window['closes_at']}",
                       [window["position"], tracking.notification_id],
                       facts.get("charter_version"))
+        self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.AdmissibilityOpened, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            rules = _rules(curs, facts)
+            given = (e.closes_at - e.opened_at).total_seconds()
+            if given < rules.admissibility_seconds:
+                _flag(curs, e.originator_id, "stage.admissibility",
+                      f"délai d'examen de {given:.0f} s au lieu de {rules.admissibility_seconds} s",
+                      [tracking.notification_id], facts["charter_version"])
+            facts["admissibility"] = {"closes_at": e.closes_at.isoformat(),
+                                      "position": tracking.notification_id}
+            _save(curs, e.originator_id, facts)
+            self._cited(curs, e, facts, tracking)
+        self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.AdmissibilityDecided, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            review = facts.get("admissibility")
+            if (review and e.cause == "deadline_reached"
+                    and _seconds(e.timestamp, review["closes_at"]) < 0):
+                _flag(curs, e.originator_id, "stage.admissibility",
+                      f"déclarée recevable à l'échéance le {e.timestamp.isoformat()}, "
+                      f"échéance {review['closes_at']}",
+                      [review["position"], tracking.notification_id], facts["charter_version"])
+            facts["admissibility_decided"] = tracking.notification_id
+            _save(curs, e.originator_id, facts)
+            self._cited(curs, e, facts, tracking)
+        self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.ConsultationRequired, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            facts["required"] = {"seconds": e.seconds, "position": tracking.notification_id}
+            _save(curs, e.originator_id, facts)
+        self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.ImplementationOpened, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            rules = _rules(curs, facts)
+            for n, (at, after) in enumerate(
+                    zip(e.evaluations_at, rules.evaluation_after_seconds, strict=False), 1):
+                if (at - e.opened_at).total_seconds() < after:
+                    _flag(curs, e.originator_id, "evaluation.schedule",
+                          f"évaluation n° {n} prévue {(at - e.opened_at).total_seconds():.0f} s "
+                          f"après l'adoption au lieu de {after} s",
+                          [tracking.notification_id], facts["charter_version"])
+            if len(e.evaluations_at) != len(rules.evaluation_after_seconds):
+                _flag(curs, e.originator_id, "evaluation.schedule",
+                      f"{len(e.evaluations_at)} évaluation(s) prévue(s) au lieu de "
+                      f"{len(rules.evaluation_after_seconds)}",
+                      [tracking.notification_id], facts["charter_version"])
+            facts["implementation"] = {
+                "evaluations_at": [t.isoformat() for t in e.evaluations_at],
+                "closes_at": e.closes_at.isoformat(), "position": tracking.notification_id}
+            _save(curs, e.originator_id, facts)
+            self._cited(curs, e, facts, tracking)
+        self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.EvaluationOpened, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            plan = facts.get("implementation")
+            if plan and 0 < e.step <= len(plan["evaluations_at"]):
+                due = plan["evaluations_at"][e.step - 1]
+                if _seconds(e.opened_at, due) < 0:
+                    _flag(curs, e.originator_id, "evaluation.schedule",
+                          f"évaluation n° {e.step} ouverte le {e.opened_at.isoformat()}, "
+                          f"prévue le {due}",
+                          [plan["position"], tracking.notification_id],
+                          facts["charter_version"])
+            facts.setdefault("evaluation_opened", {})[str(e.step)] = {
+                "at": e.opened_at.isoformat(), "position": tracking.notification_id}
+            _save(curs, e.originator_id, facts)
+        self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.Closed, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            plan = facts.get("implementation")
+            if plan and _seconds(e.closed_at, plan["closes_at"]) < 0:
+                rules = _rules(curs, facts)
+                last = facts.get("evaluation_opened", {}).get(
+                    str(len(plan["evaluations_at"])), {})
+                lasted = _seconds(e.closed_at, last["at"]) if last else 0
+                _flag(curs, e.originator_id, "stage.evaluation",
+                      f"close le {e.closed_at.isoformat()} ({lasted:.0f} s après l'ouverture "
+                      f"de la dernière évaluation, au lieu de "
+                      f"{rules.evaluation_window_seconds} s)",
+                      [p for p in (last.get("position"), tracking.notification_id) if p],
+                      facts["charter_version"])
         self.view.apply(tracking, step)

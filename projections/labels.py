@@ -21,6 +21,8 @@ STAGE_FR = {
     "evaluation": "évaluation citoyenne",
     "closed": "close",
 }
+MAJORITY_FR = {"simple": "simple", "absolute": "absolue",
+               "two_thirds_of_members": "des deux tiers des membres"}
 CHOICE_FR = {"for": "pour", "against": "contre", "abstain": "abstention"}
 OUTCOME_FR = {"adopted": "adoptée", "rejected": "rejetée", "withdrawn": "retirée",
               "inadmissible": "irrecevable"}

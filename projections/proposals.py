@@ -24,7 +24,7 @@ from domain.ballot import Vote
 from domain.notice import Notice
 from domain.participation import Comment, Support
 from domain.proposal import Proposal
-from projections.labels import CAUSE_FR, CHOICE_FR, OUTCOME_FR, date_fr
+from projections.labels import CAUSE_FR, CHOICE_FR, MAJORITY_FR, OUTCOME_FR, date_fr
 
 
 class ProposalViews(PostgresTrackingRecorder):
@@ -219,6 +219,9 @@ class ProposalProjection(Projection[ProposalViews]):
             Proposal.EvaluationOpened,
             Proposal.EvaluationScored,
             Proposal.Closed,
+            Proposal.DecisionTypeDeclared,
+            Proposal.ConsultationRequired,
+            Proposal.EvaluationPanelAppointed,
             Vote.Cast,
             Notice.Issued,
             Support.Given,
@@ -266,7 +269,9 @@ class ProposalProjection(Projection[ProposalViews]):
             event="ConsultationOpened",
             actor_role="registre",
             label=(
-                f"Consultation publique ouverte jusqu'au {date_fr(e.closes_at)} "
+                ("Consultation publique requise par le garant" if e.rule ==
+                 "guarantor.consultation" else "Consultation publique")
+                + f" ouverte jusqu'au {date_fr(e.closes_at)} "
                 f"(charte v{e.charter_version}, règle {e.rule})"
             ),
             details={"closes_at": e.closes_at.isoformat(), "rule": e.rule},
@@ -487,6 +492,39 @@ class ProposalProjection(Projection[ProposalViews]):
                     "closes_at": None,
                     **({} if e.admissible else {"outcome": "inadmissible",
                                                   "cause": "ruled_inadmissible"})},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.DecisionTypeDeclared, tracking: Tracking) -> None:
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="DecisionTypeDeclared",
+            actor_role="citizen",
+            label=(f"Type de décision : {e.decision_type}, à la majorité "
+                   f"{MAJORITY_FR.get(e.majority, e.majority)} (charte v{e.charter_version}, "
+                   f"règle {e.rule})"),
+            details={"decision_type": e.decision_type, "majority": e.majority},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.ConsultationRequired, tracking: Tracking) -> None:
+        days = e.seconds / 86400
+        length = f"{days:g} jour(s)" if days >= 1 else f"{e.seconds} s"
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp, event="ConsultationRequired",
+            actor_role="guarantor",
+            label=(f"Le garant exige une consultation publique d'au moins {length} avant le "
+                   f"vote : « {e.reason} » (règle {e.rule})"),
+            details={"reason": e.reason, "seconds": e.seconds},
+        )
+
+    @process_event.register
+    def _(self, e: Proposal.EvaluationPanelAppointed, tracking: Tracking) -> None:
+        self.view.record(
+            tracking, proposal_id=e.originator_id, at=e.timestamp,
+            event="EvaluationPanelAppointed", actor_role="guarantor",
+            label=(f"Le garant désigne le panel d'évaluation citoyen ({len(e.members)} "
+                   f"membre(s) : {', '.join(e.members)})"),
+            details={"members": e.members, "method": e.method},
         )
 
     @process_event.register

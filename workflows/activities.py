@@ -123,10 +123,18 @@ class ProposalActivities:
     def close_deliberation(self, input: StageInput) -> int:
         return self.app.close_deliberation(UUID(input.proposal_id), _time(input.at))
 
+    @activity.defn(name="open_required_consultation")
+    @_domain_errors_are_final
+    def open_required_consultation(self, input: StageInput) -> StageResult | None:
+        opened = self.app.open_required_consultation(UUID(input.proposal_id), _time(input.at))
+        return None if opened is None else _result(opened, self._version(input.proposal_id))
+
     def all(self) -> list[Callable[..., Any]]:
-        return [self.open_deliberation, self.close_deliberation, self.open_admissibility, self.conclude_admissibility, self.open_consultation, self.open_vote, self.close_ballot, self.decide,
-                self.open_veto_window, self.close_veto_window, self.open_implementation,
-                self.open_evaluation, self.close_process]
+        return [self.open_admissibility, self.conclude_admissibility, self.open_consultation,
+                self.open_deliberation, self.close_deliberation, self.open_required_consultation,
+                self.open_vote, self.close_ballot, self.decide, self.open_veto_window,
+                self.close_veto_window, self.open_implementation, self.open_evaluation,
+                self.close_process]
 
     def _version(self, proposal_id: str) -> int:
         return self.app.get_proposal(UUID(proposal_id)).charter_version

@@ -5,7 +5,9 @@ until the clerk rules (a signal from the relay) or the deadline passes (admissib
 an inadmissible proposal ends there → open the public consultation → wait on a durable timer until the consultation's
 deadline (its length comes from the charter version pinned when the proposal was submitted),
 unless the author withdraws → when the charter has one, the deliberation (councillors table
-amendments and vote on each; closing it decides them) → open the council's roll-call ballot → wait on a timer until the
+amendments and vote on each; closing it decides them) → when the guarantor required a public
+consultation and none has been held since, open it and wait it out → open the council's
+roll-call ballot → wait on a timer until the
 ballot's deadline → close the ballot (its log position is the tally's cut-off) → count and
 record the decision → after an adoption, when the charter grants mayors a veto over the
 concerned communes, wait out the veto window and record the final outcome.
@@ -103,7 +105,8 @@ class ProposalWorkflow:
     Changes to this code reach running workflows through `workflow.patched`:
     `withdrawal-signal` (timers that a withdrawal interrupts), `veto-window`, `evaluation`
     (implementation, then the evaluation steps at the charter's times after adoption, then
-    closing), `admissibility` and `deliberation`.
+    closing), `admissibility`, `deliberation` and `guarantor-consultation` (before the vote,
+    the public consultation the guarantor required, when the charter's was already held).
     """
 
     @workflow.init
@@ -155,8 +158,7 @@ class ProposalWorkflow:
                 await self._act("close_deliberation",
                                 StageInput(proposal_id, workflow.now().isoformat()), int)
 
-        vote: StageResult = await self._act(
-            "open_vote", StageInput(proposal_id, workflow.now().isoformat()), StageResult)
+        vote = await self._open_vote(proposal_id)
         self._status = ProposalStatus("vote", vote.closes_at, None)
         await self._sleep_until(vote.closes_at)
 
@@ -197,6 +199,30 @@ class ProposalWorkflow:
                                 StageInput(proposal_id, workflow.now().isoformat()), str)
                 self._status = ProposalStatus("closed", None, outcome)
         return outcome
+
+    async def _open_vote(self, proposal_id: str) -> StageResult:
+        """Open the council's ballot, after any public consultation the guarantor required
+        (patch `guarantor-consultation`): such a consultation opens and is waited out first;
+        a requirement recorded just before the vote refuses its opening, and the loop holds
+        the consultation it requires."""
+        while workflow.patched("guarantor-consultation"):
+            required: StageResult | None = await self._act(
+                "open_required_consultation",
+                StageInput(proposal_id, workflow.now().isoformat()),
+                Optional[StageResult])  # noqa: UP007 - a runtime type for the converter
+            if required is not None:
+                self._status = ProposalStatus("consultation", required.closes_at, None)
+                await self._wait_until(required.closes_at)
+                continue
+            try:
+                return await self._act("open_vote", StageInput(  # type: ignore[return-value]
+                    proposal_id, workflow.now().isoformat()), StageResult)
+            except ActivityError as e:
+                if not (isinstance(e.cause, ApplicationError)
+                        and e.cause.type == "guarantor.consultation"):
+                    raise
+        return await self._act(  # type: ignore[return-value]
+            "open_vote", StageInput(proposal_id, workflow.now().isoformat()), StageResult)
 
     @workflow.signal
     def withdrawn(self, position: int) -> None:

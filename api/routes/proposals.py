@@ -50,7 +50,8 @@ def submit_proposal(body: SubmitProposalRequest, user: CurrentUser, ledger: Ledg
     amendment = (CharterRules.from_dict(body.charter_amendment.model_dump())
                  if body.charter_amendment else None)
     proposal_id, position = ledger.submit_proposal(
-        body.metropolis_id, user.sub, body.title, body.summary, body.communes, amendment
+        body.metropolis_id, user.sub, body.title, body.summary, body.communes, amendment,
+        body.decision_type,
     )
     _caught_up(views, ledger.name, position)
     return ProposalSubmittedResponse(

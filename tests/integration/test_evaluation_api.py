@@ -24,6 +24,7 @@ def in_implementation(api: Api) -> UUID:  # noqa: F811
         app.cast_vote(pid, ref, "for")
     app.decide(pid, opened.position, app.close_ballot(pid, now))
     app.open_implementation(pid, now)
+    app.appoint_evaluation_panel(pid, "garant", ["panel-1", "panel-2"])
     return pid
 
 

@@ -25,6 +25,7 @@ def adopted(evaluations: tuple[int, ...] = (180 * DAY, 365 * DAY)):
         app.cast_vote(pid, ref, "for")
     clock.advance(days=14)
     app.decide(pid, opened.position, app.close_ballot(pid, clock()))
+    app.appoint_evaluation_panel(pid, "garant", ["panel-1", "panel-2"])
     return app, clock, pid
 
 

@@ -80,6 +80,7 @@ async def record(out: Path, scenario: str) -> None:
                         app.cast_vote(pid, ref, "for")
                 if scenario == "evaluation":
                     await env.sleep(timedelta(days=3, hours=1))
+                    app.appoint_evaluation_panel(pid, "garant", ["panel-1"])
                     app.score_evaluation(pid, "panel-1", {"usage": 7})
                 print(await handle.result())
                 history = await handle.fetch_history()

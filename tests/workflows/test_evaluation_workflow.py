@@ -29,6 +29,7 @@ async def test_runs_implementation_and_two_evaluations_then_closes_when_adopted(
     await d.env.sleep(timedelta(days=14, hours=1))
     assert (await handle.query(ProposalWorkflow.get_status)).stage == "implementation"
     d.app.record_milestone(pid, "greffe", "Marché public attribué")
+    d.app.appoint_evaluation_panel(pid, "garant", ["panel-1"])
     with pytest.raises(EvaluationNotOpen):
         d.app.score_evaluation(pid, "panel-1", {"usage": 7})
 
@@ -40,7 +41,8 @@ async def test_runs_implementation_and_two_evaluations_then_closes_when_adopted(
 
     assert await handle.result() == "adopted"
     kinds = [type(e).__name__ for e in d.app.events.get(pid)]
-    assert kinds[-7:] == ["ImplementationOpened", "MilestoneRecorded", "EvaluationOpened",
+    assert kinds[-8:] == ["ImplementationOpened", "MilestoneRecorded",
+                          "EvaluationPanelAppointed", "EvaluationOpened",
                           "EvaluationScored", "EvaluationOpened", "EvaluationScored", "Closed"]
     assert (await handle.query(ProposalWorkflow.get_status)).stage == "closed"
 

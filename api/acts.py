@@ -1,0 +1,327 @@
+"""Every act of the deliberation from the command line, over the HTTP API.
+
+    registre proposal submit --metropolis SLUG --title T --summary S [--commune CODE]…
+                             [--decision-type TYPE]
+    registre proposal list | show ID | timeline ID
+    registre proposal withdraw ID | support ID | comment ID --text T
+    registre proposal admissibility ID (--admissible --competence C | --inadmissible --reason R)
+    registre proposal refer ID --text T
+    registre proposal amend ID --text T          (table an amendment)
+    registre proposal vote ID --choice for|against|abstain [--amendment N]
+    registre proposal veto ID --reason R
+    registre proposal milestone ID --text T
+    registre proposal score ID --indicator usage=7 [--indicator …] [--comment C]
+    registre guarantor notice ID --text T
+    registre guarantor require-consultation ID --reason R [--days N]
+    registre guarantor appoint-panel ID --member REF [--member …]
+    registre guarantor compliance [--proposal ID]
+    registre bureau show SLUG | fill SLUG --kind K --holder REF --until DATE
+    registre bureau vacate SLUG --holder REF --cause C
+
+Each act runs with the caller's bearer token (`--token` or `REGISTRE_TOKEN`; the embedded
+issuer makes one: `registre token issue`), so the API checks the role exactly as for any other
+client. A refusal prints the rule the API named and exits with status 1; nothing was recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+import httpx
+import typer
+
+from api.audit import client_for
+from api.settings import Settings
+
+proposal_cli = typer.Typer(help="Acts on a proposal (citizens, council, clerks).",
+                           no_args_is_help=True)
+guarantor_cli = typer.Typer(help="Acts of the guarantor authority.", no_args_is_help=True)
+bureau_cli = typer.Typer(help="The collegial bureau's mandates (clerks).", no_args_is_help=True)
+
+URL = typer.Option(None, "--url", help="API URL (default: the embedded one)")
+TOKEN = typer.Option(None, "--token", envvar="REGISTRE_TOKEN",
+                     help="bearer token of the actor (registre token issue)")
+
+
+def _call(method: str, path: str, url: Optional[str], token: Optional[str] = None,
+          body: dict[str, Any] | None = None, params: dict[str, Any] | None = None) -> Any:
+    """One API request; a refusal or an unreachable API ends the command with status 1."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    client = client_for(url or Settings().api_url)
+    try:
+        response = client.request(method, path, json=body, params=params, headers=headers)
+    except httpx.HTTPError as e:
+        typer.echo(f"API injoignable ({e}) : lancez `make run` ou passez --url.", err=True)
+        raise typer.Exit(2) from None
+    if response.status_code >= 400:
+        typer.echo(_refusal(response), err=True)
+        raise typer.Exit(1)
+    return response.json()
+
+
+def _refusal(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        detail = response.text
+    if isinstance(detail, dict):
+        return (f"Refusé (HTTP {response.status_code}), règle « {detail.get('rule')} » : "
+                f"{detail.get('message')}")
+    if isinstance(detail, list):  # 422: the fields at fault
+        fields = "; ".join(f"{'.'.join(str(p) for p in d.get('loc', []))} : {d.get('msg')}"
+                           for d in detail)
+        return f"Requête invalide (HTTP {response.status_code}) — {fields}"
+    return f"Refusé (HTTP {response.status_code}) : {detail}"
+
+
+def _show(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _recorded(data: dict[str, Any], what: str) -> None:
+    typer.echo(f"{what} — enregistré à la position #{data['position']} du registre.")
+
+
+def _need(token: Optional[str]) -> str:
+    if not token:
+        typer.echo("Un jeton est requis : --token ou REGISTRE_TOKEN (registre token issue).",
+                   err=True)
+        raise typer.Exit(1)
+    return token
+
+
+# -- proposals --------------------------------------------------------------------------
+
+
+@proposal_cli.command("submit")
+def submit(
+    metropolis: str = typer.Option(..., help="slug of the metropolis"),
+    title: str = typer.Option(..., help="titre"),
+    summary: str = typer.Option(..., help="objectif et moyens"),
+    commune: list[str] = typer.Option([], help="code of a concerned commune (repeatable)"),
+    decision_type: str = typer.Option("ordinary", help="a decision type of the charter"),
+    url: Optional[str] = URL, token: Optional[str] = TOKEN,
+) -> None:
+    """Submit a proposal (citizen); its workflow starts from the log."""
+    token = _need(token)
+    found = _call("GET", f"/metropolises/{metropolis}", url)
+    data = _call("POST", "/proposals", url, token, {
+        "metropolis_id": found["id"], "title": title, "summary": summary,
+        "communes": commune, "decision_type": decision_type})
+    _recorded(data, f"Proposition déposée : {data['id']}")
+
+
+@proposal_cli.command("list")
+def list_proposals(metropolis: Optional[str] = typer.Option(None, help="slug"),
+                   url: Optional[str] = URL) -> None:
+    """Proposals, newest first, with their stage."""
+    params = {}
+    if metropolis:
+        params["metropolis_id"] = _call("GET", f"/metropolises/{metropolis}", url)["id"]
+    for p in _call("GET", "/proposals", url, params=params):
+        typer.echo(f"{p['id']}  [{p['stage_fr']}]  {p['title']}")
+
+
+@proposal_cli.command("show")
+def show(proposal_id: str, url: Optional[str] = URL) -> None:
+    """One proposal: stage, deadline, tally, decision."""
+    _show(_call("GET", f"/proposals/{proposal_id}", url))
+
+
+@proposal_cli.command("timeline")
+def timeline(proposal_id: str, url: Optional[str] = URL) -> None:
+    """The public timeline, in French."""
+    for entry in _call("GET", f"/proposals/{proposal_id}/timeline", url):
+        typer.echo(f"#{entry['position']:<6} {entry['at'][:19]}  [{entry['stage']}] "
+                   f"{entry['actor_role']} : {entry['label']}")
+
+
+@proposal_cli.command("withdraw")
+def withdraw(proposal_id: str, url: Optional[str] = URL, token: Optional[str] = TOKEN) -> None:
+    """The author withdraws the proposal before the vote."""
+    _recorded(_call("POST", f"/proposals/{proposal_id}/withdrawal", url, _need(token)),
+              "Proposition retirée")
+
+
+@proposal_cli.command("support")
+def support(proposal_id: str, url: Optional[str] = URL, token: Optional[str] = TOKEN) -> None:
+    """A citizen supports the proposal during its consultation."""
+    _recorded(_call("POST", f"/proposals/{proposal_id}/supports", url, _need(token)),
+              "Soutien enregistré")
+
+
+@proposal_cli.command("comment")
+def comment(proposal_id: str, text: str = typer.Option(...), url: Optional[str] = URL,
+            token: Optional[str] = TOKEN) -> None:
+    """A citizen comments during the consultation."""
+    _recorded(_call("POST", f"/proposals/{proposal_id}/comments", url, _need(token),
+                    {"text": text}), "Commentaire publié")
+
+
+@proposal_cli.command("admissibility")
+def admissibility(
+    proposal_id: str,
+    admissible: bool = typer.Option(..., "--admissible/--inadmissible"),
+    competence: str = typer.Option("", help="the competence it falls within"),
+    reason: str = typer.Option("", help="why it is inadmissible"),
+    url: Optional[str] = URL, token: Optional[str] = TOKEN,
+) -> None:
+    """A clerk rules on admissibility during the review."""
+    _recorded(_call("POST", f"/proposals/{proposal_id}/admissibility", url, _need(token),
+                    {"admissible": admissible, "competence": competence, "reason": reason}),
+              "Recevable" if admissible else "Irrecevable")
+
+
+@proposal_cli.command("refer")
+def refer(proposal_id: str, text: str = typer.Option(...), url: Optional[str] = URL,
+          token: Optional[str] = TOKEN) -> None:
+    """The author refers an inadmissibility ruling to the guarantor."""
+    _recorded(_call("POST", f"/proposals/{proposal_id}/referral", url, _need(token),
+                    {"text": text}), "Garant saisi")
+
+
+@proposal_cli.command("amend")
+def amend(proposal_id: str, text: str = typer.Option(...), url: Optional[str] = URL,
+          token: Optional[str] = TOKEN) -> None:
+    """A council member tables an amendment during the deliberation."""
+    data = _call("POST", f"/proposals/{proposal_id}/amendments", url, _need(token),
+                 {"text": text})
+    _recorded(data, f"Amendement n° {data['number']} déposé")
+
+
+@proposal_cli.command("vote")
+def vote(
+    proposal_id: str,
+    choice: str = typer.Option(..., help="for | against | abstain"),
+    amendment: Optional[int] = typer.Option(None, help="vote on this amendment instead"),
+    url: Optional[str] = URL, token: Optional[str] = TOKEN,
+) -> None:
+    """A council member's roll-call vote (the ballot, an amendment, or a veto's override)."""
+    path = (f"/proposals/{proposal_id}/amendments/{amendment}/votes" if amendment is not None
+            else f"/proposals/{proposal_id}/votes")
+    _recorded(_call("POST", path, url, _need(token), {"choice": choice}), "Vote enregistré")
+
+
+@proposal_cli.command("veto")
+def veto(proposal_id: str, reason: str = typer.Option(...), url: Optional[str] = URL,
+         token: Optional[str] = TOKEN) -> None:
+    """A mayor vetoes within the window, for the commune of the token's territory."""
+    _recorded(_call("POST", f"/proposals/{proposal_id}/vetoes", url, _need(token),
+                    {"reason": reason}), "Veto déposé")
+
+
+@proposal_cli.command("milestone")
+def milestone(proposal_id: str, text: str = typer.Option(...), url: Optional[str] = URL,
+              token: Optional[str] = TOKEN) -> None:
+    """A clerk records an implementation milestone."""
+    _recorded(_call("POST", f"/proposals/{proposal_id}/milestones", url, _need(token),
+                    {"text": text}), "Jalon enregistré")
+
+
+def _indicators(pairs: list[str]) -> dict[str, int]:
+    scores: dict[str, int] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"'{pair}': expected name=score", param_hint="--indicator")
+        try:
+            scores[name.strip()] = int(value)
+        except ValueError:
+            raise typer.BadParameter(f"'{pair}': the score is a whole number from 0 to 10",
+                                     param_hint="--indicator") from None
+    return scores
+
+
+@proposal_cli.command("score")
+def score(
+    proposal_id: str,
+    indicator: list[str] = typer.Option(..., help="name=score (0–10), repeatable"),
+    comment: str = typer.Option(""),
+    url: Optional[str] = URL, token: Optional[str] = TOKEN,
+) -> None:
+    """A member of the evaluation panel scores the open step."""
+    _recorded(_call("POST", f"/proposals/{proposal_id}/evaluations", url, _need(token),
+                    {"indicators": _indicators(indicator), "comment": comment}),
+              "Évaluation enregistrée")
+
+
+# -- the guarantor ----------------------------------------------------------------------
+
+
+@guarantor_cli.command("notice")
+def notice(proposal_id: str, text: str = typer.Option(...), url: Optional[str] = URL,
+           token: Optional[str] = TOKEN) -> None:
+    """Publish a notice (avis) on a proposal."""
+    _recorded(_call("POST", f"/proposals/{proposal_id}/notices", url, _need(token),
+                    {"kind": "avis", "text": text}), "Avis publié")
+
+
+@guarantor_cli.command("require-consultation")
+def require_consultation(
+    proposal_id: str, reason: str = typer.Option(...),
+    days: Optional[float] = typer.Option(None, help="minimum length (default: the charter's)"),
+    url: Optional[str] = URL, token: Optional[str] = TOKEN,
+) -> None:
+    """Require a public consultation before the vote."""
+    body: dict[str, Any] = {"reason": reason}
+    if days is not None:
+        body["duration_seconds"] = round(days * 86400)
+    _recorded(_call("POST", f"/proposals/{proposal_id}/consultation-requirement", url,
+                    _need(token), body), "Consultation publique exigée")
+
+
+@guarantor_cli.command("appoint-panel")
+def appoint_panel(proposal_id: str,
+                  member: list[str] = typer.Option(..., help="citizen ref, repeatable"),
+                  url: Optional[str] = URL, token: Optional[str] = TOKEN) -> None:
+    """Appoint the citizens' evaluation panel of an adopted proposal."""
+    _recorded(_call("POST", f"/proposals/{proposal_id}/evaluation-panel", url, _need(token),
+                    {"members": member}), f"Panel d'évaluation désigné ({len(member)})")
+
+
+@guarantor_cli.command("compliance")
+def compliance(proposal: Optional[str] = typer.Option(None, help="one proposal's id"),
+               url: Optional[str] = URL) -> None:
+    """The compliance view: every breach of a pinned charter, with its proving events."""
+    flags = _call("GET", "/guarantor/compliance", url,
+                  params={"proposal_id": proposal} if proposal else None)
+    for f in flags:
+        typer.echo(f"{f['proposal_id']}  règle {f['rule']} : {f['message']} "
+                   f"(positions {', '.join(map(str, f['positions']))})")
+    typer.echo(f"{len(flags)} anomalie(s).")
+
+
+# -- the collegial bureau -----------------------------------------------------------------
+
+
+@bureau_cli.command("show")
+def bureau_show(metropolis: str, url: Optional[str] = URL) -> None:
+    """The bureau's composition and mandates."""
+    _show(_call("GET", f"/metropolises/{metropolis}/bureau", url))
+
+
+@bureau_cli.command("fill")
+def bureau_fill(
+    metropolis: str, kind: str = typer.Option(..., help="maires_majoritaires | "
+                                              "vice_presidents_minoritaires | "
+                                              "citoyens_tires_au_sort"),
+    holder: str = typer.Option(...), until: datetime = typer.Option(..., help="mandate end"),
+    url: Optional[str] = URL, token: Optional[str] = TOKEN,
+) -> None:
+    """A clerk records a mandate on the bureau."""
+    _recorded(_call("POST", f"/metropolises/{metropolis}/bureau/seats", url, _need(token),
+                    {"kind": kind, "holder_ref": holder,
+                     "mandate_until": (until if until.tzinfo else
+                                       until.replace(tzinfo=timezone.utc)).isoformat()}),
+              "Mandat enregistré")
+
+
+@bureau_cli.command("vacate")
+def bureau_vacate(metropolis: str, holder: str = typer.Option(...),
+                  cause: str = typer.Option(...), url: Optional[str] = URL,
+                  token: Optional[str] = TOKEN) -> None:
+    """A clerk records the end of a mandate."""
+    _recorded(_call("POST", f"/metropolises/{metropolis}/bureau/vacancies", url, _need(token),
+                    {"holder_ref": holder, "cause": cause}), "Fin de mandat enregistrée")
