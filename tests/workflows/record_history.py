@@ -1,5 +1,5 @@
 """Record a ProposalWorkflow history for the replay test (run by hand when a workflow version is
-frozen): `uv run python -m tests.workflows.record_history OUT.json [plain|veto|withdrawal]`.
+frozen): `uv run python -m tests.workflows.record_history OUT.json SCENARIO`.
 
 It runs one proposal through the time-skipping server with the activities on a throwaway
 PostgreSQL: `plain`, three votes (for, for, against) of three members; `veto`, the same
@@ -7,7 +7,8 @@ adoption then a veto by the mayor of the concerned commune, overridden 2–0 of 
 withdrawn during the consultation (signalled); `evaluation`, the plain adoption followed by
 implementation, two evaluation steps (one scored) and closing; `admissibility`, ruled
 inadmissible by a clerk during the review (signalled); `deliberation`, one amendment tabled and
-adopted during the deliberation, then the plain vote."""
+adopted during the deliberation, then the plain vote; `consultation`, the guarantor requires a
+public consultation during the deliberation, held after it, then the plain vote."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ async def record(out: Path, scenario: str) -> None:
                          evaluation_after_seconds=(2 * 86400, 3 * 86400)
                          if scenario == "evaluation" else (),
                          admissibility_seconds=86400 if scenario == "admissibility" else 0,
-                         deliberation_seconds=86400 if scenario == "deliberation" else 0))
+                         deliberation_seconds=86400 if scenario in ("deliberation",
+                                                                    "consultation") else 0))
         pid, _ = app.submit_proposal(mid, "c", "Titre", "Résumé",
                                      ["A"] if scenario == "veto" else [])
         env = await WorkflowEnvironment.start_time_skipping(
@@ -70,6 +72,9 @@ async def record(out: Path, scenario: str) -> None:
                         for ref in ("m1", "m2"):
                             app.cast_vote(pid, ref, "for", amendment=number)
                         await env.sleep(timedelta(days=1))
+                    if scenario == "consultation":
+                        app.require_consultation(pid, "garant", "Le public doit être consulté.")
+                        await env.sleep(timedelta(days=2))
                     for ref, choice in (("m1", "for"), ("m2", "for"), ("m3", "against")):
                         app.cast_vote(pid, ref, choice)
                 if scenario == "veto":
