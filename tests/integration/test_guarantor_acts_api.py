@@ -1,0 +1,105 @@
+"""The guarantor's acts and the charter's decision types over HTTP, on a real PostgreSQL; each
+refusal names its rule (or field) and leaves the log as it was."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from uuid import UUID
+
+import pytest
+
+from tests.conftest import log_size
+from tests.integration.helpers import to_vote
+from tests.integration.test_evaluation_api import in_implementation
+from tests.integration.test_proposals_api import Api, api, assert_refused  # noqa: F401
+
+pytestmark = pytest.mark.integration
+
+REASON = {"reason": "Le projet a changé : le public doit être consulté."}
+
+
+def in_consultation(api: Api) -> str:  # noqa: F811
+    r = api.client.post("/proposals", json=api.submit(), headers=api.token("c1", "citizen"))
+    pid = r.json()["id"]
+    api.app.open_consultation(UUID(pid), datetime.now(timezone.utc))
+    return pid
+
+
+def test_guarantor_requires_a_consultation_when_the_vote_has_not_opened(api: Api) -> None:  # noqa: F811
+    pid = in_consultation(api)
+    r = api.client.post(f"/proposals/{pid}/consultation-requirement",
+                        json={**REASON, "duration_seconds": 7200},
+                        headers=api.token("garant", "guarantor"))
+    assert r.status_code == 201, r.text
+    last = api.client.get(f"/proposals/{pid}/timeline").json()[-1]
+    assert (last["event"], last["actor_role"], last["details"]["seconds"]) == (
+        "ConsultationRequired", "guarantor", 7200)
+    assert "exige une consultation publique d'au moins 7200 s" in last["label"]
+
+
+def test_refuses_the_requirement_when_the_caller_is_not_the_guarantor(api: Api) -> None:  # noqa: F811
+    pid = in_consultation(api)
+    size = log_size(api.settings)
+    r = api.client.post(f"/proposals/{pid}/consultation-requirement", json=REASON,
+                        headers=api.token("clerk-1", "clerk"))
+    assert_refused(api, r, 403, "role_required", size)
+
+
+def test_refuses_the_requirement_naming_the_rule_when_the_vote_is_open(api: Api) -> None:  # noqa: F811
+    pid = to_vote(api.app, api.metropolis_id)
+    size = log_size(api.settings)
+    r = api.client.post(f"/proposals/{pid}/consultation-requirement", json=REASON,
+                        headers=api.token("garant", "guarantor"))
+    assert_refused(api, r, 409, "guarantor.consultation_before_vote", size)
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"reason": "court"}, "reason"),
+    ({**REASON, "duration_seconds": 0}, "duration_seconds"),
+    ({**REASON, "jours": 3}, "jours"),
+])
+def test_names_the_field_when_the_requirement_is_malformed(
+    api: Api, body: dict, field: str,  # noqa: F811
+) -> None:
+    pid = in_consultation(api)
+    size = log_size(api.settings)
+    r = api.client.post(f"/proposals/{pid}/consultation-requirement", json=body,
+                        headers=api.token("garant", "guarantor"))
+    assert_refused(api, r, 422, None, size)
+    assert r.json()["detail"][0]["loc"][-1] == field
+
+
+def test_guarantor_appoints_the_panel_and_only_its_members_score(api: Api) -> None:  # noqa: F811
+    pid = in_implementation(api)
+    r = api.client.post(f"/proposals/{pid}/evaluation-panel",
+                        json={"members": ["panel-7", "panel-8"]},
+                        headers=api.token("garant", "guarantor"))
+    assert r.status_code == 201, r.text
+    last = api.client.get(f"/proposals/{pid}/timeline").json()[-1]
+    assert (last["event"], last["details"]["members"]) == ("EvaluationPanelAppointed",
+                                                           ["panel-7", "panel-8"])
+    api.app.open_evaluation(pid, 1, datetime.now(timezone.utc))
+    size = log_size(api.settings)
+    refused = api.client.post(f"/proposals/{pid}/evaluations",
+                              json={"indicators": {"usage": 3}},
+                              headers=api.token("panel-1", "citizen"))  # of the former panel
+    assert_refused(api, refused, 403, "evaluation.panel", size)
+    ok = api.client.post(f"/proposals/{pid}/evaluations", json={"indicators": {"usage": 8}},
+                         headers=api.token("panel-7", "citizen"))
+    assert ok.status_code == 201, ok.text
+
+
+def test_refuses_an_empty_panel_naming_the_field(api: Api) -> None:  # noqa: F811
+    pid = in_implementation(api)
+    size = log_size(api.settings)
+    r = api.client.post(f"/proposals/{pid}/evaluation-panel", json={"members": []},
+                        headers=api.token("garant", "guarantor"))
+    assert_refused(api, r, 422, None, size)
+    assert r.json()["detail"][0]["loc"] == ["body", "members"]
+
+
+def test_refuses_a_decision_type_the_charter_does_not_declare(api: Api) -> None:  # noqa: F811
+    size = log_size(api.settings)
+    r = api.client.post("/proposals", json=api.submit(decision_type="budget"),
+                        headers=api.token("c1", "citizen"))
+    assert_refused(api, r, 409, "decision_type.unknown", size)
