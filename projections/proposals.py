@@ -90,6 +90,13 @@ class ProposalViews(PostgresTrackingRecorder):
                 PRIMARY KEY (proposal_id, position))""")
         )
 
+        # Ballots whose close event has been applied: a vote arriving after it is late.
+        self.sql_create_statements.append(
+            SQL("""CREATE TABLE IF NOT EXISTS closed_ballot_view (
+                ballot_id uuid PRIMARY KEY,
+                position bigint NOT NULL)""")
+        )
+
     # -- writes: each in the same transaction as the tracking row --------------------------
 
     def record(
@@ -151,6 +158,14 @@ class ProposalViews(PostgresTrackingRecorder):
             self._insert_tracking(curs, tracking)
 
     # -- queries ----------------------------------------------------------------------------
+
+    def closed_at(self, ballot_id: UUID) -> int | None:
+        """The log position at which `ballot_id` closed, if its close has been applied."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute("SELECT position FROM closed_ballot_view WHERE ballot_id = %s",
+                         (ballot_id,))
+            row = curs.fetchone()
+            return None if row is None else int(row["position"])
 
     def comments(self, proposal_id: UUID, limit: int, offset: int) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as curs:
@@ -297,15 +312,23 @@ class ProposalProjection(Projection[ProposalViews]):
 
     @process_event.register
     def _(self, e: Vote.Cast, tracking: Tracking) -> None:
+        # A vote that passed the open check but reached the log after its ballot's close
+        # position is not counted (the cut-off is the close position): say so, count nothing.
+        closed = self.view.closed_at(e.ballot_id)
+        label = f"Vote nominatif de {e.voter_ref} : {CHOICE_FR.get(e.choice, e.choice)}"
+        if closed is not None:
+            label += f" — enregistré après la clôture du scrutin (#{closed}), non compté"
         self.view.record(
             tracking,
             proposal_id=e.proposal_id,
             at=e.timestamp,
             event="VoteCast",
             actor_role="councillor",
-            label=f"Vote nominatif de {e.voter_ref} : {CHOICE_FR.get(e.choice, e.choice)}",
-            details={"voter_ref": e.voter_ref, "choice": e.choice},
-            increment=({"for": "yes", "against": "no"}.get(e.choice, "abstain"), e.ballot_id),
+            label=label,
+            details={"voter_ref": e.voter_ref, "choice": e.choice, "late": closed is not None,
+                     "ballot_id": str(e.ballot_id)},
+            increment=None if closed is not None else (
+                {"for": "yes", "against": "no"}.get(e.choice, "abstain"), e.ballot_id),
         )
 
     @process_event.register
@@ -319,6 +342,8 @@ class ProposalProjection(Projection[ProposalViews]):
             label=f"Scrutin clos ({CAUSE_FR.get(e.cause, e.cause)})",
             details={"cutoff_position": tracking.notification_id},
             update={"stage": "counting", "closes_at": None},
+            extra=("INSERT INTO closed_ballot_view VALUES (%(b)s, %(p)s) ON CONFLICT DO NOTHING",
+                   {"b": e.ballot_id, "p": tracking.notification_id}),
         )
 
     @process_event.register
@@ -572,6 +597,10 @@ class ProposalProjection(Projection[ProposalViews]):
             label=f"Délibération close ({CAUSE_FR.get(e.cause, e.cause)})",
             details={"cutoff_position": tracking.notification_id},
             update={"stage": "deliberated", "closes_at": None},
+            extra=("INSERT INTO closed_ballot_view SELECT (details->>'ballot_id')::uuid, %(p)s "
+                   "FROM timeline_view WHERE proposal_id = %(i)s AND event = 'AmendmentTabled' "
+                   "ON CONFLICT DO NOTHING", {"p": tracking.notification_id,
+                                               "i": e.originator_id}),
         )
 
     @process_event.register

@@ -58,3 +58,27 @@ def test_official_tally_replaces_running_count_when_decided(settings: Settings) 
     last = make_views(settings).timeline(pid)[-1]
     assert last["label"].startswith("Proposition adoptée : majorité atteinte")
     app.close()
+
+
+def test_marks_a_vote_stored_after_its_ballot_closed_as_late_and_uncounted(
+    settings: Settings,
+) -> None:
+    from domain.ballot import Vote
+
+    app = make_registre(settings)
+    pid = to_vote(app, found(app, members=3))
+    app.cast_vote(pid, "m1", "for")
+    cutoff = app.close_ballot(pid, app.clock())
+    # A vote that passed the open check before the close but was stored after it.
+    ballot_id = app.get_proposal(pid).ballot_id
+    late = app.save(Vote(ballot_id=ballot_id, proposal_id=pid, voter_ref="m2",
+                         choice="for"))[-1].notification.id
+    with projection_runner(settings) as runner:
+        runner.wait(app.recorder.max_notification_id(), timeout=10)
+    views = make_views(settings)
+    entries = {t["position"]: t for t in views.timeline(pid)}
+    assert entries[late]["details"]["late"] is True
+    assert f"après la clôture du scrutin (#{cutoff}), non compté" in entries[late]["label"]
+    assert not any(t["details"].get("late") for p, t in entries.items() if p != late)
+    assert views.get_proposal(pid)["yes"] == 1  # the running count left it out
+    app.close()
