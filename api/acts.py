@@ -1,7 +1,7 @@
 """Every act of the deliberation from the command line, over the HTTP API.
 
     registre proposal submit --metropolis SLUG --title T --summary S [--commune CODE]…
-                             [--decision-type TYPE]
+                             [--decision-type TYPE] [--charter-amendment CHARTER.yaml]
     registre proposal list | show ID | timeline ID
     registre proposal withdraw ID | support ID | comment ID --text T
     registre proposal admissibility ID (--admissible --competence C | --inadmissible --reason R)
@@ -27,12 +27,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Optional
 
 import httpx
 import typer
+import yaml
+from pydantic import ValidationError
 
 from api.audit import client_for
+from api.config import CharterConfig
 from api.settings import Settings
 
 proposal_cli = typer.Typer(help="Acts on a proposal (citizens, council, clerks).",
@@ -92,6 +96,17 @@ def _need(token: Optional[str]) -> str:
     return token
 
 
+def _charter(path: Path) -> dict[str, Any]:
+    """A charter written as in the metropolises' file, as the API's rules (seconds)."""
+    try:
+        return CharterConfig.model_validate(
+            yaml.safe_load(path.read_text(encoding="utf-8"))).as_rules()
+    except OSError as e:
+        raise typer.BadParameter(str(e), param_hint="--charter-amendment") from None
+    except (yaml.YAMLError, ValidationError) as e:
+        raise typer.BadParameter(f"{path}: {e}", param_hint="--charter-amendment") from None
+
+
 # -- proposals --------------------------------------------------------------------------
 
 
@@ -102,14 +117,19 @@ def submit(
     summary: str = typer.Option(..., help="objectif et moyens"),
     commune: list[str] = typer.Option([], help="code of a concerned commune (repeatable)"),
     decision_type: str = typer.Option("ordinary", help="a decision type of the charter"),
+    charter_amendment: Optional[Path] = typer.Option(
+        None, help="YAML file of the amended charter, written as in deploy/metropolises.yaml"),
     url: Optional[str] = URL, token: Optional[str] = TOKEN,
 ) -> None:
-    """Submit a proposal (citizen); its workflow starts from the log."""
+    """Submit a proposal (citizen); its workflow starts from the log. With
+    --charter-amendment, the proposal amends the charter (decided by its amendment majority)."""
     token = _need(token)
+    body: dict[str, Any] = {"title": title, "summary": summary, "communes": commune,
+                            "decision_type": decision_type}
+    if charter_amendment is not None:
+        body["charter_amendment"] = _charter(charter_amendment)
     found = _call("GET", f"/metropolises/{metropolis}", url)
-    data = _call("POST", "/proposals", url, token, {
-        "metropolis_id": found["id"], "title": title, "summary": summary,
-        "communes": commune, "decision_type": decision_type})
+    data = _call("POST", "/proposals", url, token, {"metropolis_id": found["id"], **body})
     _recorded(data, f"Proposition déposée : {data['id']}")
 
 

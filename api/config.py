@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class CommuneConfig(BaseModel):
@@ -29,6 +29,12 @@ class MemberConfig(BaseModel):
 
 
 class CharterConfig(BaseModel):
+    """One charter version as people write it (ISO 8601 durations): in the metropolises' file,
+    or in the file a charter amendment proposes (`registre proposal submit --charter-amendment`).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
     consultation: timedelta
     vote: timedelta
     quorum_percent: int = Field(ge=0, le=100)
@@ -62,6 +68,28 @@ class CharterConfig(BaseModel):
             raise ValueError("a stage lasts at least one second")
         return v
 
+    def as_rules(self) -> dict[str, Any]:
+        """The domain's `CharterRules` fields (durations in seconds)."""
+        return {
+            "consultation_seconds": int(self.consultation.total_seconds()),
+            "vote_seconds": int(self.vote.total_seconds()),
+            "quorum_percent": self.quorum_percent,
+            "majority": self.majority,
+            "veto_window_seconds": int(self.veto_window.total_seconds()),
+            "veto_override_majority": self.veto_override_majority,
+            "veto_role": self.veto_role,
+            "veto_territories": self.veto_territories,
+            "decision_majorities": dict(self.decision_majorities),
+            "charter_amendment_majority": self.charter_amendment_majority,
+            "evaluation_after_seconds": [int(t.total_seconds()) for t in self.evaluations],
+            "evaluation_window_seconds": int(self.evaluation_window.total_seconds()),
+            "admissibility_seconds": int(self.admissibility.total_seconds()),
+            "deliberation_seconds": int(self.deliberation.total_seconds()),
+            "bureau_seats": dict(self.bureau),
+            "petition_threshold_percent": self.petition_threshold_percent,
+            "competences": self.competences,
+        }
+
 
 class MetropolisConfig(BaseModel):
     slug: str = Field(pattern=r"^[a-z0-9-]+$")
@@ -94,27 +122,7 @@ class MetropolisesConfig(BaseModel):
                 "name": m.name,
                 "communes": [c.model_dump() for c in m.communes],
                 "members": [c.model_dump() for c in m.council],
-                "charter": {
-                    "consultation_seconds": int(m.charter.consultation.total_seconds()),
-                    "vote_seconds": int(m.charter.vote.total_seconds()),
-                    "quorum_percent": m.charter.quorum_percent,
-                    "majority": m.charter.majority,
-                    "veto_window_seconds": int(m.charter.veto_window.total_seconds()),
-                    "veto_override_majority": m.charter.veto_override_majority,
-                    "veto_role": m.charter.veto_role,
-                    "veto_territories": m.charter.veto_territories,
-                    "decision_majorities": dict(m.charter.decision_majorities),
-                    "charter_amendment_majority": m.charter.charter_amendment_majority,
-                    "evaluation_after_seconds": [int(t.total_seconds())
-                                                 for t in m.charter.evaluations],
-                    "evaluation_window_seconds": int(
-                        m.charter.evaluation_window.total_seconds()),
-                    "admissibility_seconds": int(m.charter.admissibility.total_seconds()),
-                    "deliberation_seconds": int(m.charter.deliberation.total_seconds()),
-                    "bureau_seats": dict(m.charter.bureau),
-                    "petition_threshold_percent": m.charter.petition_threshold_percent,
-                    "competences": m.charter.competences,
-                },
+                "charter": m.charter.as_rules(),
             }
             for m in self.metropolises
         ]

@@ -97,3 +97,32 @@ def test_refuses_a_score_that_is_not_name_equals_number(api: Api, run) -> None: 
     result = run("proposal", "score", "00000000-0000-0000-0000-000000000000",
                  "--indicator", "usage:7", sub="p1", role="citizen")
     assert result.exit_code == 2 and "expected name=score" in result.output
+
+
+def test_submits_a_charter_amendment_written_as_in_the_config_file(
+    api: Api, run, tmp_path,  # noqa: F811
+) -> None:
+    charter = tmp_path / "charte-v2.yaml"
+    charter.write_text("consultation: P45D\nvote: P14D\nquorum_percent: 60\n"
+                       "decision_majorities: {budget: absolute}\n", encoding="utf-8")
+    slug = api.app.get_metropolis(api.metropolis_id).slug
+    result = run("proposal", "submit", "--metropolis", slug, "--title", "Charte v2",
+                 "--summary", "Allonger la consultation.", "--charter-amendment", str(charter),
+                 sub="c1", role="citizen")
+    assert result.exit_code == 0, result.output
+    pid = UUID(api.client.get("/proposals").json()[0]["id"])
+    proposed = api.app.get_proposal(pid).amends_charter_with
+    assert (proposed["consultation_seconds"], proposed["quorum_percent"],
+            proposed["decision_majorities"]) == (45 * 86400, 60, {"budget": "absolute"})
+
+
+def test_refuses_a_charter_amendment_file_with_a_misspelt_rule(api: Api, run, tmp_path) -> None:  # noqa: F811
+    charter = tmp_path / "charte-v2.yaml"
+    charter.write_text("consultation: P45D\nvote: P14D\nquorum_percent: 60\nquorom: 3\n",
+                       encoding="utf-8")
+    size = log_size(api.settings)
+    result = run("proposal", "submit", "--metropolis", "x", "--title", "Charte v2",
+                 "--summary", "…", "--charter-amendment", str(charter), sub="c1",
+                 role="citizen")
+    assert result.exit_code == 2 and "quorom" in result.output
+    assert log_size(api.settings) == size
