@@ -301,13 +301,14 @@ def token_issue(
 def demo(
     url: Optional[str] = typer.Option(None, help="API URL (default: the embedded one)"),
     metropolis: Optional[str] = typer.Option(None, help="slug of the demo metropolis"),
-    scenario: str = typer.Option("metrokawa", help="metrokawa | veto | evaluation"),
+    scenario: str = typer.Option("metrokawa", help="metrokawa | veto | evaluation | garant"),
 ) -> None:
     """Replay a scenario over HTTP against a running `make run`: `metrokawa` loads the seed's
     proposals and drives the most supported one to its decision; `veto` runs the governance
     pact (one veto sustained, one overridden); `evaluation` follows an adopted proposal
-    through implementation, two citizens' evaluations and closing."""
-    from api.demo import run_demo, run_evaluation_demo, run_veto_demo
+    through implementation, two citizens' evaluations and closing; `garant` has the guarantor
+    require a public consultation before the vote."""
+    from api.demo import run_demo, run_evaluation_demo, run_guarantor_demo, run_veto_demo
 
     settings = _settings()
     url = url or settings.api_url
@@ -317,7 +318,9 @@ def demo(
         raise typer.Exit(run_veto_demo(url, settings, metropolis or "demo-pacte"))
     if scenario == "evaluation":
         raise typer.Exit(run_evaluation_demo(url, settings, metropolis or "demo-pacte"))
-    raise typer.BadParameter("scenario must be metrokawa, veto or evaluation")
+    if scenario == "garant":
+        raise typer.Exit(run_guarantor_demo(url, settings, metropolis or "demo-pacte"))
+    raise typer.BadParameter("scenario must be metrokawa, veto, evaluation or garant")
 
 
 @keys_cli.command("generate")

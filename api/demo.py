@@ -10,7 +10,13 @@ style): two proposals concerning one commune each are adopted by the council; th
 commune files a reasoned veto; the council fails to override the first (veto sustained) and
 overrides the second by two thirds of its members.
 
-Both print the timelines and where to look (API, the named workflows in the Temporal UI).
+`--scenario evaluation` follows an adopted proposal through implementation (clerk's milestones),
+the guarantor's appointment of the evaluation panel, two evaluations and closing.
+
+`--scenario garant`: the guarantor requires a public consultation while the charter's is under
+way; the required one follows it, then the council votes.
+
+Each prints the timelines and where to look (API, the named workflows in the Temporal UI).
 """
 
 from __future__ import annotations
@@ -194,6 +200,63 @@ def run_evaluation_demo(url: str, settings: Settings, slug: str = "demo-pacte") 
                 console.print("Observation du garant publiée.")
         _wait_for_stage(client, pid, {"closed"}, "Dernière évaluation", timeout)
         console.print("\n[bold]Processus clos.[/]")
+        _print_timeline(client, pid)
+        flags = client.get("/guarantor/compliance", params={"proposal_id": pid}).json()
+        console.print(f"\nVue de conformité du garant : {len(flags)} anomalie(s).")
+    return 0
+
+
+def run_guarantor_demo(url: str, settings: Settings, slug: str = "demo-pacte") -> int:
+    """The guarantor requires a public consultation during the charter's: when that one ends, the
+    required one opens (citizens comment again), and only then does the council vote."""
+    secret = settings.signing_secret()
+    guarantor = _headers(secret, "garant-demo", "guarantor")
+    with httpx.Client(base_url=url, timeout=30) as client:
+        try:
+            metropolis = client.get(f"/metropolises/{slug}").raise_for_status().json()
+        except httpx.HTTPError as e:
+            console.print(f"[red]L'API ne répond pas sur {url} ou ne connaît pas {slug} ({e}).")
+            return 2
+        charter = metropolis["charter"]
+        r = client.post("/proposals", headers=_headers(secret, "citoyenne-garant", "citizen"),
+                        json={"metropolis_id": metropolis["id"],
+                              "title": "Fermeture nocturne du parc de Champagne",
+                              "summary": "Fermer le parc de 22 h à 6 h d'avril à septembre."},
+                        ).raise_for_status().json()
+        pid = r["id"]
+        console.print(f"Proposition déposée : {pid}")
+        timeout = _timeout(charter)
+        _wait_for_stage(client, pid, {"consultation"}, "Dépôt", timeout)
+        required = 2 * charter["consultation_seconds"]
+        client.post(f"/proposals/{pid}/consultation-requirement", headers=guarantor, json={
+            "reason": "Les riverains du parc n'ont pas été informés de la consultation.",
+            "duration_seconds": required}).raise_for_status()
+        console.print(f"Le garant exige une consultation publique d'au moins {required} s "
+                      "avant le vote.")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not any(
+                t["event"] == "ConsultationOpened" and t["details"]["rule"] ==
+                "guarantor.consultation"
+                for t in client.get(f"/proposals/{pid}/timeline").raise_for_status().json()):
+            time.sleep(1)
+        console.print("La consultation exigée par le garant est ouverte.")
+        for n, text in enumerate(("J'habite en face du parc : la fermeture me convient.",
+                                  "Les joggeurs du matin seront pénalisés."), start=1):
+            client.post(f"/proposals/{pid}/comments", json={"text": text},
+                        headers=_headers(secret, f"riverain-{n}", "citizen")).raise_for_status()
+            console.print(f"  commentaire : « {text} »")
+        _wait_for_stage(client, pid, {"vote"}, "Consultation exigée par le garant", timeout)
+        refused = client.post(f"/proposals/{pid}/consultation-requirement", headers=guarantor,
+                              json={"reason": "Une nouvelle exigence, trop tard cette fois."})
+        console.print(f"Nouvelle exigence une fois le vote ouvert : refusée "
+                      f"({refused.status_code}, règle {refused.json()['detail']['rule']}).")
+        for member in metropolis["council"]:
+            client.post(f"/proposals/{pid}/votes", json={"choice": "for"},
+                        headers=_headers(secret, member["ref"], member["role"]),
+                        ).raise_for_status()
+        final = _wait_for_stage(client, pid, FINAL_OR_LATER, "Vote du conseil", timeout)
+        console.print(f"\n[bold]{final['title']}[/] : proposition {final['outcome']} "
+                      f"({final['cause']})")
         _print_timeline(client, pid)
         flags = client.get("/guarantor/compliance", params={"proposal_id": pid}).json()
         console.print(f"\nVue de conformité du garant : {len(flags)} anomalie(s).")

@@ -30,6 +30,23 @@ metropolises:
       - {ref: e2e-2, name: "Élu 2", role: councillor, commune: "A"}
       - {ref: e2e-3, name: "Élue 3", role: mayor, commune: "A"}
     charter: {consultation: PT3S, vote: PT6S, quorum_percent: 50, majority: simple}
+  # The demo-pacte metropolis of `registre demo`, on a charter of a few seconds.
+  - slug: e2e-pacte
+    name: Pacte de bout en bout
+    communes:
+      - {code: "51454", name: "Reims", population: 180752}
+      - {code: "51612", name: "Tinqueux", population: 9797}
+      - {code: "51573", name: "Saint-Brice-Courcelles", population: 3493}
+    council:
+      - {ref: p-maire-reims, name: "Maire de Reims", role: mayor, commune: "51454"}
+      - {ref: p-maire-tinqueux, name: "Maire de Tinqueux", role: mayor, commune: "51612"}
+      - {ref: p-maire-saint-brice, name: "Maire de Saint-Brice", role: mayor, commune: "51573"}
+      - {ref: p-conseil-4, name: "Conseillère 4", role: councillor, commune: "51454"}
+      - {ref: p-conseil-5, name: "Conseiller 5", role: councillor, commune: "51454"}
+      - {ref: p-conseil-6, name: "Conseillère 6", role: councillor, commune: "51612"}
+    charter: {consultation: PT6S, vote: PT8S, quorum_percent: 50, majority: simple,
+              veto_window: PT10S, veto_override_majority: two_thirds_of_members,
+              evaluations: [PT4S, PT8S], evaluation_window: PT4S}
 """
 
 
@@ -170,3 +187,23 @@ def test_guarantor_cosigns_and_an_outsider_verifies_when_using_the_cli(stack: St
                    "--witness-key", str(keys / "witness.vkey"))
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "OK" in verified.stdout and "1 co-signed" in verified.stdout
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [
+    ("veto", ["rejected (veto_sustained)", "adopted (override_carried)"]),
+    ("evaluation", ["Processus clos.", "Vue de conformité du garant : 0 anomalie(s)."]),
+    ("garant", ["refusée (409, règle guarantor.consultation_before_vote)",
+                "Vue de conformité du garant : 0 anomalie(s)."]),
+])
+def test_demo_scenario_runs_end_to_end_over_http_when_the_stack_is_up(
+    stack: Stack, scenario: str, expected: list[str],
+) -> None:
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "api.cli", "demo", "--scenario", scenario, "--url", stack.url,
+         "--metropolis", "e2e-pacte"],
+        env=dict(stack.env, COLUMNS="200"), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr + stack.log_tail()
+    for line in expected:
+        assert line in done.stdout, done.stdout
+    with httpx.Client(base_url=stack.url, timeout=10) as client:
+        assert client.get("/guarantor/compliance").json() == []
