@@ -333,15 +333,19 @@ class ProposalProjection(Projection[ProposalViews]):
 
     @process_event.register
     def _(self, e: Proposal.BallotClosed, tracking: Tracking) -> None:
+        row = self.view.get_proposal(e.originator_id)
+        council_ballot = row is not None and row["ballot_id"] == e.ballot_id
         self.view.record(
             tracking,
             proposal_id=e.originator_id,
             at=e.timestamp,
             event="BallotClosed",
             actor_role="registre",
-            label=f"Scrutin clos ({CAUSE_FR.get(e.cause, e.cause)})",
+            label=("Scrutin clos" if council_ballot else "Scrutin de levée du veto clos")
+            + f" ({CAUSE_FR.get(e.cause, e.cause)})",
             details={"cutoff_position": tracking.notification_id},
-            update={"stage": "counting", "closes_at": None},
+            # The override ballot's close leaves the stage to the window's close, next.
+            update={"stage": "counting", "closes_at": None} if council_ballot else {},
             extra=("INSERT INTO closed_ballot_view VALUES (%(b)s, %(p)s) ON CONFLICT DO NOTHING",
                    {"b": e.ballot_id, "p": tracking.notification_id}),
         )

@@ -208,3 +208,18 @@ def test_amendments_over_http_name_the_rule_when_refused(pact: Pact) -> None:
     assert unknown.status_code == 404 and unknown.json()["detail"]["rule"] == "unknown_amendment"
     labels = [t["label"] for t in pact.client.get(f"/proposals/{pid}/timeline").json()]
     assert any(label.startswith("Amendement n° 1 déposé par c1") for label in labels)
+
+
+def test_the_override_ballot_s_close_leaves_the_proposal_in_its_veto_window(pact: Pact) -> None:
+    pid = pact.in_veto_window()
+    pact.client.post(f"/proposals/{pid}/vetoes", json=REASON,
+                     headers=pact.headers("maire-a", "mayor", "A")).raise_for_status()
+    proposal = pact.app.get_proposal(pid)
+    proposal.close_override_ballot(datetime.now(timezone.utc))
+    pact.app.save(proposal)
+    make_views(pact.settings).wait(pact.app.name, pact.app.recorder.max_notification_id(),
+                                   timeout=10)
+    last = pact.client.get(f"/proposals/{pid}/timeline").json()[-1]
+    assert (last["event"], last["stage"]) == ("BallotClosed", "veto_window")
+    assert last["label"].startswith("Scrutin de levée du veto clos")
+    assert pact.client.get(f"/proposals/{pid}").json()["stage"] == "veto_window"
