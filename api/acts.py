@@ -72,7 +72,7 @@ def _refusal(response: httpx.Response) -> str:
         detail = response.text
     if isinstance(detail, dict):
         return (f"Refusé (HTTP {response.status_code}), règle « {detail.get('rule')} » : "
-                f"{detail.get('message')}")
+                f"{detail.get('explication', '')} ({detail.get('message')})")
     if isinstance(detail, list):  # 422: the fields at fault
         fields = "; ".join(f"{'.'.join(str(p) for p in d.get('loc', []))} : {d.get('msg')}"
                            for d in detail)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
+from api.messages_fr import explain
 from api.routes import communes, guarantor, health, ledger, metropolises, proposals
 from api.settings import Settings
 from domain.application import Registre
@@ -22,7 +23,8 @@ Chaque proposition, vote et changement d'étape est un événement immuable.
 
 *Registre — the public, verifiable record of the metropolis' democratic processes.*
 
-Errors name the broken rule: `{"detail": {"rule": "...", "message": "..."}}`.
+Les refus nomment la règle et l'expliquent en français ; errors name the broken rule:
+`{"detail": {"rule": "...", "message": "...", "explication": "…"}}` (422: the fields at fault).
 """
 
 
@@ -50,8 +52,17 @@ def build_app(*, settings: Settings, registre: Registre, views: ProposalViews,
     def _domain_error(request: Request, error: DomainError) -> JSONResponse:
         return JSONResponse(
             status_code=_status_of(error),
-            content={"detail": {"rule": error.rule, "message": error.message}},
+            content={"detail": {"rule": error.rule, "message": error.message,
+                                "explication": explain(error.rule)}},
         )
+
+    @app.exception_handler(HTTPException)
+    def _refusal(request: Request, error: HTTPException) -> JSONResponse:
+        detail = error.detail
+        if isinstance(detail, dict) and "rule" in detail:
+            detail = {**detail, "explication": explain(detail["rule"])}
+        return JSONResponse(status_code=error.status_code, content={"detail": detail},
+                            headers=error.headers)
 
     app.include_router(health.router)
     app.include_router(metropolises.router)

@@ -58,7 +58,7 @@ def test_a_councillor_votes_and_a_second_vote_is_refused_naming_the_rule(api: Ap
     size = log_size(api.settings)
     again = run("proposal", "vote", pid, "--choice", "against", sub="m1", role="councillor")
     assert again.exit_code == 1
-    assert "règle « one_vote_per_member »" in again.output
+    assert "règle « one_vote_per_member » : Chaque membre ne vote qu'une fois" in again.output
     assert log_size(api.settings) == size
 
 

@@ -43,6 +43,7 @@ def test_refuses_the_requirement_when_the_caller_is_not_the_guarantor(api: Api) 
     r = api.client.post(f"/proposals/{pid}/consultation-requirement", json=REASON,
                         headers=api.token("clerk-1", "clerk"))
     assert_refused(api, r, 403, "role_required", size)
+    assert r.json()["detail"]["explication"] == "Votre rôle ne permet pas cet acte."
 
 
 def test_refuses_the_requirement_naming_the_rule_when_the_vote_is_open(api: Api) -> None:  # noqa: F811
@@ -51,6 +52,8 @@ def test_refuses_the_requirement_naming_the_rule_when_the_vote_is_open(api: Api)
     r = api.client.post(f"/proposals/{pid}/consultation-requirement", json=REASON,
                         headers=api.token("garant", "guarantor"))
     assert_refused(api, r, 409, "guarantor.consultation_before_vote", size)
+    assert r.json()["detail"]["explication"] == (
+        "Le garant ne peut exiger une consultation qu'avant l'ouverture du vote.")
 
 
 @pytest.mark.parametrize(("body", "field"), [

@@ -1,0 +1,86 @@
+"""What each refusal means, in French, for the citizens, councillors and clerks who read it.
+
+The domain's messages are precise but English (they name ids and positions for the logs); each
+answer refusing a request also carries `explication`, the rule explained in French, found here
+by its rule id. A test checks that every rule the domain or the API can name has one.
+"""
+
+from __future__ import annotations
+
+RULE_FR: dict[str, str] = {
+    # authentication and roles (API)
+    "authentication_required": "Un jeton d'accès est requis pour cet acte.",
+    "invalid_token": "Le jeton d'accès est invalide ou a expiré.",
+    "role_required": "Votre rôle ne permet pas cet acte.",
+    "territory_required": "Un veto est déposé pour une commune : le jeton doit porter son code.",
+    # generic families
+    "domain": "L'acte a été refusé ; rien n'a été enregistré.",
+    "not_found": "L'élément demandé n'existe pas.",
+    "not_permitted": "Vous n'avez pas le droit d'accomplir cet acte.",
+    "rule_broken": "L'acte enfreint une règle de la charte ; rien n'a été enregistré.",
+    # things that do not exist
+    "unknown_proposal": "Cette proposition n'existe pas.",
+    "unknown_metropolis": "Cette métropole n'existe pas.",
+    "unknown_commune": "Cette commune n'appartient pas à la métropole.",
+    "unknown_amendment": "Cet amendement n'existe pas.",
+    "unknown_seat_kind": "La charte ne prévoit pas ce type de siège au bureau.",
+    "no_bureau": "La charte de la métropole ne prévoit pas de bureau collégial.",
+    # the charter
+    "no_charter_in_force": "La métropole n'a pas de charte en vigueur.",
+    "invalid_charter": "Cette charte n'est pas valide.",
+    "metropolis_already_founded": "Cette métropole est déjà enregistrée.",
+    "decision_type.unknown": "La charte ne prévoit pas ce type de décision.",
+    # votes
+    "not_a_council_member": "Seuls les membres du conseil siégeant peuvent accomplir cet acte.",
+    "vote_not_open": "Le scrutin n'est pas encore ouvert.",
+    "vote_after_close": "Le scrutin est clos.",
+    "one_vote_per_member": "Chaque membre ne vote qu'une fois par scrutin.",
+    # stages
+    "wrong_stage": "La proposition n'est pas à l'étape qui permet cet acte.",
+    "proposal_withdrawn": "La proposition a été retirée par son auteur·rice.",
+    "withdrawal_too_late": "Une proposition ne peut plus être retirée une fois le vote ouvert.",
+    "not_the_author": "Seul·e l'auteur·rice de la proposition peut accomplir cet acte.",
+    "not_a_competence": "La proposition doit relever d'une compétence de la métropole.",
+    "reason_required": "Cet acte doit être motivé.",
+    "not_inadmissible": "Seule une proposition déclarée irrecevable peut être soumise au garant.",
+    "consultation_not_open": "La proposition n'est pas en consultation publique.",
+    "one_support_per_citizen": "Chaque citoyen·ne ne soutient une proposition qu'une fois.",
+    "deliberation_not_open": "La proposition n'est pas en délibération.",
+    # the veto
+    "veto_outside_window": "Un veto ne peut être déposé que pendant le délai de veto.",
+    "veto_already_filed": "Un veto a déjà été déposé sur cette proposition.",
+    "not_mayor_of_commune": "Seul·e le ou la titulaire du droit de veto de la commune peut "
+                            "déposer ce veto.",
+    "commune_not_concerned": "La proposition ne concerne pas cette commune : pas de veto.",
+    "veto.territory": "La charte n'accorde pas de droit de veto à cette commune.",
+    # implementation and evaluation
+    "not_in_implementation": "La proposition n'a pas été adoptée ou n'est pas en mise en œuvre.",
+    "evaluation_not_open": "Aucune étape d'évaluation citoyenne n'est ouverte.",
+    "already_scored": "Chaque membre du panel n'évalue qu'une fois par étape.",
+    "invalid_scores": "Chaque indicateur est noté de 0 à 10, au moins un indicateur.",
+    "evaluation.panel": "Seuls les membres du panel d'évaluation désigné peuvent évaluer.",
+    "evaluation.panel_invalid": "Un panel d'évaluation compte au moins un membre.",
+    # the guarantor
+    "guarantor.consultation_before_vote": "Le garant ne peut exiger une consultation qu'avant "
+                                          "l'ouverture du vote.",
+    "guarantor.consultation_already_required": "Une consultation exigée par le garant est déjà "
+                                               "en attente.",
+    "guarantor.consultation": "Le vote ne peut s'ouvrir avant la consultation publique exigée "
+                              "par le garant.",
+    # the collegial bureau
+    "no_free_seat": "Aucun siège de ce type n'est libre au bureau collégial.",
+    # the verifiable ledger
+    "no_checkpoint": "Aucun point de contrôle n'a encore été émis.",
+    "empty_log": "Le registre ne contient encore aucun événement.",
+    "no_witness_key": "Aucune clé publique de témoin n'est configurée.",
+    "not_in_log": "Cet événement n'est pas dans le journal de Merkle.",
+    "bad_size": "Taille de journal invalide pour cette preuve.",
+    "unknown_checkpoint": "Aucun point de contrôle n'a cette taille.",
+    "malformed_cosignature": "La cosignature est mal formée.",
+    "invalid_cosignature": "La cosignature n'est pas valide pour ce point de contrôle.",
+}
+
+
+def explain(rule: str) -> str:
+    """The rule explained in French (the generic sentence for a rule not listed)."""
+    return RULE_FR.get(rule, RULE_FR["domain"])
