@@ -42,7 +42,15 @@ from domain.metropolis import Metropolis
 from domain.notice import NOTICE_KINDS, Notice
 from domain.participation import Comment, Support
 from domain.proposal import Proposal
-from domain.rules import CHOICES, ORDINARY, CharterRules, Tally, decide, decide_proposal
+from domain.rules import (
+    CHOICES,
+    ORDINARY,
+    CharterRules,
+    Tally,
+    carried_irrevocably,
+    decide,
+    decide_proposal,
+)
 
 Clock = Callable[[], datetime]
 
@@ -388,10 +396,25 @@ class Registre(Application[UUID]):
         proposal.file_veto(mayor_ref, commune, reason, self.clock(), rules.veto_territories)
         return self.save(proposal)[-1].notification.id
 
+    def override_carried(self, proposal_id: UUID) -> bool:
+        """Whether the council's override of the veto is already carried by the charter's
+        override majority whatever the votes still to come (e.g. two thirds of the members
+        have voted for it): the window may then close before its term."""
+        proposal = self.get_proposal(proposal_id)
+        if (proposal.stage != "veto_window" or proposal.override_ballot_id is None
+                or proposal.override_closed):
+            return False
+        filed = self._position_of_last(proposal, Proposal.VetoFiled)
+        tally = self.count_votes(proposal.override_ballot_id, filed,
+                                 self.recorder.max_notification_id() + 1)
+        members = self.get_metropolis(proposal.metropolis_id).council_size
+        return carried_irrevocably(tally, members, self.pinned_rules(proposal).for_override())
+
     def close_veto_window(self, proposal_id: UUID, at: datetime) -> str:
         """At the window's deadline: without a veto the adoption stands; with one, count the
         override ballot (votes after the veto, before the close position) against the
-        charter's override majority. Records and returns the final outcome (idempotent)."""
+        charter's override majority. Before the deadline, only when the override is already
+        carried (`override_carried`). Records and returns the final outcome (idempotent)."""
         proposal = self.get_proposal(proposal_id)
         if proposal.stage == "decided":
             assert proposal.outcome is not None
@@ -399,13 +422,19 @@ class Registre(Application[UUID]):
         proposal.require_stage("veto_window")
         rules = self.pinned_rules(proposal)
         members = self.get_metropolis(proposal.metropolis_id).council_size
+        early = proposal.stage_closes_at is not None and at < proposal.stage_closes_at
+        if early and not proposal.override_closed and not self.override_carried(proposal_id):
+            raise WrongStage(f"the veto window of proposal {proposal_id} is open until "
+                             f"{proposal.stage_closes_at.isoformat()}: the override is not "
+                             "carried yet")
         if proposal.veto is None:
             proposal.close_veto_window(outcome="adopted", cause="no_veto", yes=0, no=0,
                                        abstain=0, members=members, cutoff_position=0,
                                        rules_cited=["veto.window"])
         else:
             if not proposal.override_closed:
-                proposal.close_override_ballot(at)
+                proposal.close_override_ballot(
+                    at, "override_carried" if early else "deadline_reached")
                 self.save(proposal)
             assert proposal.override_ballot_id is not None
             cutoff = self._position_of_last(proposal, Proposal.BallotClosed)

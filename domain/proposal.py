@@ -57,6 +57,11 @@ from domain.errors import (
 )
 
 
+def override_ballot_id(proposal_id: UUID) -> UUID:
+    """The id of the council's ballot on overriding a veto of the proposal."""
+    return uuid5(proposal_id, "ballot:override")
+
+
 class Proposal(Aggregate):
     """A citizen's proposal put to the metropolitan council under a pinned charter version."""
 
@@ -265,10 +270,12 @@ class Proposal(Aggregate):
         self.stage = "counting"
         self.stage_closes_at = None
 
-    def close_override_ballot(self, at: datetime) -> None:
+    def close_override_ballot(self, at: datetime, cause: str = "deadline_reached") -> None:
+        """Close the override ballot at the window's end, or earlier when the override is
+        already carried whatever the votes to come (cause `override_carried`)."""
         self.require_stage("veto_window")
         assert self.override_ballot_id is not None
-        self._close_ballot(self.override_ballot_id, at, "deadline_reached")
+        self._close_ballot(self.override_ballot_id, at, cause)
 
     def close_ballot(self, at: datetime) -> None:
         self.require_stage("vote")
@@ -349,7 +356,7 @@ class Proposal(Aggregate):
                 f"(veto territories: {', '.join(territories)})")
         if self.veto is not None:
             raise VetoAlreadyFiled(f"a veto on proposal {self.id} is already filed")
-        ballot_id = uuid5(self.id, "ballot:override")
+        ballot_id = override_ballot_id(self.id)
         self._file_veto(mayor_ref, commune, reason, ballot_id, self.charter_version,
                         "veto.right")
         return ballot_id

@@ -207,6 +207,15 @@ def decide(tally: Tally, members: int, rules: CharterRules) -> Outcome:
     return Outcome(carried, cause, True, ("quorum", majority_rule))
 
 
+def carried_irrevocably(tally: Tally, members: int, rules: CharterRules) -> bool:
+    """Whether `decide` adopts on this tally whatever the votes still to come: every member
+    has voted, or the majority is two thirds of the members (votes for and participation only
+    grow, so once reached it stays reached)."""
+    if not decide(tally, members, rules).adopted:
+        return False
+    return tally.participants >= members or rules.majority == "two_thirds_of_members"
+
+
 def decide_proposal(tally: Tally, members: int, rules: CharterRules,
                     amends_charter: bool, decision_type: str = ORDINARY) -> Outcome:
     """`decide` with the majority the proposal needs: the charter amendment majority when it

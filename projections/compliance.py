@@ -28,13 +28,13 @@ from psycopg.types.json import Jsonb
 from domain.charter import Charter
 from domain.metropolis import Metropolis
 from domain.proposal import Proposal
-from domain.rules import CharterRules
+from domain.rules import CharterRules, Tally, carried_irrevocably
 
 RULE_FR = {
     "stage.consultation": "consultation publique plus courte que le minimum de la charte",
     "stage.vote": "scrutin plus court que le minimum de la charte",
     "stage.deliberation": "délibération plus courte que le minimum de la charte",
-    "veto.window.cut_short": "délai de veto clos avant son terme",
+    "veto.window.cut_short": "délai de veto clos avant son terme sans levée acquise du veto",
     "quorum": "proposition adoptée sans quorum",
     "veto.window": "veto déposé hors du délai de veto",
     "charter.version": "règle appliquée selon une version de la charte qui n'était pas en vigueur",
@@ -294,7 +294,11 @@ class ComplianceProjection(Projection[ComplianceView]):
         def step(curs: Any) -> None:
             facts = _facts(curs, e.originator_id)
             window = facts.get("veto_window")
-            if window and _seconds(e.timestamp, window["closes_at"]) < 0:
+            # Closing early is the rule when the override was carried whatever the votes to
+            # come (two thirds of the members, or every member having voted).
+            carried = e.cause == "override_carried" and carried_irrevocably(
+                Tally(e.yes, e.no, e.abstain), e.members, _rules(curs, facts).for_override())
+            if window and not carried and _seconds(e.timestamp, window["closes_at"]) < 0:
                 _flag(curs, e.originator_id, "veto.window.cut_short",
                       f"clos le {e.timestamp.isoformat()}, terme {window['closes_at']}",
                       [window["position"], tracking.notification_id],

@@ -10,7 +10,8 @@ consultation and none has been held since, open it and wait it out → open the 
 roll-call ballot → wait on a timer until the
 ballot's deadline → close the ballot (its log position is the tally's cut-off) → count and
 record the decision → after an adoption, when the charter grants mayors a veto over the
-concerned communes, wait out the veto window and record the final outcome.
+concerned communes, wait out the veto window (or until the council's override is carried
+whatever the votes to come) and record the final outcome.
 
 Council members' votes (and override votes) go straight to the event store (D3), never
 through this workflow; domain facts it must react to arrive as signals from the relay (D4). Every stage change is an idempotent activity, so a retry never
@@ -100,13 +101,15 @@ class ProposalWorkflow:
 
     It waits on durable timers (admissibility review, consultation, deliberation, ballot, the
     mayors' veto window after an adoption, the evaluation steps) and on signals from the relay:
-    `withdrawn` ends it early, `admissibility_ruled` ends the review early. `veto_filed` only
-    updates what `get_status` reports: the override is counted when the window closes.
+    `withdrawn` ends it early, `admissibility_ruled` ends the review early, `override_carried`
+    ends the veto window early (the override is counted when the window closes). `veto_filed`
+    only updates what `get_veto_position` reports.
     Changes to this code reach running workflows through `workflow.patched`:
     `withdrawal-signal` (timers that a withdrawal interrupts), `veto-window`, `evaluation`
     (implementation, then the evaluation steps at the charter's times after adoption, then
-    closing), `admissibility`, `deliberation` and `guarantor-consultation` (before the vote,
-    the public consultation the guarantor required, when the charter's was already held).
+    closing), `admissibility`, `deliberation`, `guarantor-consultation` (before the vote,
+    the public consultation the guarantor required, when the charter's was already held) and
+    `override-carried` (the veto window ends when the override is carried).
     """
 
     @workflow.init
@@ -118,6 +121,7 @@ class ProposalWorkflow:
         self._withdrawn = False
         self._veto_position: int | None = None
         self._admissibility_ruled = False
+        self._override_carried = False
 
     @workflow.run
     async def run(self, input: ProposalInput) -> str:
@@ -175,7 +179,10 @@ class ProposalWorkflow:
                 Optional[StageResult])  # noqa: UP007 - a runtime type for the converter
             if window is not None:
                 self._status = ProposalStatus("veto_window", window.closes_at, None)
-                await self._sleep_until(window.closes_at)
+                if workflow.patched("override-carried"):
+                    await self._wait_until(window.closes_at, lambda: self._override_carried)
+                else:
+                    await self._sleep_until(window.closes_at)
                 outcome = await self._act(
                     "close_veto_window", StageInput(proposal_id, workflow.now().isoformat()),
                     str)
@@ -244,6 +251,14 @@ class ProposalWorkflow:
         if position not in self._seen_positions:
             self._seen_positions.add(position)
             self._veto_position = position
+
+    @workflow.signal
+    def override_carried(self, position: int) -> None:
+        """The relay saw the vote at log `position` carry the override of a veto whatever the
+        votes to come: the window closes now."""
+        if position not in self._seen_positions:
+            self._seen_positions.add(position)
+            self._override_carried = True
 
     @workflow.query
     def get_status(self) -> ProposalStatus:

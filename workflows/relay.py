@@ -2,8 +2,8 @@
 facts, so request handlers never write to two systems.
 
 A submitted proposal starts its `ProposalWorkflow` (id `proposal-<uuid>`); a withdrawal, a
-clerk's admissibility ruling or a mayor's veto is signalled to that workflow with the event's
-log position. The relay's position
+clerk's admissibility ruling, a mayor's veto, or the vote that carries the council's override of
+a veto whatever the votes to come, is signalled to that workflow with the event's log position. The relay's position
 is tracked in its own table, recorded after the start or signal succeeded: a start repeated
 after a crash finds the workflow already running and is ignored, and a repeated signal carries
 a position the workflow has already seen, so each fact acts exactly once.
@@ -22,7 +22,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.application import Registre
-from domain.proposal import Proposal
+from domain.ballot import Vote
+from domain.proposal import Proposal, override_ballot_id
 from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ class Relay:
     """Follows the Registre log from its last tracked position and starts workflows."""
 
     topics = (get_topic(Proposal.Submitted), get_topic(Proposal.Withdrawn),
-              get_topic(Proposal.VetoFiled), get_topic(Proposal.AdmissibilityDecided))
+              get_topic(Proposal.VetoFiled), get_topic(Proposal.AdmissibilityDecided),
+              get_topic(Vote.Cast))
 
     def __init__(
         self, app: Registre, tracking: TrackingRecorder, client: Client, task_queue: str
@@ -67,6 +69,12 @@ class Relay:
             elif isinstance(event, Proposal.VetoFiled):
                 await self.signal(str(event.originator_id), ProposalWorkflow.veto_filed,
                                   notification.id)
+            elif isinstance(event, Vote.Cast):
+                # A vote on an override ballot may carry the override before the window ends.
+                if event.ballot_id == override_ballot_id(event.proposal_id) and (
+                        await asyncio.to_thread(self.app.override_carried, event.proposal_id)):
+                    await self.signal(str(event.proposal_id), ProposalWorkflow.override_carried,
+                                      notification.id)
             await asyncio.to_thread(
                 self.tracking.insert_tracking, Tracking(self.app.name, notification.id)
             )

@@ -149,6 +149,25 @@ def test_flags_a_veto_window_closed_before_its_term_when_written_to_the_store(
     cutoff = app.close_ballot(pid, T0 + timedelta(seconds=HOUR + 4 * DAY))
     app.decide(pid, opened, cutoff)
     window = app.open_veto_window(pid, datetime.now(timezone.utc))  # open for a day from now
-    app.close_veto_window(pid, datetime.now(timezone.utc))  # closed at once
+    proposal = app.get_proposal(pid)  # closed at once, bypassing the rule the domain applies
+    proposal.close_veto_window(outcome="adopted", cause="no_veto", yes=0, no=0, abstain=0,
+                               members=4, cutoff_position=0, rules_cited=["veto.window"])
+    app.save(proposal)
     [flag] = flags(settings, app)
     assert flag["rule"] == "veto.window.cut_short" and flag["positions"][0] == window.position
+
+
+def test_view_is_silent_when_the_window_closed_early_because_the_override_was_carried(
+    settings, app,
+) -> None:
+    pid, opened = to_vote(app, found(app))
+    for ref in ("c1", "c2", "c3"):
+        app.cast_vote(pid, ref, "for")
+    cutoff = app.close_ballot(pid, T0 + timedelta(seconds=HOUR + 4 * DAY))
+    app.decide(pid, opened, cutoff)
+    app.open_veto_window(pid, datetime.now(timezone.utc))  # open for a day from now
+    app.file_veto(pid, "maire", "A", "La commune n'a pas été consultée.")
+    for ref in ("c1", "c2", "c3"):  # 3 of 4 members: two thirds, whatever the mayor does
+        app.cast_vote(pid, ref, "for")
+    assert app.close_veto_window(pid, datetime.now(timezone.utc)) == "adopted"
+    assert flags(settings, app) == []

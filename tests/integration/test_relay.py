@@ -96,3 +96,48 @@ async def test_signals_the_withdrawal_to_the_workflow_when_relayed(
             timers = [e for e in history.events if e.HasField("timer_fired_event_attributes")]
             assert timers == []  # it ended on the signal, not at the consultation's deadline
     app.close()
+
+
+async def test_signals_the_vote_that_carries_a_veto_s_override_when_relayed(
+    settings: Settings, temporal_env: WorkflowEnvironment,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import timedelta
+
+    from api.wiring import build_worker
+    from domain.proposal import Proposal
+    from domain.rules import CharterRules
+    from workflows.proposal import ProposalWorkflow
+
+    app = make_registre(settings)
+    mid = app.found_metropolis(
+        "relais-veto", "Métropole", [{"code": "A", "name": "A", "population": 1}],
+        [{"ref": f"m{i}", "name": f"M{i}", "role": "mayor" if i == 1 else "councillor",
+          "commune": "A"} for i in (1, 2, 3)],
+        CharterRules(consultation_seconds=3600, vote_seconds=3600, quorum_percent=50,
+                     veto_window_seconds=30 * 86400))
+    pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé", ["A"])
+    relay = Relay(app, make_relay_tracking(settings), temporal_env.client, settings.task_queue)
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        async with build_worker(temporal_env.client, app, settings.task_queue, executor):
+            await relay.run_once()  # starts the workflow
+            handle = temporal_env.client.get_workflow_handle(workflow_id(str(pid)))
+            await temporal_env.sleep(timedelta(hours=1, minutes=1))
+            for ref in ("m2", "m3"):
+                app.cast_vote(pid, ref, "for")
+            await temporal_env.sleep(timedelta(hours=1, minutes=1))
+            assert (await handle.query(ProposalWorkflow.get_status)).stage == "veto_window"
+            app.file_veto(pid, "m1", "A", "La commune A n'a pas été consultée.")
+            app.cast_vote(pid, "m2", "for")  # 1 of 3: not carried
+            await relay.run_once()
+            app.cast_vote(pid, "m3", "for")  # 2 of 3: two thirds of the members
+            await relay.run_once()
+            assert await handle.result() == "adopted"
+            history = await handle.fetch_history()
+            signals = [e.workflow_execution_signaled_event_attributes.signal_name
+                       for e in history.events
+                       if e.HasField("workflow_execution_signaled_event_attributes")]
+            assert signals == ["veto_filed", "override_carried"]
+            closes = [e for e in app.events.get(pid) if isinstance(e, Proposal.BallotClosed)]
+            assert closes[-1].cause == "override_carried"
+    app.close()

@@ -67,7 +67,7 @@ def test_mayor_of_a_concerned_commune_files_a_veto_when_the_window_is_open(pact:
     assert [t["event"] for t in timeline][-2:] == ["VetoWindowOpened", "VetoFiled"]
     assert timeline[-1]["actor_role"] == "mayor" and "marché couvert" in timeline[-1]["label"]
     assert pact.client.get(f"/proposals/{pid}").json()["stage_fr"] == "délai de veto"
-    pact.app.close_veto_window(pid, datetime.now(timezone.utc))  # no override votes
+    pact.app.close_veto_window(pid, datetime.now(timezone.utc) + timedelta(hours=1))  # no votes
     # The fixture's runner applies the close; wait for it through the views' tracking.
     make_views(pact.settings).wait(pact.app.name, pact.app.recorder.max_notification_id(),
                                    timeout=10)

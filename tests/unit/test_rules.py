@@ -63,3 +63,21 @@ def test_counts_a_voter_once_when_a_recount_sees_the_same_vote_twice() -> None:
     t.add("m1", "for")
     t.add("m1", "against")
     assert (t.yes, t.no, t.participants) == (1, 0, 1)
+
+
+@pytest.mark.parametrize(("majority", "votes", "members", "carried"), [
+    ("two_thirds_of_members", (4, 0, 0), 6, True),     # 4 of 6 reached: stays reached
+    ("two_thirds_of_members", (3, 0, 0), 6, False),
+    ("simple", (3, 0, 0), 6, False),                   # the other three could outvote them
+    ("simple", (4, 2, 0), 6, True),                    # every member has voted
+    ("absolute", (4, 1, 0), 6, False),
+    ("absolute", (4, 1, 1), 6, True),
+])
+def test_carried_irrevocably_only_when_no_vote_to_come_can_undo_it(
+    majority: str, votes: tuple[int, int, int], members: int, carried: bool,
+) -> None:
+    from domain.rules import carried_irrevocably
+
+    rules = CharterRules(consultation_seconds=1, vote_seconds=1, quorum_percent=50,
+                         majority=majority)
+    assert carried_irrevocably(Tally(*votes), members, rules) is carried

@@ -18,6 +18,7 @@ from domain.errors import (
     VetoOutsideWindow,
     VoteAfterClose,
     WithdrawalTooLate,
+    WrongStage,
 )
 from domain.proposal import Proposal
 from domain.rules import CharterRules
@@ -215,3 +216,52 @@ def test_the_charter_s_veto_role_holds_the_veto_when_it_is_not_the_mayor(clock) 
     with pytest.raises(NotMayorOfCommune):
         app.file_veto(pid, "maire-a", "C", "Le maire n'a pas le veto dans cette charte.")
     app.file_veto(pid, "c1", "C", "Le conseiller de la commune C exerce le veto.")
+
+
+def test_window_closes_early_when_two_thirds_of_members_have_lifted_the_veto(app, clock) -> None:
+    pid = adopted(app, clock)
+    app.file_veto(pid, "maire-a", "A", "Le projet ampute le marché couvert de la commune.")
+    for ref in ("c1", "c2", "c3"):
+        app.cast_vote(pid, ref, "for")  # 3 of 5 members: not yet two thirds
+        assert not app.override_carried(pid)
+    app.cast_vote(pid, "maire-b", "for")  # 4 of 5: carried whatever the last vote
+    assert app.override_carried(pid)
+    clock.advance(days=1)  # 14 days before the window's term
+    assert app.close_veto_window(pid, clock()) == "adopted"
+    events = list(app.events.get(pid))
+    assert (events[-2].cause, events[-1].cause, events[-1].yes) == (
+        "override_carried", "override_carried", 4)
+
+
+def test_refuses_to_close_the_window_early_when_the_override_is_not_carried(app, clock) -> None:
+    pid = adopted(app, clock)
+    app.file_veto(pid, "maire-a", "A", "Le projet ampute le marché couvert de la commune.")
+    for ref in ("c1", "c2", "c3"):
+        app.cast_vote(pid, ref, "for")
+    size = app.recorder.max_notification_id()
+    clock.advance(days=1)
+    with pytest.raises(WrongStage):
+        app.close_veto_window(pid, clock())
+    assert app.recorder.max_notification_id() == size
+
+
+def test_a_simple_override_majority_is_carried_early_only_when_every_member_voted(clock) -> None:
+    app = in_memory_app(clock)
+    mid = app.found_metropolis("pacte", "Métropole du pacte", COMMUNES, SEATS, CharterRules(
+        consultation_seconds=30 * DAY, vote_seconds=14 * DAY, quorum_percent=50,
+        veto_window_seconds=15 * DAY, veto_override_majority="simple"))
+    pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé", ["A"])
+    app.open_consultation(pid, clock())
+    clock.advance(days=30)
+    opened = app.open_vote(pid, clock())
+    for ref in ("maire-b", "c1", "c2"):
+        app.cast_vote(pid, ref, "for")
+    clock.advance(days=14)
+    app.decide(pid, opened.position, app.close_ballot(pid, clock()))
+    app.open_veto_window(pid, clock())
+    app.file_veto(pid, "maire-a", "A", "Le projet ampute le marché couvert de la commune.")
+    for ref, choice in (("c1", "for"), ("c2", "for"), ("c3", "for"), ("maire-b", "against")):
+        app.cast_vote(pid, ref, choice)
+        assert not app.override_carried(pid)  # the last member could still tie it
+    app.cast_vote(pid, "maire-a", "against")
+    assert app.override_carried(pid)  # 3 to 2, every member has voted

@@ -8,7 +8,9 @@ withdrawn during the consultation (signalled); `evaluation`, the plain adoption 
 implementation, two evaluation steps (one scored) and closing; `admissibility`, ruled
 inadmissible by a clerk during the review (signalled); `deliberation`, one amendment tabled and
 adopted during the deliberation, then the plain vote; `consultation`, the guarantor requires a
-public consultation during the deliberation, held after it, then the plain vote."""
+public consultation during the deliberation, held after it, then the plain vote; `override`,
+the veto scenario with the signal of the vote that carried the override (the window closes
+early)."""
 
 from __future__ import annotations
 
@@ -41,14 +43,14 @@ async def record(out: Path, scenario: str) -> None:
             [{"ref": f"m{i}", "name": f"M{i}", "role": "mayor" if i == 1 else "councillor",
               "commune": "A"} for i in (1, 2, 3)],
             CharterRules(consultation_seconds=86400, vote_seconds=86400, quorum_percent=50,
-                         veto_window_seconds=86400 if scenario == "veto" else 0,
+                         veto_window_seconds=86400 if scenario in ("veto", "override") else 0,
                          evaluation_after_seconds=(2 * 86400, 3 * 86400)
                          if scenario == "evaluation" else (),
                          admissibility_seconds=86400 if scenario == "admissibility" else 0,
                          deliberation_seconds=86400 if scenario in ("deliberation",
                                                                     "consultation") else 0))
         pid, _ = app.submit_proposal(mid, "c", "Titre", "Résumé",
-                                     ["A"] if scenario == "veto" else [])
+                                     ["A"] if scenario in ("veto", "override") else [])
         env = await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=venv_binary("temporal-test-server"))
         queue = f"record-{uuid.uuid4()}"
@@ -77,12 +79,15 @@ async def record(out: Path, scenario: str) -> None:
                         await env.sleep(timedelta(days=2))
                     for ref, choice in (("m1", "for"), ("m2", "for"), ("m3", "against")):
                         app.cast_vote(pid, ref, choice)
-                if scenario == "veto":
+                if scenario in ("veto", "override"):
                     await env.sleep(timedelta(days=1, hours=1))
                     position = app.file_veto(pid, "m1", "A", "Motif du veto, exposé en conseil.")
                     await handle.signal(ProposalWorkflow.veto_filed, position)
                     for ref in ("m2", "m3"):
                         app.cast_vote(pid, ref, "for")
+                    if scenario == "override":
+                        await handle.signal(ProposalWorkflow.override_carried,
+                                            app.recorder.max_notification_id())
                 if scenario == "evaluation":
                     await env.sleep(timedelta(days=3, hours=1))
                     app.appoint_evaluation_panel(pid, "garant", ["panel-1"])

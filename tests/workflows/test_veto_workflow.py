@@ -87,3 +87,22 @@ async def test_workflow_ends_withdrawn_when_the_signal_is_late(
     deliberation.app.withdraw(pid, "citoyen-1")  # no signal: the next activity finds out
     assert await handle.result() == "withdrawn"
     assert [type(e).__name__ for e in deliberation.app.events.get(pid)][-1] == "Withdrawn"
+
+
+async def test_window_closes_before_its_term_when_the_override_is_carried(
+    deliberation: Deliberation,
+) -> None:
+    d = deliberation
+    pid, handle = await adopted_in_window(d)
+    d.app.file_veto(pid, "m1", "A", REASON)
+    for ref in ("m2", "m3", "m4", "m5", "m6"):  # 5 of 7: two thirds, whatever m1 and m7 do
+        d.app.cast_vote(pid, ref, "for")
+    # What the relay sends on the vote that carried it.
+    await handle.signal(ProposalWorkflow.override_carried, d.app.recorder.max_notification_id())
+    assert await handle.result() == "adopted"
+    events = list(d.app.events.get(pid))
+    window = next(e for e in events if isinstance(e, Proposal.VetoWindowOpened))
+    closed = next(e for e in events if isinstance(e, Proposal.BallotClosed)
+                  and e.cause == "override_carried")
+    assert closed.closed_at < window.closes_at - timedelta(days=14)
+    assert events[-1].cause == "override_carried" and events[-1].yes == 5
