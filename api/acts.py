@@ -5,6 +5,7 @@
     registre proposal list | show ID | timeline ID
     registre proposal withdraw ID | support ID | comment ID --text T
     registre proposal admissibility ID (--admissible --competence C | --inadmissible --reason R)
+    registre proposal requalify ID --type TYPE --reason R   (clerk)
     registre proposal refer ID --text T
     registre proposal amend ID --text T          (table an amendment)
     registre proposal vote ID --choice for|against|abstain [--amendment N]
@@ -192,6 +193,17 @@ def admissibility(
     _recorded(_call("POST", f"/proposals/{proposal_id}/admissibility", url, _need(token),
                     {"admissible": admissible, "competence": competence, "reason": reason}),
               "Recevable" if admissible else "Irrecevable")
+
+
+@proposal_cli.command("requalify")
+def requalify(proposal_id: str, decision_type: str = typer.Option(..., "--type",
+                                                                 help="a decision type"),
+              reason: str = typer.Option(...), url: Optional[str] = URL,
+              token: Optional[str] = TOKEN) -> None:
+    """A clerk requalifies the decision type (and so the majority) before the vote."""
+    _recorded(_call("POST", f"/proposals/{proposal_id}/decision-type", url, _need(token),
+                    {"decision_type": decision_type, "reason": reason}),
+              f"Type de décision : {decision_type}")
 
 
 @proposal_cli.command("refer")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, status
+from eventsourcing.persistence import IntegrityError
 from fastapi.responses import JSONResponse
 
 from api.messages_fr import explain
@@ -55,6 +56,16 @@ def build_app(*, settings: Settings, registre: Registre, views: ProposalViews,
             content={"detail": {"rule": error.rule, "message": error.message,
                                 "explication": explain(error.rule)}},
         )
+
+    @app.exception_handler(IntegrityError)
+    def _concurrent(request: Request, error: IntegrityError) -> JSONResponse:
+        # Another act changed the same record at the same moment: nothing of this one was
+        # recorded (optimistic concurrency); the caller may simply try again.
+        return JSONResponse(status_code=status.HTTP_409_CONFLICT, content={"detail": {
+            "rule": "concurrent_change",
+            "message": "another act changed this record at the same moment; nothing was "
+                       "recorded, try again",
+            "explication": explain("concurrent_change")}})
 
     @app.exception_handler(HTTPException)
     def _refusal(request: Request, error: HTTPException) -> JSONResponse:

@@ -15,6 +15,8 @@ RULE_FR: dict[str, str] = {
     "territory_required": "Un veto est déposé pour une commune : le jeton doit porter son code.",
     # generic families
     "domain": "L'acte a été refusé ; rien n'a été enregistré.",
+    "concurrent_change": "Un autre acte a modifié ce dossier au même instant ; rien n'a été "
+                         "enregistré, réessayez.",
     "not_found": "L'élément demandé n'existe pas.",
     "not_permitted": "Vous n'avez pas le droit d'accomplir cet acte.",
     "rule_broken": "L'acte enfreint une règle de la charte ; rien n'a été enregistré.",
@@ -30,6 +32,8 @@ RULE_FR: dict[str, str] = {
     "invalid_charter": "Cette charte n'est pas valide.",
     "metropolis_already_founded": "Cette métropole est déjà enregistrée.",
     "decision_type.unknown": "La charte ne prévoit pas ce type de décision.",
+    "decision_type.charter_amendment": "Un amendement de la charte est décidé à la majorité "
+                                       "prévue pour les amendements de la charte.",
     # votes
     "not_a_council_member": "Seuls les membres du conseil siégeant peuvent accomplir cet acte.",
     "vote_not_open": "Le scrutin n'est pas encore ouvert.",
@@ -38,7 +42,8 @@ RULE_FR: dict[str, str] = {
     # stages
     "wrong_stage": "La proposition n'est pas à l'étape qui permet cet acte.",
     "proposal_withdrawn": "La proposition a été retirée par son auteur·rice.",
-    "withdrawal_too_late": "Une proposition ne peut plus être retirée une fois le vote ouvert.",
+    "withdrawal_too_late": "Une proposition ne peut plus être retirée une fois la délibération "
+                           "ou le vote du conseil ouverts.",
     "not_the_author": "Seul·e l'auteur·rice de la proposition peut accomplir cet acte.",
     "not_a_competence": "La proposition doit relever d'une compétence de la métropole.",
     "reason_required": "Cet acte doit être motivé.",

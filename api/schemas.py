@@ -77,6 +77,14 @@ class RuleAdmissibilityRequest(BaseModel):
     reason: str = Field(default="", max_length=5_000, description="motif (irrecevabilité)")
 
 
+class RequalifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision_type: str = Field(min_length=1, max_length=100,
+                               description="type de décision prévu par la charte")
+    reason: str = Field(min_length=10, max_length=5_000, description="motif de la requalification")
+
+
 class ReferralRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

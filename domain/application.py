@@ -22,6 +22,7 @@ from domain.ballot import Vote
 from domain.bureau import CollegialBureau
 from domain.charter import Charter
 from domain.errors import (
+    InvalidCharter,
     ConsultationNotOpen,
     UnknownDecisionType,
     NoBureau,
@@ -150,11 +151,8 @@ class Registre(Application[UUID]):
                 f"{', '.join(rules.decision_types)}")
         for code in charter_amendment.veto_territories if charter_amendment else ():
             if code not in known:
-                raise UnknownCommune(f"the amended charter's veto territories name {code}, "
+                raise InvalidCharter(f"the amended charter's veto territories name {code}, "
                                      f"not a commune of {metropolis.name}")
-        if charter_amendment is not None and decision_type != ORDINARY:
-            raise UnknownDecisionType("a charter amendment is decided by the charter amendment "
-                                      "majority: it declares no other decision type")
         proposal = Proposal(
             metropolis_id=metropolis_id,
             charter_id=charter.id,
@@ -168,7 +166,7 @@ class Registre(Application[UUID]):
             proposal.propose_charter_amendment(charter_amendment.as_dict())
         if decision_type != ORDINARY:
             proposal.declare_decision_type(decision_type,
-                                           rules.decision_majorities[decision_type])
+                                           rules.decision_majorities[decision_type], author_ref)
         recordings = self.save(proposal)
         return proposal.id, recordings[-1].notification.id
 
@@ -180,6 +178,20 @@ class Registre(Application[UUID]):
 
     def pinned_rules(self, proposal: Proposal) -> CharterRules:
         return self.repository.get(proposal.charter_id).rules(proposal.charter_version)
+
+    def requalify_decision(self, proposal_id: UUID, clerk_ref: str, decision_type: str,
+                           reason: str) -> int:
+        """A clerk requalifies the proposal's decision type (e.g. a budget decision submitted
+        as ordinary) until the vote opens, stating why; returns the log position."""
+        proposal = self.get_proposal(proposal_id)
+        rules = self.pinned_rules(proposal)
+        if decision_type not in rules.decision_types:
+            raise UnknownDecisionType(
+                f"charter v{proposal.charter_version} knows no decision type '{decision_type}': "
+                f"{', '.join(rules.decision_types)}")
+        majority = rules.decision_majorities.get(decision_type, rules.majority)
+        proposal.declare_decision_type(decision_type, majority, clerk_ref, reason)
+        return self.save(proposal)[-1].notification.id
 
     def open_admissibility(self, proposal_id: UUID, at: datetime) -> StageOpened | None:
         """Open the clerk's admissibility review if the pinned charter asks for one; None

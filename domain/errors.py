@@ -167,6 +167,10 @@ class UnknownDecisionType(RuleBroken):
     rule = "decision_type.unknown"
 
 
+class AmendmentHasNoDecisionType(RuleBroken):
+    rule = "decision_type.charter_amendment"
+
+
 class ConsultationRequiredTooLate(RuleBroken):
     """The guarantor may require a public consultation only before the vote opens."""
 

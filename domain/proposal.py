@@ -31,6 +31,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import (
     AlreadyScored,
+    AmendmentHasNoDecisionType,
     ConsultationAlreadyRequired,
     ConsultationRequiredTooLate,
     ConsultationStillRequired,
@@ -192,6 +193,7 @@ class Proposal(Aggregate):
         self.amends_charter_with: dict[str, Any] | None = None
         self.amendments: dict[int, dict[str, Any]] = {}
         self.decision_type = "ordinary"
+        self.deliberation_opened = False
         self.required_consultation_seconds: int | None = None
         self.evaluation_panel: frozenset[str] = frozenset()
         self.charter_id = charter_id
@@ -313,13 +315,15 @@ class Proposal(Aggregate):
         self.stage_closes_at = None
 
     def withdraw(self, author_ref: str) -> None:
-        """The author withdraws the proposal; only before the vote opens."""
+        """The author withdraws the proposal; only until the council takes it up (its
+        deliberation or its vote opens), even when a required consultation follows."""
         if author_ref != self.author_ref:
             raise NotTheAuthor(f"only the author of proposal {self.id} may withdraw it")
-        if self.stage not in ("submitted", "admissibility", "admissible", "consultation"):
+        if self.stage not in ("submitted", "admissibility", "admissible", "consultation") or (
+                self.deliberation_opened):
             raise WithdrawalTooLate(
                 f"proposal {self.id} is at stage '{self.stage}': withdrawal ends when the "
-                "vote opens")
+                "council's deliberation or vote opens")
         self._withdraw("author_withdrew")
 
     @event(VetoWindowOpened)
@@ -491,6 +495,7 @@ class Proposal(Aggregate):
                            charter_version: int, rule: str) -> None:
         self.stage = "deliberation"
         self.stage_closes_at = closes_at
+        self.deliberation_opened = True
 
     def open_deliberation(self, at: datetime, closes_at: datetime) -> None:
         self.require_stage("consultation")
@@ -631,12 +636,15 @@ class Proposal(Aggregate):
     # -- decision type, the guarantor's required consultation, the evaluation panel -----
 
     class DecisionTypeDeclared(Aggregate.Event):
-        """At submission, the proposal declared a decision type of the pinned charter (e.g.
-        `budget`): the council decides it by the majority the charter sets for that type
-        (rule `decision.<type>`)."""
+        """The proposal's decision type under the pinned charter (e.g. `budget`), declared by
+        its author at submission or requalified by a clerk before the vote (with the reason):
+        the council decides it by the majority the charter sets for that type (rule
+        `decision.<type>`; `ordinary` uses the charter's majority)."""
 
         decision_type: str
         majority: str
+        declared_by: str
+        reason: str
         charter_version: int
         rule: str
 
@@ -661,14 +669,26 @@ class Proposal(Aggregate):
         method: str
 
     @event(DecisionTypeDeclared)
-    def _declare_decision_type(self, decision_type: str, majority: str, charter_version: int,
-                               rule: str) -> None:
+    def _declare_decision_type(self, decision_type: str, majority: str, declared_by: str,
+                               reason: str, charter_version: int, rule: str) -> None:
         self.decision_type = decision_type
 
-    def declare_decision_type(self, decision_type: str, majority: str) -> None:
-        self.require_stage("submitted")
-        self._declare_decision_type(decision_type, majority, self.charter_version,
-                                    f"decision.{decision_type}")
+    def declare_decision_type(self, decision_type: str, majority: str, declared_by: str,
+                              reason: str = "") -> None:
+        """Declared at submission, or requalified (with its reason) until the vote opens."""
+        if self.stage == "withdrawn":
+            raise ProposalWithdrawn(f"proposal {self.id} was withdrawn by its author")
+        if self.stage not in ("submitted", "admissibility", "admissible", "consultation",
+                              "deliberation", "deliberated"):
+            raise WrongStage(f"proposal {self.id} is at stage '{self.stage}': its decision "
+                             "type is fixed once the vote opens")
+        if self.amends_charter_with is not None:
+            raise AmendmentHasNoDecisionType(
+                f"proposal {self.id} amends the charter: the charter amendment majority applies")
+        if self.stage != "submitted" and not reason.strip():
+            raise ReasonRequired("a requalification states its reason")
+        self._declare_decision_type(decision_type, majority, declared_by, reason,
+                                    self.charter_version, f"decision.{decision_type}")
 
     @event(ConsultationRequired)
     def _require_consultation(self, guarantor_ref: str, reason: str, seconds: int,
@@ -677,6 +697,10 @@ class Proposal(Aggregate):
 
     def require_consultation(self, guarantor_ref: str, reason: str, seconds: int) -> None:
         """The guarantor requires a public consultation before the vote."""
+        if self.stage == "withdrawn":
+            raise ProposalWithdrawn(f"proposal {self.id} was withdrawn by its author")
+        if self.stage == "inadmissible":
+            raise WrongStage(f"proposal {self.id} was ruled inadmissible: no vote will follow")
         if self.stage not in ("submitted", "admissibility", "admissible", "consultation",
                               "deliberation", "deliberated"):
             raise ConsultationRequiredTooLate(

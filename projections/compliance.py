@@ -151,9 +151,11 @@ class ComplianceProjection(Projection[ComplianceView]):
             curs.execute("SELECT COALESCE(MAX(version), 0) AS v FROM compliance_charters "
                          "WHERE charter_id = %s", (e.charter_id,))
             in_force = curs.fetchone()["v"]
+            # `reviews`: this view saw the proposal from its submission with the admissibility
+            # checks on (a view upgraded in place did not see earlier rulings).
             facts = {"charter_id": str(e.charter_id), "charter_version": e.charter_version,
                      "in_force": in_force, "metropolis_id": str(e.metropolis_id),
-                     "submitted": tracking.notification_id}
+                     "submitted": tracking.notification_id, "reviews": True}
             _save(curs, e.originator_id, facts)
             if e.charter_version != in_force:
                 _flag(curs, e.originator_id, "charter.version",
@@ -174,7 +176,7 @@ class ComplianceProjection(Projection[ComplianceView]):
             facts = _facts(curs, e.originator_id)
             rules = _rules(curs, facts)
             if ("consultation" not in facts and rules.admissibility_seconds > 0
-                    and "admissibility_decided" not in facts):
+                    and facts.get("reviews") and "admissibility_decided" not in facts):
                 _flag(curs, e.originator_id, "stage.admissibility",
                       "consultation ouverte sans décision de recevabilité",
                       [facts["submitted"], tracking.notification_id], facts["charter_version"])

@@ -527,11 +527,13 @@ class ProposalProjection(Projection[ProposalViews]):
     def _(self, e: Proposal.DecisionTypeDeclared, tracking: Tracking) -> None:
         self.view.record(
             tracking, proposal_id=e.originator_id, at=e.timestamp, event="DecisionTypeDeclared",
-            actor_role="citizen",
-            label=(f"Type de décision : {e.decision_type}, à la majorité "
+            actor_role="clerk" if e.reason else "citizen",  # a requalification is reasoned
+            label=(("Requalifiée par le greffe : " if e.reason else "")
+                   + f"type de décision {e.decision_type}, à la majorité "
                    f"{MAJORITY_FR.get(e.majority, e.majority)} (charte v{e.charter_version}, "
-                   f"règle {e.rule})"),
-            details={"decision_type": e.decision_type, "majority": e.majority},
+                   f"règle {e.rule})" + (f" — « {e.reason} »" if e.reason else "")),
+            details={"decision_type": e.decision_type, "majority": e.majority,
+                     "declared_by": e.declared_by, "reason": e.reason},
         )
 
     @process_event.register

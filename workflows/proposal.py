@@ -181,11 +181,18 @@ class ProposalWorkflow:
                 self._status = ProposalStatus("veto_window", window.closes_at, None)
                 if workflow.patched("override-carried"):
                     await self._wait_until(window.closes_at, lambda: self._override_carried)
+                    try:
+                        outcome = await self._close_veto_window(proposal_id)
+                    except ActivityError as e:
+                        # Refused early (the override not carried after all): the term decides.
+                        if not (isinstance(e.cause, ApplicationError)
+                                and e.cause.type == "wrong_stage"):
+                            raise
+                        await self._sleep_until(window.closes_at)
+                        outcome = await self._close_veto_window(proposal_id)
                 else:
                     await self._sleep_until(window.closes_at)
-                outcome = await self._act(
-                    "close_veto_window", StageInput(proposal_id, workflow.now().isoformat()),
-                    str)
+                    outcome = await self._close_veto_window(proposal_id)
                 self._status = ProposalStatus("decided", None, outcome)
 
         if outcome == "adopted" and workflow.patched("evaluation"):
@@ -206,6 +213,10 @@ class ProposalWorkflow:
                                 StageInput(proposal_id, workflow.now().isoformat()), str)
                 self._status = ProposalStatus("closed", None, outcome)
         return outcome
+
+    async def _close_veto_window(self, proposal_id: str) -> str:
+        return await self._act(  # type: ignore[return-value]
+            "close_veto_window", StageInput(proposal_id, workflow.now().isoformat()), str)
 
     async def _open_vote(self, proposal_id: str) -> StageResult:
         """Open the council's ballot, after any public consultation the guarantor required

@@ -19,6 +19,7 @@ from api.schemas import (
     RecordedResponse,
     RecordMilestoneRequest,
     ReferralRequest,
+    RequalifyRequest,
     RuleAdmissibilityRequest,
     ScoreEvaluationRequest,
     SubmitProposalRequest,
@@ -173,6 +174,19 @@ def rule_admissibility(proposal_id: UUID, body: RuleAdmissibilityRequest, user: 
     require_role(user, "clerk")
     position = ledger.rule_admissibility(proposal_id, user.sub, body.admissible,
                                          body.competence, body.reason)
+    _caught_up(views, ledger.name, position)
+    return RecordedResponse(position=position)
+
+
+@router.post("/{proposal_id}/decision-type", status_code=status.HTTP_201_CREATED,
+             response_model=RecordedResponse,
+             summary="Requalifier le type de décision (greffe) / Requalify the decision type")
+def requalify_decision(proposal_id: UUID, body: RequalifyRequest, user: CurrentUser,
+                       ledger: LedgerDep, views: ViewsDep) -> RecordedResponse:
+    """A clerk sets the proposal's decision type under its charter (and so the majority it
+    needs), with the reason, until the vote opens."""
+    require_role(user, "clerk")
+    position = ledger.requalify_decision(proposal_id, user.sub, body.decision_type, body.reason)
     _caught_up(views, ledger.name, position)
     return RecordedResponse(position=position)
 

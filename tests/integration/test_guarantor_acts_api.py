@@ -8,6 +8,7 @@ from uuid import UUID
 
 import pytest
 
+from domain.rules import CharterRules
 from tests.conftest import log_size
 from tests.integration.helpers import to_vote
 from tests.integration.test_evaluation_api import in_implementation
@@ -106,3 +107,43 @@ def test_refuses_a_decision_type_the_charter_does_not_declare(api: Api) -> None:
     r = api.client.post("/proposals", json=api.submit(decision_type="budget"),
                         headers=api.token("c1", "citizen"))
     assert_refused(api, r, 409, "decision_type.unknown", size)
+
+
+def test_clerk_requalifies_the_decision_type_and_a_citizen_cannot(api: Api) -> None:  # noqa: F811
+    mid = api.app.found_metropolis(
+        "types-de-decision", "Métropole", [{"code": "A", "name": "A", "population": 1}],
+        [{"ref": "m1", "name": "M1", "role": "councillor", "commune": "A"}],
+        CharterRules(consultation_seconds=3600, vote_seconds=3600, quorum_percent=50,
+                     decision_majorities={"budget": "absolute"}))
+    pid, _ = api.app.submit_proposal(mid, "c1", "Titre", "Résumé")
+    body = {"decision_type": "budget", "reason": "Elle engage le budget d'investissement."}
+    size = log_size(api.settings)
+    refused = api.client.post(f"/proposals/{pid}/decision-type", json=body,
+                              headers=api.token("c1", "citizen"))
+    assert_refused(api, refused, 403, "role_required", size)
+    r = api.client.post(f"/proposals/{pid}/decision-type", json=body,
+                        headers=api.token("greffe", "clerk"))
+    assert r.status_code == 201, r.text
+    last = api.client.get(f"/proposals/{pid}/timeline").json()[-1]
+    assert (last["event"], last["actor_role"], last["details"]["majority"]) == (
+        "DecisionTypeDeclared", "clerk", "absolute")
+    assert last["label"].startswith("Requalifiée par le greffe : type de décision budget")
+    size = log_size(api.settings)
+    unknown = api.client.post(f"/proposals/{pid}/decision-type",
+                              json={**body, "decision_type": "urbanisme"},
+                              headers=api.token("greffe", "clerk"))
+    assert_refused(api, unknown, 409, "decision_type.unknown", size)
+
+
+def test_answers_409_when_another_act_changed_the_proposal_at_the_same_moment(
+    api: Api, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+) -> None:
+    pid = in_consultation(api)
+    ledger = api.client.app.state.registre  # the API's own application
+    stale = ledger.get_proposal(UUID(pid))  # the API read it...
+    api.app.require_consultation(UUID(pid), "garant-2", REASON["reason"])  # ...then this won
+    monkeypatch.setattr(ledger, "get_proposal", lambda _: stale)
+    size = log_size(api.settings)
+    r = api.client.post(f"/proposals/{pid}/withdrawal", headers=api.token("c1", "citizen"))
+    assert_refused(api, r, 409, "concurrent_change", size)
+    assert r.json()["detail"]["explication"].startswith("Un autre acte a modifié ce dossier")

@@ -9,15 +9,17 @@ import pytest
 
 from domain.application import Registre
 from domain.errors import (
+    AmendmentHasNoDecisionType,
     CommuneNotConcerned,
     CommuneWithoutVetoRight,
     InvalidCharter,
-    UnknownCommune,
+    ReasonRequired,
     UnknownDecisionType,
+    WrongStage,
 )
 from domain.proposal import Proposal
 from domain.rules import CharterRules, Tally, decide_proposal
-from tests.unit.helpers import ManualClock, in_memory_app
+from tests.unit.helpers import T0, ManualClock, in_memory_app
 
 DAY = 86400
 COMMUNES = [{"code": c, "name": f"Ville {c}", "population": 1000} for c in ("A", "B", "C")]
@@ -117,7 +119,7 @@ def test_every_member_commune_holds_the_veto_when_the_charter_lists_none() -> No
 def test_refuses_a_charter_amendment_whose_territories_are_not_communes(app) -> None:
     mid = app.found_metropolis("p", "P", COMMUNES, SEATS, charter())
     size = app.recorder.max_notification_id()
-    with pytest.raises(UnknownCommune):
+    with pytest.raises(InvalidCharter):
         app.submit_proposal(mid, "auteur", "Titre", "Résumé",
                             charter_amendment=charter(veto_territories=["A", "Q"]))
     assert app.recorder.max_notification_id() == size
@@ -156,9 +158,11 @@ def test_refuses_a_decision_type_the_pinned_charter_does_not_declare(app) -> Non
 def test_refuses_a_decision_type_on_a_charter_amendment(app) -> None:
     mid = app.found_metropolis("p", "P", COMMUNES, SEATS,
                                charter(decision_majorities={"budget": "absolute"}))
-    with pytest.raises(UnknownDecisionType):
+    size = app.recorder.max_notification_id()
+    with pytest.raises(AmendmentHasNoDecisionType):
         app.submit_proposal(mid, "auteur", "Titre", "Résumé", charter_amendment=charter(),
                             decision_type="budget")
+    assert app.recorder.max_notification_id() == size
 
 
 @pytest.mark.parametrize(("majority", "votes", "adopted"), [
@@ -194,3 +198,36 @@ def test_round_trips_territories_and_decision_types_through_the_stored_dict() ->
     rules = charter(veto_territories=["A"], decision_majorities={"budget": "absolute"})
     assert CharterRules.from_dict(rules.as_dict()) == rules
     assert rules.decision_types == ("ordinary", "budget")
+
+
+def test_a_clerk_requalifies_an_ordinary_proposal_as_a_budget_decision(app, clock) -> None:
+    mid = app.found_metropolis("p", "P", COMMUNES, SEATS,
+                               charter(decision_majorities={"budget": "absolute"}))
+    pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé")
+    app.open_consultation(pid, clock())
+    app.requalify_decision(pid, "greffe", "budget", "Elle engage 2 M€ d'investissement.")
+    declared = [e for e in app.events.get(pid) if isinstance(e, Proposal.DecisionTypeDeclared)]
+    assert [(e.decision_type, e.majority, e.declared_by, e.reason) for e in declared] == [
+        ("budget", "absolute", "greffe", "Elle engage 2 M€ d'investissement.")]
+    clock.advance(days=30)
+    opened = app.open_vote(pid, clock())
+    for seat, choice in zip(SEATS, ("for",) * 3 + ("against",) * 2 + ("abstain",) * 2,
+                            strict=True):
+        app.cast_vote(pid, seat["ref"], choice)
+    clock.advance(days=14)
+    assert app.decide(pid, opened.position, app.close_ballot(pid, clock())) == "rejected"
+    with pytest.raises(WrongStage):  # fixed once the vote has opened
+        app.requalify_decision(pid, "greffe", "ordinary", "Retour au droit commun.")
+
+
+def test_refuses_a_requalification_without_its_reason_or_to_an_unknown_type(app) -> None:
+    mid = app.found_metropolis("p", "P", COMMUNES, SEATS,
+                               charter(decision_majorities={"budget": "absolute"}))
+    pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé")
+    app.open_consultation(pid, T0)
+    size = app.recorder.max_notification_id()
+    with pytest.raises(ReasonRequired):
+        app.requalify_decision(pid, "greffe", "budget", " ")
+    with pytest.raises(UnknownDecisionType):
+        app.requalify_decision(pid, "greffe", "urbanisme", "Un motif.")
+    assert app.recorder.max_notification_id() == size

@@ -14,7 +14,9 @@ from domain.errors import (
     InvalidPanel,
     NotInImplementation,
     NotOnEvaluationPanel,
+    ProposalWithdrawn,
     ReasonRequired,
+    WithdrawalTooLate,
 )
 from domain.proposal import Proposal
 from tests.unit.helpers import ManualClock, found, in_memory_app
@@ -186,3 +188,21 @@ def test_refuses_an_empty_panel(app, clock) -> None:
     pid = evaluated(app, clock)
     with pytest.raises(InvalidPanel):
         app.appoint_evaluation_panel(pid, "garant", ["", "  "])
+
+
+def test_refuses_withdrawal_in_a_required_consultation_after_the_deliberation(app, clock) -> None:
+    pid = consulted(app, clock)
+    app.require_consultation(pid, "garant", REASON)
+    clock.advance(days=7)
+    app.close_deliberation(pid, clock())
+    app.open_required_consultation(pid, clock())
+    with pytest.raises(WithdrawalTooLate):  # the council has already deliberated
+        app.withdraw(pid, "auteur")
+
+
+def test_refuses_a_requirement_on_a_withdrawn_proposal_naming_the_withdrawal(app, clock) -> None:
+    mid = found(app, 3)
+    pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé")
+    app.withdraw(pid, "auteur")
+    with pytest.raises(ProposalWithdrawn):
+        app.require_consultation(pid, "garant", REASON)

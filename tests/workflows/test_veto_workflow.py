@@ -106,3 +106,21 @@ async def test_window_closes_before_its_term_when_the_override_is_carried(
                   and e.cause == "override_carried")
     assert closed.closed_at < window.closes_at - timedelta(days=14)
     assert events[-1].cause == "override_carried" and events[-1].yes == 5
+
+
+async def test_window_runs_to_its_term_when_an_override_signal_was_premature(
+    deliberation: Deliberation,
+) -> None:
+    d = deliberation
+    pid, handle = await adopted_in_window(d)
+    position = d.app.file_veto(pid, "m1", "A", REASON)
+    for ref in ("m2", "m3", "m4"):  # 3 of 7: not carried
+        d.app.cast_vote(pid, ref, "for")
+    await handle.signal(ProposalWorkflow.override_carried, position + 3)  # a wrong signal
+    await d.env.sleep(timedelta(days=1))
+    assert (await handle.query(ProposalWorkflow.get_status)).stage == "veto_window"
+    for ref in ("m5", "m6"):  # 5 of 7, within the window
+        d.app.cast_vote(pid, ref, "for")
+    assert await handle.result() == "adopted"
+    closes = [e for e in d.app.events.get(pid) if isinstance(e, Proposal.BallotClosed)]
+    assert closes[-1].cause == "deadline_reached"
