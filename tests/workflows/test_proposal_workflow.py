@@ -31,19 +31,31 @@ async def test_thirty_day_consultation_advances_to_the_vote_by_itself_when_time_
 
 
 @pytest.mark.parametrize(
-    ("votes", "outcome", "cause"),
+    ("majority", "votes", "outcome", "cause"),
     [
-        (["for", "for", "against"], "rejected", "quorum_not_met"),  # 3 of 7 < 50 %
-        (["for", "for", "against", "against"], "rejected", "tie"),
-        (["for", "for", "for", "against"], "adopted", "majority_carried"),
-        (["for", "against", "against", "abstain"], "rejected", "majority_not_reached"),
+        ("simple", ["for", "for", "against"], "rejected", "quorum_not_met"),  # 3 of 7 < 50 %
+        ("simple", ["for", "for", "against", "against"], "rejected", "tie"),
+        ("simple", ["for", "for", "for", "against"], "adopted", "majority_carried"),
+        ("simple", ["for", "against", "against", "abstain"], "rejected",
+         "majority_not_reached"),
+        # 3 for of 6 taking part: a simple majority, not an absolute one.
+        ("absolute", ["for", "for", "for", "against", "abstain", "abstain"], "rejected",
+         "majority_not_reached"),
+        ("absolute", ["for", "for", "for", "for", "against", "abstain"], "adopted",
+         "majority_carried"),
+        # 4 for of 7 members: short of two thirds (5 needed), whoever else took part.
+        ("two_thirds_of_members", ["for", "for", "for", "for"], "rejected",
+         "majority_not_reached"),
+        ("two_thirds_of_members", ["for", "for", "for", "for", "for", "against"], "adopted",
+         "majority_carried"),
     ],
-    ids=["quorum-missed", "tie", "majority", "minority"],
+    ids=["quorum-missed", "tie", "majority", "minority", "absolute-missed", "absolute",
+         "two-thirds-missed", "two-thirds"],
 )
 async def test_decides_from_the_votes_cast_when_the_ballot_deadline_passes(
-    deliberation: Deliberation, votes: list[str], outcome: str, cause: str,
+    deliberation: Deliberation, majority: str, votes: list[str], outcome: str, cause: str,
 ) -> None:
-    pid, handle = await deliberation.start(deliberation.found(members=7))
+    pid, handle = await deliberation.start(deliberation.found(members=7, majority=majority))
     await deliberation.env.sleep(timedelta(days=30, hours=1))
     assert (await handle.query(ProposalWorkflow.get_status)).stage == "vote"
     for i, choice in enumerate(votes, start=1):
@@ -56,6 +68,7 @@ async def test_decides_from_the_votes_cast_when_the_ballot_deadline_passes(
     assert (decided.outcome, decided.cause, decided.members) == (outcome, cause, 7)
     assert decided.yes == votes.count("for") and decided.no == votes.count("against")
     assert decided.charter_version == 1
+    assert f"majority.{majority}" in decided.rules_cited or cause == "quorum_not_met"
     assert (await handle.query(ProposalWorkflow.get_status)).outcome == outcome
 
 
