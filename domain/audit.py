@@ -271,6 +271,8 @@ def verify_export(
     witness: note.VerifierKey | None = _key(witness_key)
     last_nid = 0
     for line in lines:
+        if progress:
+            progress(1)  # one step per line of the export
         kind = line.get("kind")
         if kind == "header":
             keys = line.get("keys", {})
@@ -307,8 +309,6 @@ def verify_export(
             except (KeyError, TypeError, ValueError) as e:
                 report.error(f"position #{record.notification_id}: event fields unreadable "
                              f"({e})", record.notification_id)
-            if progress:
-                progress(1)
     report.records = len(leaves)
     _check_roots(checkpoints, leaves, report)
     return report
