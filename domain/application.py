@@ -361,15 +361,27 @@ class Registre(Application[UUID]):
             cutoff_position=cutoff_position,
             rules_cited=list(outcome.rules_cited),
         )
-        if outcome.adopted and proposal.amends_charter_with is not None:
-            # The amendment takes effect with the decision, in the same transaction.
-            charter = self.get_charter(proposal.metropolis_id)
-            charter.amend(proposal.amends_charter_with)
-            self.save(proposal, charter)
+        if outcome.adopted and not self._veto_applies(proposal, rules):
+            self._final_adoption(proposal)  # no veto window: the adoption is final
         else:
             self.save(proposal)
         assert proposal.outcome is not None
         return proposal.outcome
+
+    @staticmethod
+    def _veto_applies(proposal: Proposal, rules: CharterRules) -> bool:
+        """Whether an adoption of `proposal` opens a veto window under `rules`."""
+        return any(rules.grants_veto_to(c) for c in proposal.communes)
+
+    def _final_adoption(self, proposal: Proposal) -> None:
+        """Save the proposal's final adoption; a charter amendment comes into force with it,
+        in the same transaction (processes already running keep their version)."""
+        if proposal.amends_charter_with is None:
+            self.save(proposal)
+            return
+        charter = self.get_charter(proposal.metropolis_id)
+        charter.amend(proposal.amends_charter_with, proposal.id)
+        self.save(proposal, charter)
 
     def withdraw(self, proposal_id: UUID, author_ref: str) -> int:
         """The author withdraws the proposal before the vote; returns the log position."""
@@ -387,8 +399,7 @@ class Registre(Application[UUID]):
         if proposal.stage == "decided" and not any(
             isinstance(e, Proposal.VetoWindowOpened) for e in self.events.get(proposal_id)
         ):
-            if proposal.outcome != "adopted" or not any(
-                    rules.grants_veto_to(c) for c in proposal.communes):
+            if proposal.outcome != "adopted" or not self._veto_applies(proposal, rules):
                 return None
             proposal.open_veto_window(at, at + timedelta(seconds=rules.veto_window_seconds))
             self.save(proposal)
@@ -459,7 +470,10 @@ class Registre(Application[UUID]):
                 yes=tally.yes, no=tally.no, abstain=tally.abstain, members=members,
                 cutoff_position=cutoff,
                 rules_cited=["veto.right", "veto.override", *override.rules_cited])
-        self.save(proposal)
+        if proposal.outcome == "adopted":
+            self._final_adoption(proposal)
+        else:
+            self.save(proposal)
         assert proposal.outcome is not None
         return proposal.outcome
 

@@ -24,9 +24,18 @@ class Charter(Aggregate):
         rules: dict[str, Any]
 
     class Amended(Aggregate.Event):
-        """A new charter version came into force with these rules."""
+        """A new charter version came into force with these rules, on the final adoption of
+        the proposal `proposal_id` amending the charter (None: amended at the boundary, e.g.
+        by an operator, or before proposals were named here)."""
 
         rules: dict[str, Any]
+        proposal_id: UUID | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["proposal_id"] = None
 
     @staticmethod
     def create_id(metropolis_id: UUID) -> UUID:
@@ -38,7 +47,7 @@ class Charter(Aggregate):
         self.versions: dict[int, dict[str, Any]] = {1: rules}
 
     @event(Amended)
-    def amend(self, rules: dict[str, Any]) -> None:
+    def amend(self, rules: dict[str, Any], proposal_id: UUID | None = None) -> None:
         self.versions[len(self.versions) + 1] = rules
 
     @property

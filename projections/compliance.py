@@ -120,7 +120,8 @@ class ComplianceProjection(Projection[ComplianceView]):
         Proposal.DeliberationOpened, Proposal.DeliberationClosed, Proposal.VetoWindowClosed,
         Proposal.AdmissibilityOpened, Proposal.AdmissibilityDecided,
         Proposal.ConsultationRequired, Proposal.ImplementationOpened,
-        Proposal.EvaluationOpened, Proposal.Closed))
+        Proposal.EvaluationOpened, Proposal.Closed, Proposal.AmendmentDecided,
+        Proposal.DecisionTypeDeclared))
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
@@ -175,11 +176,14 @@ class ComplianceProjection(Projection[ComplianceView]):
         def step(curs: Any) -> None:
             facts = _facts(curs, e.originator_id)
             rules = _rules(curs, facts)
-            if ("consultation" not in facts and rules.admissibility_seconds > 0
+            if ("consulted" not in facts and "consultation" not in facts
+                    and rules.admissibility_seconds > 0
                     and facts.get("reviews") and "admissibility_decided" not in facts):
                 _flag(curs, e.originator_id, "stage.admissibility",
                       "consultation ouverte sans décision de recevabilité",
                       [facts["submitted"], tracking.notification_id], facts["charter_version"])
+            # A consultation following one under way (required by the guarantor) ends it.
+            self._consultation_ended(curs, e, facts, e.opened_at, tracking)
             required = facts.pop("required", None)
             facts["consultation"] = {
                 "at": e.opened_at.isoformat(), "position": tracking.notification_id,
@@ -188,20 +192,27 @@ class ComplianceProjection(Projection[ComplianceView]):
             self._cited(curs, e, facts, tracking)
         self.view.apply(tracking, step)
 
+    @staticmethod
+    def _consultation_ended(curs: Any, e: Any, facts: dict[str, Any], ended_at: datetime,
+                            tracking: Tracking) -> None:
+        """The consultation under way ended (the deliberation or the vote opened): flag it if
+        shorter than its minimum; it is then checked, once."""
+        consultation = facts.pop("consultation", None)
+        if consultation:
+            lasted = _seconds(ended_at, consultation["at"])
+            minimum = consultation.get("min", _rules(curs, facts).consultation_seconds)
+            if lasted < minimum:
+                _flag(curs, e.originator_id, "stage.consultation",
+                      f"{lasted:.0f} s au lieu de {minimum} s",
+                      [consultation["position"], tracking.notification_id],
+                      facts["charter_version"])
+            facts["consulted"] = True
+
     @process_event.register
     def _(self, e: Proposal.VoteOpened, tracking: Tracking) -> None:
         def step(curs: Any) -> None:
             facts = _facts(curs, e.originator_id)
-            rules = _rules(curs, facts)
-            consultation = facts.get("consultation")
-            if consultation:
-                lasted = _seconds(e.opened_at, consultation["at"])
-                minimum = consultation.get("min", rules.consultation_seconds)
-                if lasted < minimum:
-                    _flag(curs, e.originator_id, "stage.consultation",
-                          f"{lasted:.0f} s au lieu de {minimum} s",
-                          [consultation["position"], tracking.notification_id],
-                          facts["charter_version"])
+            self._consultation_ended(curs, e, facts, e.opened_at, tracking)
             required = facts.get("required")
             if required:
                 _flag(curs, e.originator_id, "guarantor.consultation",
@@ -249,6 +260,7 @@ class ComplianceProjection(Projection[ComplianceView]):
             facts["veto_window"] = {"closes_at": e.closes_at.isoformat(),
                                     "position": tracking.notification_id}
             _save(curs, e.originator_id, facts)
+            self._cited(curs, e, facts, tracking)
         self.view.apply(tracking, step)
 
     @process_event.register
@@ -264,12 +276,15 @@ class ComplianceProjection(Projection[ComplianceView]):
                       f"déposé après la clôture du délai ({window['closes_at']})",
                       [window["position"], tracking.notification_id],
                       facts.get("charter_version"))
+            if facts:
+                self._cited(curs, e, facts, tracking)
         self.view.apply(tracking, step)
 
     @process_event.register
     def _(self, e: Proposal.DeliberationOpened, tracking: Tracking) -> None:
         def step(curs: Any) -> None:
             facts = _facts(curs, e.originator_id)
+            self._consultation_ended(curs, e, facts, e.opened_at, tracking)
             facts["deliberation"] = {"at": e.opened_at.isoformat(),
                                      "position": tracking.notification_id}
             _save(curs, e.originator_id, facts)
@@ -298,8 +313,17 @@ class ComplianceProjection(Projection[ComplianceView]):
             window = facts.get("veto_window")
             # Closing early is the rule when the override was carried whatever the votes to
             # come (two thirds of the members, or every member having voted).
+            rules = _rules(curs, facts)
+            took_part = e.yes + e.no + e.abstain
+            if (e.cause == "override_carried"
+                    and took_part * 100 < rules.quorum_percent * e.members):
+                _flag(curs, e.originator_id, "quorum",
+                      f"veto levé par {took_part} votants sur {e.members} membres, quorum de "
+                      f"{rules.quorum_percent} %", [tracking.notification_id],
+                      facts["charter_version"])
+            self._cited(curs, e, facts, tracking)
             carried = e.cause == "override_carried" and carried_irrevocably(
-                Tally(e.yes, e.no, e.abstain), e.members, _rules(curs, facts).for_override())
+                Tally(e.yes, e.no, e.abstain), e.members, rules.for_override())
             if window and not carried and _seconds(e.timestamp, window["closes_at"]) < 0:
                 _flag(curs, e.originator_id, "veto.window.cut_short",
                       f"clos le {e.timestamp.isoformat()}, terme {window['closes_at']}",
@@ -345,6 +369,7 @@ class ComplianceProjection(Projection[ComplianceView]):
             facts = _facts(curs, e.originator_id)
             facts["required"] = {"seconds": e.seconds, "position": tracking.notification_id}
             _save(curs, e.originator_id, facts)
+            self._cited(curs, e, facts, tracking)
         self.view.apply(tracking, step)
 
     @process_event.register
@@ -406,3 +431,22 @@ class ComplianceProjection(Projection[ComplianceView]):
                       [p for p in (last.get("position"), tracking.notification_id) if p],
                       facts["charter_version"])
         self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.AmendmentDecided, tracking: Tracking) -> None:
+        def step(curs: Any) -> None:
+            facts = _facts(curs, e.originator_id)
+            rules = _rules(curs, facts)
+            took_part = e.yes + e.no + e.abstain
+            if e.outcome == "adopted" and took_part * 100 < rules.quorum_percent * e.members:
+                _flag(curs, e.originator_id, "quorum",
+                      f"amendement n° {e.number} adopté par {took_part} votants sur "
+                      f"{e.members} membres, quorum de {rules.quorum_percent} %",
+                      [tracking.notification_id], facts["charter_version"])
+            self._cited(curs, e, facts, tracking)
+        self.view.apply(tracking, step)
+
+    @process_event.register
+    def _(self, e: Proposal.DecisionTypeDeclared, tracking: Tracking) -> None:
+        self.view.apply(tracking, lambda curs: self._cited(
+            curs, e, _facts(curs, e.originator_id), tracking))

@@ -23,6 +23,7 @@ from psycopg.types.json import Jsonb
 from domain.ballot import Vote
 from domain.notice import Notice
 from domain.participation import Comment, Support
+from domain.charter import Charter
 from domain.proposal import Proposal
 from projections.labels import CAUSE_FR, CHOICE_FR, MAJORITY_FR, OUTCOME_FR, date_fr
 
@@ -235,6 +236,7 @@ class ProposalProjection(Projection[ProposalViews]):
             Proposal.EvaluationScored,
             Proposal.Closed,
             Proposal.DecisionTypeDeclared,
+            Charter.Amended,
             Proposal.ConsultationRequired,
             Proposal.EvaluationPanelAppointed,
             Vote.Cast,
@@ -521,6 +523,20 @@ class ProposalProjection(Projection[ProposalViews]):
                     "closes_at": None,
                     **({} if e.admissible else {"outcome": "inadmissible",
                                                   "cause": "ruled_inadmissible"})},
+        )
+
+    @process_event.register
+    def _(self, e: Charter.Amended, tracking: Tracking) -> None:
+        if e.proposal_id is None:  # not brought by a proposal: no timeline to join
+            self.view.insert_tracking(tracking)
+            return
+        # The aggregate's version n is the charter's version n (its n-1-th amendment).
+        self.view.record(
+            tracking, proposal_id=e.proposal_id, at=e.timestamp, event="CharterAmended",
+            actor_role="registre",
+            label=(f"La charte v{e.originator_version} entre en vigueur pour les propositions "
+                   "déposées désormais (les processus en cours gardent leur version)"),
+            details={"charter_version": e.originator_version},
         )
 
     @process_event.register

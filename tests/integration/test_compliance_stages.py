@@ -140,3 +140,31 @@ def test_flags_a_process_closed_before_its_last_evaluation_ran(settings, app) ->
     [flag] = flags(settings, app)
     assert (flag["rule"], flag["positions"]) == ("stage.evaluation", [step, closed])
     assert "3600 s après l'ouverture" in flag["message"]
+
+
+def test_flags_a_consultation_cut_short_before_the_deliberation(settings, app) -> None:  # noqa: F811
+    pid, _ = app.submit_proposal(found(app, deliberation_seconds=DAY), "a", "Titre", "R")
+    consultation = app.open_consultation(pid, T0)
+    deliberation = app.open_deliberation(pid, T0 + timedelta(seconds=600))  # 10 min of 60
+    app.close_deliberation(pid, T0 + timedelta(seconds=600 + DAY))
+    app.open_vote(pid, T0 + timedelta(seconds=600 + DAY))  # the whole lasted over an hour
+    [flag] = flags(settings, app)
+    assert flag["rule"] == "stage.consultation" and "600 s au lieu de 3600 s" in flag["message"]
+    assert flag["positions"] == [consultation.position, deliberation.position]
+
+
+def test_flags_an_amendment_adopted_without_quorum_when_written_to_the_store(
+    settings, app,  # noqa: F811
+) -> None:
+    pid, _ = app.submit_proposal(found(app, deliberation_seconds=DAY), "a", "Titre", "R")
+    app.open_consultation(pid, T0)
+    app.open_deliberation(pid, T0 + timedelta(seconds=HOUR))
+    proposal = app.get_proposal(pid)  # a forged decision: 1 of 3 members took part
+    proposal._table(1, "c1", "Un amendement", proposal.id)
+    proposal.record_amendment_decision(
+        number=1, outcome="adopted", cause="majority_carried", yes=1, no=0, abstain=0,
+        members=3, cutoff_position=0, rules_cited=["amendment.majority"])
+    decided = app.save(proposal)[-1].notification.id
+    [flag] = flags(settings, app)
+    assert (flag["rule"], flag["positions"]) == ("quorum", [decided])
+    assert "amendement n° 1 adopté par 1 votants sur 3 membres" in flag["message"]

@@ -82,3 +82,26 @@ def test_marks_a_vote_stored_after_its_ballot_closed_as_late_and_uncounted(
     assert not any(t["details"].get("late") for p, t in entries.items() if p != late)
     assert views.get_proposal(pid)["yes"] == 1  # the running count left it out
     app.close()
+
+
+def test_the_timeline_shows_the_charter_version_its_adoption_brought_into_force(
+    settings: Settings,
+) -> None:
+    from domain.rules import CharterRules
+
+    app = make_registre(settings)
+    mid = found(app, members=3)
+    pid, _ = app.submit_proposal(mid, "c1", "Charte v2", "Résumé", charter_amendment=CharterRules(
+        consultation_seconds=7200, vote_seconds=3600, quorum_percent=50))
+    now = app.clock()
+    app.open_consultation(pid, now)
+    opened = app.open_vote(pid, now)
+    for ref in ("m1", "m2", "m3"):
+        app.cast_vote(pid, ref, "for")
+    app.decide(pid, opened.position, app.close_ballot(pid, now))
+    with projection_runner(settings) as runner:
+        runner.wait(app.recorder.max_notification_id(), timeout=10)
+    last = make_views(settings).timeline(pid)[-1]
+    assert (last["event"], last["details"]) == ("CharterAmended", {"charter_version": 2})
+    assert last["label"].startswith("La charte v2 entre en vigueur")
+    app.close()

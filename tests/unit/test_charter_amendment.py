@@ -46,3 +46,51 @@ def test_new_proposals_pin_the_amended_version_when_it_took_effect() -> None:
     proposal = app.get_proposal(pid)
     assert proposal.charter_version == 2
     assert app.pinned_rules(proposal).consultation_seconds == 45 * 86400
+
+
+def test_the_amendment_names_the_proposal_that_brought_it_into_force() -> None:
+    app, mid, pid, _ = voted(for_votes=4)
+    amended = list(app.events.get(app.get_charter(mid).id))[-1]
+    assert amended.proposal_id == pid
+
+
+def vetoed_amendment(override_votes: int):
+    """A charter amendment concerning commune A, adopted 5–1, then vetoed by A's mayor."""
+    clock = ManualClock()
+    app = in_memory_app(clock)
+    seats = [{"ref": "maire-a", "name": "Maire A", "role": "mayor", "commune": "A"},
+             *({"ref": f"c{i}", "name": f"C{i}", "role": "councillor", "commune": "A"}
+               for i in range(1, 6))]
+    mid = app.found_metropolis(
+        "pacte", "Métropole", [{"code": "A", "name": "A", "population": 1}], seats,
+        CharterRules(consultation_seconds=30 * 86400, vote_seconds=14 * 86400,
+                     quorum_percent=50, veto_window_seconds=15 * 86400,
+                     charter_amendment_majority="simple"))
+    pid, _ = app.submit_proposal(mid, "auteur", "Consultation de 45 jours", "Résumé", ["A"],
+                                 charter_amendment=NEW_RULES)
+    app.open_consultation(pid, clock())
+    clock.advance(days=30)
+    opened = app.open_vote(pid, clock())
+    for seat in seats:
+        app.cast_vote(pid, seat["ref"], "against" if seat["ref"] == "maire-a" else "for")
+    clock.advance(days=14)
+    assert app.decide(pid, opened.position, app.close_ballot(pid, clock())) == "adopted"
+    assert app.get_charter(mid).current_version == 1  # not before the veto window
+    app.open_veto_window(pid, clock())
+    app.file_veto(pid, "maire-a", "A", "La commune A refuse ce changement de charte.")
+    for i in range(1, override_votes + 1):
+        app.cast_vote(pid, f"c{i}", "for")
+    clock.advance(days=15)
+    return app, mid, app.close_veto_window(pid, clock())
+
+
+def test_a_sustained_veto_leaves_the_charter_as_it_was() -> None:
+    app, mid, outcome = vetoed_amendment(override_votes=3)  # 3 of 6 < two thirds
+    assert outcome == "rejected"
+    assert app.get_charter(mid).current_version == 1
+
+
+def test_an_overridden_veto_brings_the_amendment_into_force_at_the_window_s_close() -> None:
+    app, mid, outcome = vetoed_amendment(override_votes=4)
+    assert outcome == "adopted"
+    assert app.get_charter(mid).current_version == 2
