@@ -183,9 +183,20 @@ class TimelineEntry(BaseModel):
     at: datetime
     event: str
     stage: str
+    stage_fr: str = Field(description="l'étape, en français")
     actor_role: str
+    actor_fr: str = Field(description="qui a agi, en français")
     label: str
     details: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> TimelineEntry:
+        from projections.labels import ROLE_FR, STAGE_FR
+
+        return cls(**{k: row[k] for k in ("position", "at", "event", "stage", "actor_role",
+                                          "label", "details")},
+                   stage_fr=STAGE_FR.get(row["stage"], row["stage"]),
+                   actor_fr=ROLE_FR.get(row["actor_role"], row["actor_role"]))
 
 
 class MemberResponse(BaseModel):

@@ -63,6 +63,16 @@ def override_ballot_id(proposal_id: UUID) -> UUID:
     return uuid5(proposal_id, "ballot:override")
 
 
+def council_ballot_id(proposal_id: UUID) -> UUID:
+    """The id of the council's roll-call ballot on the proposal."""
+    return uuid5(proposal_id, "ballot:1")
+
+
+def amendment_ballot_id(proposal_id: UUID, number: int) -> UUID:
+    """The id of the ballot on the proposal's amendment `number`."""
+    return uuid5(proposal_id, f"amendment:{number}")
+
+
 class Proposal(Aggregate):
     """A citizen's proposal put to the metropolitan council under a pinned charter version."""
 
@@ -259,7 +269,7 @@ class Proposal(Aggregate):
             raise ConsultationStillRequired(
                 f"the guarantor required a public consultation on proposal {self.id}: the vote "
                 "opens after it")
-        ballot_id = uuid5(self.id, "ballot:1")
+        ballot_id = council_ballot_id(self.id)
         self._open_vote(
             ballot_id, at, closes_at, "deadline_reached", self.charter_version, "stage.vote"
         )
@@ -508,7 +518,7 @@ class Proposal(Aggregate):
     def table_amendment(self, councillor_ref: str, text: str, now: datetime) -> int:
         self._check_deliberation_open(now)
         number = len(self.amendments) + 1
-        self._table(number, councillor_ref, text, uuid5(self.id, f"amendment:{number}"))
+        self._table(number, councillor_ref, text, amendment_ballot_id(self.id, number))
         return number
 
     def _check_deliberation_open(self, now: datetime) -> None:

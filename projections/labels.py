@@ -24,6 +24,7 @@ STAGE_FR = {
 MAJORITY_FR = {"simple": "simple", "absolute": "absolue",
                "two_thirds_of_members": "des deux tiers des membres"}
 CHOICE_FR = {"for": "pour", "against": "contre", "abstain": "abstention"}
+OUTCOME_MASC_FR = {"adopted": "adopté", "rejected": "rejeté"}  # un amendement
 OUTCOME_FR = {"adopted": "adoptée", "rejected": "rejetée", "withdrawn": "retirée",
               "inadmissible": "irrecevable"}
 CAUSE_FR = {

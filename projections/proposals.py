@@ -24,8 +24,20 @@ from domain.ballot import Vote
 from domain.notice import Notice
 from domain.participation import Comment, Support
 from domain.charter import Charter
-from domain.proposal import Proposal
-from projections.labels import CAUSE_FR, CHOICE_FR, MAJORITY_FR, OUTCOME_FR, date_fr
+from domain.proposal import (
+    Proposal,
+    amendment_ballot_id,
+    council_ballot_id,
+    override_ballot_id,
+)
+from projections.labels import (
+    CAUSE_FR,
+    CHOICE_FR,
+    MAJORITY_FR,
+    OUTCOME_FR,
+    OUTCOME_MASC_FR,
+    date_fr,
+)
 
 
 class ProposalViews(PostgresTrackingRecorder):
@@ -191,11 +203,15 @@ class ProposalViews(PostgresTrackingRecorder):
             curs.execute("SELECT * FROM proposal_view WHERE proposal_id = %s", (proposal_id,))
             return curs.fetchone()
 
-    def veto_record(self, commune: str) -> list[dict[str, Any]]:
-        """Every veto filed for a commune, with the outcome once the window closed."""
+    def veto_record(self, commune: str,
+                    metropolis_id: UUID | None = None) -> list[dict[str, Any]]:
+        """Every veto filed for a commune (of one metropolis, if given), with the outcome
+        once the window closed."""
         with self.datastore.transaction(commit=False) as curs:
             curs.execute("SELECT v.*, p.title FROM veto_record_view v JOIN proposal_view p "
-                         "USING (proposal_id) WHERE commune = %s ORDER BY position", (commune,))
+                         "USING (proposal_id) WHERE commune = %s AND (%s::uuid IS NULL OR "
+                         "p.metropolis_id = %s) ORDER BY v.position",
+                         (commune, metropolis_id, metropolis_id))
             return list(curs.fetchall())
 
     def timeline(self, proposal_id: UUID) -> list[dict[str, Any]]:
@@ -304,20 +320,31 @@ class ProposalProjection(Projection[ProposalViews]):
             event="VoteOpened",
             actor_role="registre",
             label=(
-                f"Fin de la consultation ({CAUSE_FR.get(e.cause, e.cause)}) : vote du conseil "
-                f"ouvert jusqu'au {date_fr(e.closes_at)} (charte v{e.charter_version}, "
-                f"règle {e.rule})"
+                f"Vote nominatif du conseil ouvert jusqu'au {date_fr(e.closes_at)} "
+                f"({CAUSE_FR.get(e.cause, e.cause)} de l'étape précédente ; charte "
+                f"v{e.charter_version}, règle {e.rule})"
             ),
             details={"closes_at": e.closes_at.isoformat(), "ballot_id": str(e.ballot_id)},
             update={"stage": "vote", "closes_at": e.closes_at, "ballot_id": e.ballot_id},
         )
+
+    def _ballot_fr(self, e: Vote.Cast) -> str:
+        """Which ballot a vote is on, said after the voter: nothing for the council's own."""
+        if e.ballot_id == council_ballot_id(e.proposal_id):
+            return ""
+        if e.ballot_id == override_ballot_id(e.proposal_id):
+            return " sur la levée du veto"
+        number = next((n for n in range(1, 501)
+                       if e.ballot_id == amendment_ballot_id(e.proposal_id, n)), None)
+        return f" sur l'amendement n° {number}" if number else ""
 
     @process_event.register
     def _(self, e: Vote.Cast, tracking: Tracking) -> None:
         # A vote that passed the open check but reached the log after its ballot's close
         # position is not counted (the cut-off is the close position): say so, count nothing.
         closed = self.view.closed_at(e.ballot_id)
-        label = f"Vote nominatif de {e.voter_ref} : {CHOICE_FR.get(e.choice, e.choice)}"
+        label = (f"Vote nominatif de {e.voter_ref}{self._ballot_fr(e)} : "
+                 f"{CHOICE_FR.get(e.choice, e.choice)}")
         if closed is not None:
             label += f" — enregistré après la clôture du scrutin (#{closed}), non compté"
         self.view.record(
@@ -630,7 +657,7 @@ class ProposalProjection(Projection[ProposalViews]):
         self.view.record(
             tracking, proposal_id=e.originator_id, at=e.timestamp, event="AmendmentDecided",
             actor_role="registre",
-            label=(f"Amendement n° {e.number} {OUTCOME_FR.get(e.outcome, e.outcome)} "
+            label=(f"Amendement n° {e.number} {OUTCOME_MASC_FR.get(e.outcome, e.outcome)} "
                    f"({CAUSE_FR.get(e.cause, e.cause)}) — pour {e.yes}, contre {e.no}, "
                    f"abstention {e.abstain} (charte v{e.charter_version}, règles "
                    f"{', '.join(e.rules_cited)})"),

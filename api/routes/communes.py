@@ -26,7 +26,10 @@ class VetoRecordEntry(BaseModel):
 
 @router.get("/{code}/vetoes", response_model=list[VetoRecordEntry],
             summary="Vetos d'une commune / A commune's veto record")
-def veto_record(code: str, views: ViewsDep) -> list[VetoRecordEntry]:
-    """Every veto filed by the commune's mayor, with its outcome once the window closed."""
+def veto_record(code: str, views: ViewsDep,
+                metropolis_id: UUID | None = None) -> list[VetoRecordEntry]:
+    """Every veto filed by the commune's mayor, with its outcome once the window closed; a
+    commune belonging to several metropolises (e.g. a test and a real one) is told apart by
+    `metropolis_id`."""
     return [VetoRecordEntry(**{k: r[k] for k in VetoRecordEntry.model_fields})
-            for r in views.veto_record(code)]
+            for r in views.veto_record(code, metropolis_id)]

@@ -95,7 +95,7 @@ def get_proposal(proposal_id: UUID, views: ViewsDep) -> ProposalResponse:
 def get_timeline(proposal_id: UUID, views: ViewsDep) -> list[TimelineEntry]:
     """Every event of the proposal in log order: time, actor role, stage, French label."""
     _row_or_404(views, proposal_id)
-    return [TimelineEntry(**r) for r in views.timeline(proposal_id)]
+    return [TimelineEntry.from_row(r) for r in views.timeline(proposal_id)]
 
 
 @router.post("/{proposal_id}/votes", status_code=status.HTTP_201_CREATED,

@@ -208,6 +208,7 @@ def test_amendments_over_http_name_the_rule_when_refused(pact: Pact) -> None:
     assert unknown.status_code == 404 and unknown.json()["detail"]["rule"] == "unknown_amendment"
     labels = [t["label"] for t in pact.client.get(f"/proposals/{pid}/timeline").json()]
     assert any(label.startswith("Amendement n° 1 déposé par c1") for label in labels)
+    assert "Vote nominatif de c1 sur l'amendement n° 1 : pour" in labels
 
 
 def test_the_override_ballot_s_close_leaves_the_proposal_in_its_veto_window(pact: Pact) -> None:
@@ -223,3 +224,30 @@ def test_the_override_ballot_s_close_leaves_the_proposal_in_its_veto_window(pact
     assert (last["event"], last["stage"]) == ("BallotClosed", "veto_window")
     assert last["label"].startswith("Scrutin de levée du veto clos")
     assert pact.client.get(f"/proposals/{pid}").json()["stage"] == "veto_window"
+
+
+def test_a_commune_s_veto_record_is_told_apart_by_metropolis(pact: Pact) -> None:
+    pid = pact.in_veto_window()
+    pact.client.post(f"/proposals/{pid}/vetoes", json=REASON,
+                     headers=pact.headers("maire-a", "mayor", "A")).raise_for_status()
+    other = Pact(pact.client, pact.app, pact.settings)  # another metropolis with a commune A
+    here = pact.client.get("/communes/A/vetoes",
+                           params={"metropolis_id": str(pact.metropolis_id)}).json()
+    there = pact.client.get("/communes/A/vetoes",
+                            params={"metropolis_id": str(other.metropolis_id)}).json()
+    assert [r["proposal_id"] for r in here] == [str(pid)] and there == []
+
+
+def test_the_timeline_says_in_french_who_acted_at_which_stage(pact: Pact) -> None:
+    pid = pact.in_veto_window()
+    pact.client.post(f"/proposals/{pid}/vetoes", json=REASON,
+                     headers=pact.headers("maire-a", "mayor", "A")).raise_for_status()
+    pact.app.cast_vote(pid, "c1", "for")
+    make_views(pact.settings).wait(pact.app.name, pact.app.recorder.max_notification_id(),
+                                   timeout=10)
+    timeline = pact.client.get(f"/proposals/{pid}/timeline").json()
+    vetoed, override = timeline[-2:]
+    assert (vetoed["stage_fr"], vetoed["actor_fr"]) == ("délai de veto", "maire")
+    assert override["label"] == "Vote nominatif de c1 sur la levée du veto : pour"
+    council_votes = [t["label"] for t in timeline if t["event"] == "VoteCast"][:2]
+    assert council_votes == ["Vote nominatif de maire-b : pour", "Vote nominatif de c1 : pour"]
