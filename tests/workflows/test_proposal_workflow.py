@@ -12,7 +12,7 @@ import pytest
 from domain.proposal import Proposal
 from domain.rules import CharterRules
 from tests.workflows.conftest import DAY, Deliberation
-from workflows.proposal import ProposalWorkflow
+from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
 
 pytestmark = pytest.mark.integration
 
@@ -94,3 +94,33 @@ async def test_applies_the_pinned_charter_when_amended_during_the_consultation(
     deliberation.app.cast_vote(pid, "m2", "for")
     # Under v2 (quorum 100 %) this would fail; v1 (50 %) pinned at submission carries it.
     assert await handle.result() == "adopted"
+
+
+async def test_running_process_keeps_its_charter_when_an_amendment_proposal_is_adopted(
+    deliberation: Deliberation,
+) -> None:
+    d = deliberation
+    mid = d.found(members=3)  # consultation 30 days, vote 14 days, amendments by two thirds
+    amendment_id, _ = d.app.submit_proposal(
+        mid, "citoyen-1", "Consultation de 45 jours", "Résumé",
+        charter_amendment=CharterRules(consultation_seconds=45 * DAY, vote_seconds=14 * DAY,
+                                       quorum_percent=50))
+    amendment_handle = await d.env.client.start_workflow(
+        ProposalWorkflow.run, ProposalInput(str(amendment_id)),
+        id=workflow_id(str(amendment_id)), task_queue=d.task_queue)
+    d.handles.append(amendment_handle)
+    await d.env.sleep(timedelta(days=31))
+    for ref in ("m1", "m2", "m3"):
+        d.app.cast_vote(amendment_id, ref, "for")
+    await d.env.sleep(timedelta(days=9))  # day 40: the amendment's ballot is still open
+    running, handle = await d.start(mid)  # pins v1: a 30-day consultation
+    await d.env.sleep(timedelta(days=5))  # day 45: the amendment has been adopted
+    # (Not `result()`: waiting on a result lets the server skip time past other timers.)
+    assert d.app.get_proposal(amendment_id).outcome == "adopted"
+    assert d.app.get_charter(mid).current_version == 2
+    later, _ = await d.start(mid)
+    assert d.app.get_proposal(later).charter_version == 2
+
+    await d.env.sleep(timedelta(days=26))  # day 71: 31 days after the running one's submission
+    assert (await handle.query(ProposalWorkflow.get_status)).stage == "vote"
+    assert d.app.get_proposal(running).charter_version == 1

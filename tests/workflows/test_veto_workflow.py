@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.errors import VetoOutsideWindow
+from domain.errors import CommuneNotConcerned, VetoOutsideWindow
 from domain.proposal import Proposal
+from domain.rules import CharterRules
 from tests.workflows.conftest import DAY, Deliberation
 from workflows.proposal import ProposalWorkflow
 
@@ -124,3 +125,28 @@ async def test_window_runs_to_its_term_when_an_override_signal_was_premature(
     assert await handle.result() == "adopted"
     closes = [e for e in d.app.events.get(pid) if isinstance(e, Proposal.BallotClosed)]
     assert closes[-1].cause == "deadline_reached"
+
+
+async def test_refuses_the_veto_of_a_mayor_whose_commune_is_not_concerned(
+    deliberation: Deliberation,
+) -> None:
+    d = deliberation
+    mid = d.app.found_metropolis(
+        "deux-communes", "Métropole", [{"code": c, "name": c, "population": 1} for c in "AB"],
+        [{"ref": "maire-a", "name": "Maire A", "role": "mayor", "commune": "A"},
+         {"ref": "maire-b", "name": "Maire B", "role": "mayor", "commune": "B"},
+         {"ref": "c1", "name": "C1", "role": "councillor", "commune": "A"}],
+        CharterRules(consultation_seconds=30 * DAY, vote_seconds=14 * DAY, quorum_percent=50,
+                     veto_window_seconds=15 * DAY))
+    pid, handle = await d.start(mid, communes=("A",))
+    await d.env.sleep(timedelta(days=30, hours=1))
+    for ref in ("maire-a", "maire-b", "c1"):
+        d.app.cast_vote(pid, ref, "for")
+    await d.env.sleep(timedelta(days=14, hours=1))
+    assert (await handle.query(ProposalWorkflow.get_status)).stage == "veto_window"
+    size = d.app.recorder.max_notification_id()
+    with pytest.raises(CommuneNotConcerned):
+        d.app.file_veto(pid, "maire-b", "B", REASON)
+    assert d.app.recorder.max_notification_id() == size
+    assert await handle.result() == "adopted"
+    assert list(d.app.events.get(pid))[-1].cause == "no_veto"
