@@ -123,7 +123,7 @@ class Registre(Application[UUID]):
         """Bring a new charter version into force; running processes keep their version."""
         charter = self.get_charter(metropolis_id)
         charter.amend(rules.as_dict())
-        self.save(charter)
+        self.save(charter, self._bureau_under(charter))
         return charter.current_version
 
     # -- proposals ---------------------------------------------------------------------
@@ -381,7 +381,21 @@ class Registre(Application[UUID]):
             return
         charter = self.get_charter(proposal.metropolis_id)
         charter.amend(proposal.amends_charter_with, proposal.id)
-        self.save(proposal, charter)
+        self.save(proposal, charter, self._bureau_under(charter))
+
+    def _bureau_under(self, charter: Charter) -> CollegialBureau | None:
+        """The bureau as the charter's current version composes it (constituted or
+        recomposed), if that changes it; None otherwise."""
+        seats = charter.rules().bureau_seats
+        try:
+            bureau = self.get_bureau(charter.metropolis_id)
+        except NoBureau:
+            return (CollegialBureau(metropolis_id=charter.metropolis_id, composition=seats,
+                                    charter_version=charter.current_version) if seats else None)
+        if bureau.composition == seats:
+            return None
+        bureau.recompose(seats, charter.current_version)
+        return bureau
 
     def withdraw(self, proposal_id: UUID, author_ref: str) -> int:
         """The author withdraws the proposal before the vote; returns the log position."""

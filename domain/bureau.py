@@ -1,7 +1,8 @@
 """The collegial bureau (bureau collégial): the seats the charter declares and who holds them.
 
 The charter declares the composition (seats per kind: majority mayors, minority
-vice-presidents, citizens drawn by lot); each mandate is an event. The draw by lot of the
+vice-presidents, citizens drawn by lot); each mandate is an event. A charter amendment that
+changes the composition recomposes the bureau (or constitutes it) when it comes into force. The draw by lot of the
 citizens' seats comes with the sortition work; here a clerk records who holds each seat.
 """
 
@@ -25,6 +26,13 @@ class CollegialBureau(Aggregate):
         """The bureau was constituted with the composition of the charter version in force."""
 
         metropolis_id: UUID
+        composition: dict[str, int]
+        charter_version: int
+
+    class Recomposed(Aggregate.Event):
+        """A charter amendment changed the bureau's composition (charter `charter_version`);
+        mandates under way run on, new ones follow the new composition."""
+
         composition: dict[str, int]
         charter_version: int
 
@@ -53,6 +61,10 @@ class CollegialBureau(Aggregate):
         self.metropolis_id = metropolis_id
         self.composition = composition
         self.holders: dict[str, dict[str, Any]] = {}
+
+    @event(Recomposed)
+    def recompose(self, composition: dict[str, int], charter_version: int) -> None:
+        self.composition = composition
 
     def fill_seat(self, kind: str, holder_ref: str, holder_role: str | None,
                   mandate_from: datetime, mandate_until: datetime) -> None:

@@ -94,3 +94,43 @@ def test_an_overridden_veto_brings_the_amendment_into_force_at_the_window_s_clos
     app, mid, outcome = vetoed_amendment(override_votes=4)
     assert outcome == "adopted"
     assert app.get_charter(mid).current_version == 2
+
+
+def test_an_amendment_declaring_a_bureau_constitutes_it_when_it_comes_into_force() -> None:
+    clock = ManualClock()
+    app = in_memory_app(clock)
+    mid = found(app, 3)
+    with_bureau = CharterRules(consultation_seconds=30 * 86400, vote_seconds=14 * 86400,
+                               quorum_percent=50, bureau_seats={"citoyens_tires_au_sort": 3})
+    pid, _ = app.submit_proposal(mid, "auteur", "Un bureau collégial", "Résumé",
+                                 charter_amendment=with_bureau)
+    app.open_consultation(pid, clock())
+    clock.advance(days=30)
+    opened = app.open_vote(pid, clock())
+    for ref in ("m1", "m2", "m3"):
+        app.cast_vote(pid, ref, "for")
+    clock.advance(days=14)
+    app.decide(pid, opened.position, app.close_ballot(pid, clock()))
+    bureau = app.get_bureau(mid)
+    assert bureau.composition == {"citoyens_tires_au_sort": 3}
+
+
+def test_an_amendment_changing_the_seats_recomposes_the_bureau_and_keeps_its_mandates() -> None:
+    from datetime import timedelta
+
+    clock = ManualClock()
+    app = in_memory_app(clock)
+    mid = found(app, 3, bureau_seats={"citoyens_tires_au_sort": 1})
+    app.fill_bureau_seat(mid, "citoyens_tires_au_sort", "citoyenne-1",
+                         clock() + timedelta(days=365))
+    app.amend_charter(mid, CharterRules(consultation_seconds=86400, vote_seconds=86400,
+                                        quorum_percent=50,
+                                        bureau_seats={"citoyens_tires_au_sort": 2}))
+    bureau = app.get_bureau(mid)
+    assert bureau.composition == {"citoyens_tires_au_sort": 2}
+    assert list(bureau.holders) == ["citoyenne-1"]
+    app.fill_bureau_seat(mid, "citoyens_tires_au_sort", "citoyen-2", clock() + timedelta(days=9))
+    recomposed = [e for e in app.events.get(bureau.id)
+                  if isinstance(e, type(bureau).Recomposed)]
+    assert [(e.composition, e.charter_version) for e in recomposed] == [
+        ({"citoyens_tires_au_sort": 2}, 2)]
