@@ -2,6 +2,8 @@
 
     registre proposal submit --metropolis SLUG --title T --summary S [--commune CODE]…
                              [--decision-type TYPE] [--charter-amendment CHARTER.yaml]
+    registre draft start --metropolis SLUG --title T --summary S | revise ID [--title …]
+    registre draft show ID | submit ID | abandon ID
     registre proposal list | show ID | timeline ID
     registre proposal withdraw ID | support ID | comment ID --text T
     registre proposal admissibility ID (--admissible --competence C | --inadmissible --reason R)
@@ -44,6 +46,8 @@ proposal_cli = typer.Typer(help="Acts on a proposal (citizens, council, clerks).
                            no_args_is_help=True)
 guarantor_cli = typer.Typer(help="Acts of the guarantor authority.", no_args_is_help=True)
 bureau_cli = typer.Typer(help="The collegial bureau's mandates (clerks).", no_args_is_help=True)
+draft_cli = typer.Typer(help="Drafting a proposal before submitting it (its author).",
+                        no_args_is_help=True)
 
 URL = typer.Option(None, "--url", help="API URL (default: the embedded one)")
 TOKEN = typer.Option(None, "--token", envvar="REGISTRE_TOKEN",
@@ -277,6 +281,60 @@ def score(
     _recorded(_call("POST", f"/proposals/{proposal_id}/evaluations", url, _need(token),
                     {"indicators": _indicators(indicator), "comment": comment}),
               "Évaluation enregistrée")
+
+
+# -- drafts -------------------------------------------------------------------------------
+
+
+@draft_cli.command("start")
+def draft_start(
+    metropolis: str = typer.Option(..., help="slug of the metropolis"),
+    title: str = typer.Option(...), summary: str = typer.Option(...),
+    commune: list[str] = typer.Option([], help="code of a concerned commune (repeatable)"),
+    decision_type: str = typer.Option("ordinary"),
+    url: Optional[str] = URL, token: Optional[str] = TOKEN,
+) -> None:
+    """Begin drafting a proposal; nothing runs until it is submitted."""
+    token = _need(token)
+    found = _call("GET", f"/metropolises/{metropolis}", url)
+    data = _call("POST", "/drafts", url, token, {
+        "metropolis_id": found["id"], "title": title, "summary": summary,
+        "communes": commune, "decision_type": decision_type})
+    _recorded(data, f"Brouillon commencé : {data['id']}")
+
+
+@draft_cli.command("revise")
+def draft_revise(draft_id: str, title: Optional[str] = typer.Option(None),
+                 summary: Optional[str] = typer.Option(None),
+                 commune: Optional[list[str]] = typer.Option(None, help="replaces the list"),
+                 decision_type: Optional[str] = typer.Option(None),
+                 url: Optional[str] = URL, token: Optional[str] = TOKEN) -> None:
+    """Revise the parts of the draft given; the others stay as they were."""
+    body = {k: v for k, v in {"title": title, "summary": summary, "communes": commune,
+                              "decision_type": decision_type}.items() if v is not None}
+    _recorded(_call("PATCH", f"/drafts/{draft_id}", url, _need(token), body),
+              "Brouillon révisé")
+
+
+@draft_cli.command("show")
+def draft_show(draft_id: str, url: Optional[str] = URL, token: Optional[str] = TOKEN) -> None:
+    """The draft as it now reads."""
+    _show(_call("GET", f"/drafts/{draft_id}", url, _need(token)))
+
+
+@draft_cli.command("submit")
+def draft_submit(draft_id: str, url: Optional[str] = URL, token: Optional[str] = TOKEN) -> None:
+    """Submit the draft: it becomes a proposal under the charter in force."""
+    data = _call("POST", f"/drafts/{draft_id}/submission", url, _need(token))
+    _recorded(data, f"Proposition déposée : {data['id']}")
+
+
+@draft_cli.command("abandon")
+def draft_abandon(draft_id: str, url: Optional[str] = URL,
+                  token: Optional[str] = TOKEN) -> None:
+    """Abandon the draft (it stays in the log as abandoned)."""
+    _recorded(_call("POST", f"/drafts/{draft_id}/abandonment", url, _need(token)),
+              "Brouillon abandonné")
 
 
 # -- the guarantor ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from eventsourcing.persistence import IntegrityError
 from fastapi.responses import JSONResponse
 
 from api.messages_fr import explain
-from api.routes import communes, guarantor, health, ledger, metropolises, proposals
+from api.routes import communes, drafts, guarantor, health, ledger, metropolises, proposals
 from api.settings import Settings
 from domain.application import Registre
 from domain.errors import DomainError, NotFound, NotPermitted
@@ -77,6 +77,7 @@ def build_app(*, settings: Settings, registre: Registre, views: ProposalViews,
 
     app.include_router(health.router)
     app.include_router(metropolises.router)
+    app.include_router(drafts.router)
     app.include_router(proposals.router)
     app.include_router(ledger.router)
     app.include_router(guarantor.router)

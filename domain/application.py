@@ -21,10 +21,12 @@ from eventsourcing.utils import get_topic
 from domain.ballot import Vote
 from domain.bureau import CollegialBureau
 from domain.charter import Charter
+from domain.draft import Draft
 from domain.errors import (
     InvalidCharter,
     ConsultationNotOpen,
     UnknownDecisionType,
+    UnknownDraft,
     NoBureau,
     NoFreeSeat,
     MetropolisAlreadyFounded,
@@ -137,12 +139,19 @@ class Registre(Application[UUID]):
         if the charter says so), of a decision type of the charter (`ordinary` by default);
         the charter version in force is pinned.
         Returns the proposal id and the log position of its submission."""
+        proposal = self._new_proposal(metropolis_id, author_ref, title, summary, communes,
+                                      charter_amendment, decision_type)
+        recordings = self.save(proposal)
+        return proposal.id, recordings[-1].notification.id
+
+    def _new_proposal(
+        self, metropolis_id: UUID, author_ref: str, title: str, summary: str,
+        communes: Iterable[str], charter_amendment: CharterRules | None, decision_type: str,
+    ) -> Proposal:
+        """A proposal checked against the metropolis and its charter in force, not saved."""
         metropolis = self.get_metropolis(metropolis_id)
-        communes = list(dict.fromkeys(communes))
+        communes = self._communes_of(metropolis, communes)
         known = {c["code"] for c in metropolis.communes}
-        for code in communes:
-            if code not in known:
-                raise UnknownCommune(f"{metropolis.name} has no commune {code}")
         charter = self.get_charter(metropolis_id)
         rules = charter.rules()
         if decision_type not in rules.decision_types:
@@ -167,8 +176,68 @@ class Registre(Application[UUID]):
         if decision_type != ORDINARY:
             proposal.declare_decision_type(decision_type,
                                            rules.decision_majorities[decision_type], author_ref)
-        recordings = self.save(proposal)
-        return proposal.id, recordings[-1].notification.id
+        return proposal
+
+    @staticmethod
+    def _communes_of(metropolis: Metropolis, communes: Iterable[str]) -> list[str]:
+        """The communes named, once each, refused if one is not the metropolis'."""
+        named = list(dict.fromkeys(communes))
+        known = {c["code"] for c in metropolis.communes}
+        for code in named:
+            if code not in known:
+                raise UnknownCommune(f"{metropolis.name} has no commune {code}")
+        return named
+
+    # -- drafts (the `drafted` stage) --------------------------------------------------
+
+    def start_draft(self, metropolis_id: UUID, author_ref: str, title: str, summary: str,
+                    communes: Iterable[str] = (), decision_type: str = ORDINARY,
+                    charter_amendment: CharterRules | None = None) -> tuple[UUID, int]:
+        """A citizen begins drafting a proposal; returns the draft id and log position."""
+        communes = self._communes_of(self.get_metropolis(metropolis_id), communes)
+        draft = Draft(metropolis_id=metropolis_id, author_ref=author_ref, title=title,
+                      summary=summary, communes=communes, decision_type=decision_type,
+                      charter_amendment=charter_amendment.as_dict() if charter_amendment
+                      else None)
+        return draft.id, self.save(draft)[-1].notification.id
+
+    def get_draft(self, draft_id: UUID) -> Draft:
+        try:
+            draft = self.repository.get(draft_id)
+        except AggregateNotFoundError:
+            raise UnknownDraft(f"no draft {draft_id}") from None
+        if not isinstance(draft, Draft):
+            raise UnknownDraft(f"no draft {draft_id}")
+        return draft
+
+    def revise_draft(self, draft_id: UUID, author_ref: str, **text: Any) -> int:
+        """The author revises the draft (title, summary, communes, decision_type,
+        charter_amendment); returns the log position."""
+        draft = self.get_draft(draft_id)
+        if text.get("charter_amendment") is not None:
+            text["charter_amendment"] = text["charter_amendment"].as_dict()
+        draft.revise(author_ref, **text)
+        return self.save(draft)[-1].notification.id
+
+    def submit_draft(self, draft_id: UUID, author_ref: str) -> tuple[UUID, int]:
+        """The author submits the draft: the proposal is created (charter pinned now) in the
+        same transaction; returns the proposal id and the log position of its submission."""
+        draft = self.get_draft(draft_id)
+        draft._check(author_ref)
+        amendment = (CharterRules.from_dict(draft.charter_amendment)
+                     if draft.charter_amendment else None)
+        proposal = self._new_proposal(draft.metropolis_id, author_ref, draft.title,
+                                      draft.summary, draft.communes, amendment,
+                                      draft.decision_type)
+        draft.submit(author_ref, proposal.id)
+        recordings = self.save(proposal, draft)
+        submitted = [r for r in recordings if r.domain_event.originator_id == proposal.id]
+        return proposal.id, submitted[-1].notification.id
+
+    def abandon_draft(self, draft_id: UUID, author_ref: str) -> int:
+        draft = self.get_draft(draft_id)
+        draft.abandon(author_ref)
+        return self.save(draft)[-1].notification.id
 
     def get_proposal(self, proposal_id: UUID) -> Proposal:
         try:

@@ -193,3 +193,13 @@ class NotOnEvaluationPanel(NotPermitted):
 
 class InvalidPanel(RuleBroken):
     rule = "evaluation.panel_invalid"
+
+
+class UnknownDraft(NotFound):
+    rule = "unknown_draft"
+
+
+class DraftClosed(RuleBroken):
+    """A submitted or abandoned draft no longer changes."""
+
+    rule = "draft_closed"

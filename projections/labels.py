@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 STAGE_FR = {
+    "drafted": "brouillon",
     "submitted": "déposée",
     "admissibility": "examen de recevabilité",
     "admissible": "recevable",

@@ -24,6 +24,7 @@ from domain.ballot import Vote
 from domain.notice import Notice
 from domain.participation import Comment, Support
 from domain.charter import Charter
+from domain.draft import Draft
 from domain.proposal import (
     Proposal,
     amendment_ballot_id,
@@ -253,6 +254,7 @@ class ProposalProjection(Projection[ProposalViews]):
             Proposal.Closed,
             Proposal.DecisionTypeDeclared,
             Charter.Amended,
+            Draft.Submitted,
             Proposal.ConsultationRequired,
             Proposal.EvaluationPanelAppointed,
             Vote.Cast,
@@ -550,6 +552,16 @@ class ProposalProjection(Projection[ProposalViews]):
                     "closes_at": None,
                     **({} if e.admissible else {"outcome": "inadmissible",
                                                   "cause": "ruled_inadmissible"})},
+        )
+
+    @process_event.register
+    def _(self, e: Draft.Submitted, tracking: Tracking) -> None:
+        self.view.record(
+            tracking, proposal_id=e.proposal_id, at=e.timestamp, event="DraftSubmitted",
+            actor_role="citizen",
+            label=(f"Rédigée en brouillon à partir du {date_fr(e.drafted_at)} "
+                   f"({e.revisions} révision(s)) avant son dépôt"),
+            details={"draft_id": str(e.originator_id), "revisions": e.revisions},
         )
 
     @process_event.register

@@ -126,3 +126,19 @@ def test_refuses_a_charter_amendment_file_with_a_misspelt_rule(api: Api, run, tm
                  role="citizen")
     assert result.exit_code == 2 and "quorom" in result.output
     assert log_size(api.settings) == size
+
+
+def test_a_citizen_drafts_revises_and_submits_from_the_command_line(api: Api, run) -> None:  # noqa: F811
+    slug = api.app.get_metropolis(api.metropolis_id).slug
+    started = run("draft", "start", "--metropolis", slug, "--title", "Brouillon",
+                  "--summary", "Texte.", sub="c1", role="citizen")
+    assert started.exit_code == 0, started.output
+    draft_id = started.output.split("Brouillon commencé : ")[1].split(" ")[0]
+    assert run("draft", "revise", draft_id, "--title", "Vélos en libre-service", sub="c1",
+               role="citizen").exit_code == 0
+    submitted = run("draft", "submit", draft_id, sub="c1", role="citizen")
+    assert submitted.exit_code == 0, submitted.output
+    assert [p["title"] for p in api.client.get("/proposals").json()] == [
+        "Vélos en libre-service"]
+    again = run("draft", "revise", draft_id, "--summary", "Encore ?", sub="c1", role="citizen")
+    assert again.exit_code == 1 and "draft_closed" in again.output

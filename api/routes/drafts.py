@@ -1,0 +1,117 @@
+"""Drafts: the `drafted` stage, where a citizen writes a proposal before submitting it."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import CurrentUser, LedgerDep, ViewsDep, require_role
+from api.routes.proposals import _caught_up
+from api.schemas import (
+    CharterRulesPayload,
+    ProposalSubmittedResponse,
+    RecordedResponse,
+    SubmitProposalRequest,
+)
+from domain.rules import CharterRules
+from workflows.proposal import workflow_id
+
+router = APIRouter(prefix="/drafts", tags=["drafts"])
+
+
+class DraftStartedResponse(BaseModel):
+    id: UUID
+    position: int = Field(description="position of the draft's start in the global log")
+
+
+class ReviseDraftRequest(BaseModel):
+    """The parts of the text that change; the others stay as they were."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=3, max_length=200)
+    summary: str | None = Field(default=None, min_length=1, max_length=10_000)
+    communes: list[str] | None = Field(default=None, max_length=200)
+    decision_type: str | None = Field(default=None, min_length=1, max_length=100)
+    charter_amendment: CharterRulesPayload | None = None
+
+
+class DraftResponse(BaseModel):
+    id: UUID
+    metropolis_id: UUID
+    title: str
+    summary: str
+    communes: list[str]
+    decision_type: str
+    charter_amendment: dict[str, Any] | None
+    stage: str = Field(description="drafted | submitted | abandoned")
+    revisions: int
+    proposal_id: UUID | None
+
+
+def _rules(payload: CharterRulesPayload | None) -> CharterRules | None:
+    return CharterRules.from_dict(payload.model_dump()) if payload else None
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=DraftStartedResponse,
+             summary="Commencer un brouillon / Start drafting a proposal")
+def start_draft(body: SubmitProposalRequest, user: CurrentUser,
+                ledger: LedgerDep) -> DraftStartedResponse:
+    """A citizen begins a proposal; nothing runs until it is submitted."""
+    require_role(user, "citizen")
+    draft_id, position = ledger.start_draft(
+        body.metropolis_id, user.sub, body.title, body.summary, body.communes,
+        body.decision_type, _rules(body.charter_amendment))
+    return DraftStartedResponse(id=draft_id, position=position)
+
+
+@router.get("/{draft_id}", response_model=DraftResponse,
+            summary="Relire son brouillon / Read one's draft")
+def get_draft(draft_id: UUID, user: CurrentUser, ledger: LedgerDep) -> DraftResponse:
+    """The draft as it now reads, for its author."""
+    draft = ledger.get_draft(draft_id)
+    if draft.author_ref != user.sub:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail={
+            "rule": "not_the_author", "message": f"draft {draft_id} is not yours"})
+    return DraftResponse(
+        id=draft.id, metropolis_id=draft.metropolis_id, title=draft.title,
+        summary=draft.summary, communes=draft.communes, decision_type=draft.decision_type,
+        charter_amendment=draft.charter_amendment, stage=draft.stage,
+        revisions=draft.revisions, proposal_id=draft.proposal_id)
+
+
+@router.patch("/{draft_id}", response_model=RecordedResponse,
+              summary="Réviser son brouillon / Revise one's draft")
+def revise_draft(draft_id: UUID, body: ReviseDraftRequest, user: CurrentUser,
+                 ledger: LedgerDep) -> RecordedResponse:
+    """The author revises the draft before submitting it."""
+    require_role(user, "citizen")
+    text = body.model_dump(exclude={"charter_amendment"})
+    position = ledger.revise_draft(draft_id, user.sub, **text,
+                                   charter_amendment=_rules(body.charter_amendment))
+    return RecordedResponse(position=position)
+
+
+@router.post("/{draft_id}/submission", status_code=status.HTTP_201_CREATED,
+             response_model=ProposalSubmittedResponse,
+             summary="Déposer son brouillon / Submit one's draft")
+def submit_draft(draft_id: UUID, user: CurrentUser, ledger: LedgerDep,
+                 views: ViewsDep) -> ProposalSubmittedResponse:
+    """The draft becomes a proposal: the charter in force is pinned and its workflow starts."""
+    require_role(user, "citizen")
+    proposal_id, position = ledger.submit_draft(draft_id, user.sub)
+    _caught_up(views, ledger.name, position)
+    return ProposalSubmittedResponse(id=proposal_id, position=position,
+                                     workflow_id=workflow_id(str(proposal_id)))
+
+
+@router.post("/{draft_id}/abandonment", status_code=status.HTTP_201_CREATED,
+             response_model=RecordedResponse,
+             summary="Abandonner son brouillon / Abandon one's draft")
+def abandon_draft(draft_id: UUID, user: CurrentUser, ledger: LedgerDep) -> RecordedResponse:
+    """The author abandons the draft; it stays in the log as abandoned."""
+    require_role(user, "citizen")
+    return RecordedResponse(position=ledger.abandon_draft(draft_id, user.sub))
