@@ -114,6 +114,14 @@ class Proposal(Aggregate):
         closes_at: datetime
         charter_version: int
         rule: str
+        cause: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Recorded before transitions named their cause: the one they always had."""
+            state["cause"] = "adopted"
 
     class VetoFiled(Aggregate.Event):
         """A mayor of a concerned commune filed a reasoned veto within the window; the
@@ -149,6 +157,14 @@ class Proposal(Aggregate):
         closes_at: datetime
         charter_version: int
         rule: str
+        cause: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Recorded before transitions named their cause: the one they always had."""
+            state["cause"] = "submitted"
 
     class VoteOpened(Aggregate.Event):
         """The consultation's deadline was reached and the council's roll-call ballot
@@ -228,7 +244,7 @@ class Proposal(Aggregate):
 
     @event(ConsultationOpened)
     def _open_consultation(
-        self, opened_at: datetime, closes_at: datetime, charter_version: int, rule: str
+        self, opened_at: datetime, closes_at: datetime, charter_version: int, rule: str, cause: str
     ) -> None:
         self.stage = "consultation"
         self.stage_closes_at = closes_at
@@ -240,14 +256,17 @@ class Proposal(Aggregate):
         self.require_stage("submitted", "admissible")
         rule = ("guarantor.consultation" if self.required_consultation_seconds is not None
                 else "stage.consultation")
-        self._open_consultation(at, closes_at, self.charter_version, rule)
+        cause = ("guarantor_required" if self.required_consultation_seconds is not None
+                 else "admissible" if self.stage == "admissible" else "submitted")
+        self._open_consultation(at, closes_at, self.charter_version, rule, cause)
 
     def open_required_consultation(self, at: datetime, closes_at: datetime) -> None:
         """The consultation the guarantor required, held before the vote."""
         self.require_stage("consultation", "deliberated")
         if self.required_consultation_seconds is None:
             raise WrongStage(f"no consultation on proposal {self.id} is required")
-        self._open_consultation(at, closes_at, self.charter_version, "guarantor.consultation")
+        self._open_consultation(at, closes_at, self.charter_version, "guarantor.consultation",
+                                "guarantor_required")
 
     @event(VoteOpened)
     def _open_vote(
@@ -338,7 +357,7 @@ class Proposal(Aggregate):
 
     @event(VetoWindowOpened)
     def _open_veto_window(self, opened_at: datetime, closes_at: datetime,
-                          charter_version: int, rule: str) -> None:
+                          charter_version: int, rule: str, cause: str) -> None:
         self.stage = "veto_window"
         self.stage_closes_at = closes_at
 
@@ -346,7 +365,7 @@ class Proposal(Aggregate):
         self.require_stage("decided")
         if self.outcome != "adopted":
             raise WrongStage(f"proposal {self.id} was not adopted: no veto window")
-        self._open_veto_window(at, closes_at, self.charter_version, "veto.window")
+        self._open_veto_window(at, closes_at, self.charter_version, "veto.window", "adopted")
 
     @event(VetoFiled)
     def _file_veto(self, mayor_ref: str, commune: str, reason: str, override_ballot_id: UUID,
@@ -398,6 +417,14 @@ class Proposal(Aggregate):
         closes_at: datetime
         charter_version: int
         rule: str
+        cause: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Recorded before transitions named their cause: the one they always had."""
+            state["cause"] = "submitted"
 
     class AdmissibilityDecided(Aggregate.Event):
         """The proposal was ruled admissible (within `competence`) or inadmissible (with the
@@ -419,14 +446,14 @@ class Proposal(Aggregate):
 
     @event(AdmissibilityOpened)
     def _open_admissibility(self, opened_at: datetime, closes_at: datetime,
-                            charter_version: int, rule: str) -> None:
+                            charter_version: int, rule: str, cause: str) -> None:
         self.stage = "admissibility"
         self.stage_closes_at = closes_at
 
     def open_admissibility(self, at: datetime, closes_at: datetime) -> None:
         self.require_stage("submitted")
         self._open_admissibility(at, closes_at, self.charter_version,
-                                 "admissibility.competences")
+                                 "admissibility.competences", "submitted")
 
     @event(AdmissibilityDecided)
     def _decide_admissibility(self, admissible: bool, competence: str, reason: str,
@@ -469,6 +496,14 @@ class Proposal(Aggregate):
         closes_at: datetime
         charter_version: int
         rule: str
+        cause: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Recorded before transitions named their cause: the one they always had."""
+            state["cause"] = "deadline_reached"
 
     class AmendmentTabled(Aggregate.Event):
         """A council member tabled amendment `number`; its roll-call ballot opened."""
@@ -502,14 +537,15 @@ class Proposal(Aggregate):
 
     @event(DeliberationOpened)
     def _open_deliberation(self, opened_at: datetime, closes_at: datetime,
-                           charter_version: int, rule: str) -> None:
+                           charter_version: int, rule: str, cause: str) -> None:
         self.stage = "deliberation"
         self.stage_closes_at = closes_at
         self.deliberation_opened = True
 
     def open_deliberation(self, at: datetime, closes_at: datetime) -> None:
         self.require_stage("consultation")
-        self._open_deliberation(at, closes_at, self.charter_version, "stage.deliberation")
+        self._open_deliberation(at, closes_at, self.charter_version, "stage.deliberation",
+                                "deadline_reached")
 
     @event(AmendmentTabled)
     def _table(self, number: int, councillor_ref: str, text: str, ballot_id: UUID) -> None:
@@ -555,6 +591,14 @@ class Proposal(Aggregate):
         closes_at: datetime
         charter_version: int
         rule: str
+        cause: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Recorded before transitions named their cause: the one they always had."""
+            state["cause"] = "final_adoption"
 
     class MilestoneRecorded(Aggregate.Event):
         """A clerk recorded an implementation milestone."""
@@ -586,7 +630,7 @@ class Proposal(Aggregate):
 
     @event(ImplementationOpened)
     def _open_implementation(self, opened_at: datetime, evaluations_at: list[datetime],
-                             closes_at: datetime, charter_version: int, rule: str) -> None:
+                             closes_at: datetime, charter_version: int, rule: str, cause: str) -> None:
         self.stage = "implementation"
         self.stage_closes_at = closes_at
         self.evaluation_step = 0
@@ -598,7 +642,7 @@ class Proposal(Aggregate):
         if self.outcome != "adopted":
             raise WrongStage(f"proposal {self.id} was not adopted: nothing to implement")
         self._open_implementation(at, evaluations_at, closes_at, self.charter_version,
-                                  "evaluation.schedule")
+                                  "evaluation.schedule", "final_adoption")
 
     @event(MilestoneRecorded)
     def _record_milestone(self, clerk_ref: str, text: str) -> None:

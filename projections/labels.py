@@ -39,6 +39,11 @@ CAUSE_FR = {
     "veto_sustained": "veto maintenu",
     "override_carried": "veto levé par le conseil",
     "schedule_reached": "date prévue par la charte",
+    "submitted": "dépôt de la proposition",
+    "admissible": "proposition recevable",
+    "guarantor_required": "exigée par le garant",
+    "adopted": "adoption par le conseil",
+    "final_adoption": "adoption définitive",
 }
 ROLE_FR = {
     "citizen": "citoyen·ne",

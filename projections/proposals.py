@@ -309,7 +309,7 @@ class ProposalProjection(Projection[ProposalViews]):
                 + f" ouverte jusqu'au {date_fr(e.closes_at)} "
                 f"(charte v{e.charter_version}, règle {e.rule})"
             ),
-            details={"closes_at": e.closes_at.isoformat(), "rule": e.rule},
+            details={"cause": e.cause, "closes_at": e.closes_at.isoformat(), "rule": e.rule},
             update={"stage": "consultation", "closes_at": e.closes_at},
         )
 
@@ -426,7 +426,7 @@ class ProposalProjection(Projection[ProposalViews]):
             label=(f"Adoptée par le conseil : les maires des communes concernées peuvent "
                    f"opposer un veto jusqu'au {date_fr(e.closes_at)} (charte "
                    f"v{e.charter_version}, règle {e.rule})"),
-            details={"closes_at": e.closes_at.isoformat(), "rule": e.rule},
+            details={"cause": e.cause, "closes_at": e.closes_at.isoformat(), "rule": e.rule},
             update={"stage": "veto_window", "closes_at": e.closes_at},
         )
 
@@ -481,7 +481,7 @@ class ProposalProjection(Projection[ProposalViews]):
             actor_role="registre",
             label=(f"Mise en œuvre : évaluations citoyennes prévues le {steps} (charte "
                    f"v{e.charter_version}, règle {e.rule})"),
-            details={"evaluations_at": [t.isoformat() for t in e.evaluations_at],
+            details={"cause": e.cause, "evaluations_at": [t.isoformat() for t in e.evaluations_at],
                      "closes_at": e.closes_at.isoformat()},
             update={"stage": "implementation", "closes_at": e.evaluations_at[0]},
         )
@@ -529,7 +529,7 @@ class ProposalProjection(Projection[ProposalViews]):
             actor_role="registre",
             label=(f"Examen de recevabilité par le greffe jusqu'au {date_fr(e.closes_at)} "
                    f"(charte v{e.charter_version}, règle {e.rule})"),
-            details={"closes_at": e.closes_at.isoformat()},
+            details={"cause": e.cause, "closes_at": e.closes_at.isoformat()},
             update={"stage": "admissibility", "closes_at": e.closes_at},
         )
 
@@ -637,7 +637,7 @@ class ProposalProjection(Projection[ProposalViews]):
             actor_role="registre",
             label=(f"Fin de la consultation : délibération du conseil (amendements) jusqu'au "
                    f"{date_fr(e.closes_at)} (charte v{e.charter_version}, règle {e.rule})"),
-            details={"closes_at": e.closes_at.isoformat()},
+            details={"cause": e.cause, "closes_at": e.closes_at.isoformat()},
             update={"stage": "deliberation", "closes_at": e.closes_at},
         )
 

@@ -110,7 +110,8 @@ def test_flags_a_rule_citing_a_version_not_in_force_when_written_to_the_store(
     mid = found(app)
     pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé")
     proposal = app.get_proposal(pid)
-    proposal._open_consultation(T0, T0 + timedelta(hours=1), 2, "stage.consultation")
+    proposal._open_consultation(T0, T0 + timedelta(hours=1), 2, "stage.consultation",
+                                "submitted")
     cited = app.save(proposal)[-1].notification.id
     [flag] = flags(settings, app)
     assert flag["rule"] == "charter.version" and flag["positions"][-1] == cited
