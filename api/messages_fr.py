@@ -44,8 +44,7 @@ RULE_FR: dict[str, str] = {
     # stages
     "wrong_stage": "La proposition n'est pas à l'étape qui permet cet acte.",
     "proposal_withdrawn": "La proposition a été retirée par son auteur·rice.",
-    "withdrawal_too_late": "Une proposition ne peut plus être retirée une fois la délibération "
-                           "ou le vote du conseil ouverts.",
+    "withdrawal_too_late": "Une proposition ne peut plus être retirée une fois le vote ouvert.",
     "not_the_author": "Seul·e l'auteur·rice de la proposition peut accomplir cet acte.",
     "not_a_competence": "La proposition doit relever d'une compétence de la métropole.",
     "reason_required": "Cet acte doit être motivé.",

@@ -362,6 +362,8 @@ class Registre(Application[UUID]):
         """Close the deliberation and decide every amendment from its votes before the close
         position (idempotent); returns how many amendments were decided."""
         proposal = self.get_proposal(proposal_id)
+        if proposal.stage == "withdrawn":
+            raise ProposalWithdrawn(f"proposal {proposal_id} was withdrawn by its author")
         if proposal.stage == "deliberation":
             proposal.close_deliberation(at)
             self.save(proposal)

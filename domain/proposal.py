@@ -58,6 +58,11 @@ from domain.errors import (
 )
 
 
+# The stages before the council's vote opens (withdrawal, the guarantor's requirement).
+BEFORE_THE_VOTE = ("submitted", "admissibility", "admissible", "consultation", "deliberation",
+                   "deliberated")
+
+
 def override_ballot_id(proposal_id: UUID) -> UUID:
     """The id of the council's ballot on overriding a veto of the proposal."""
     return uuid5(proposal_id, "ballot:override")
@@ -219,7 +224,6 @@ class Proposal(Aggregate):
         self.amends_charter_with: dict[str, Any] | None = None
         self.amendments: dict[int, dict[str, Any]] = {}
         self.decision_type = "ordinary"
-        self.deliberation_opened = False
         self.required_consultation_seconds: int | None = None
         self.evaluation_panel: frozenset[str] = frozenset()
         self.charter_id = charter_id
@@ -344,15 +348,13 @@ class Proposal(Aggregate):
         self.stage_closes_at = None
 
     def withdraw(self, author_ref: str) -> None:
-        """The author withdraws the proposal; only until the council takes it up (its
-        deliberation or its vote opens), even when a required consultation follows."""
+        """The author withdraws the proposal, at any stage before the vote opens."""
         if author_ref != self.author_ref:
             raise NotTheAuthor(f"only the author of proposal {self.id} may withdraw it")
-        if self.stage not in ("submitted", "admissibility", "admissible", "consultation") or (
-                self.deliberation_opened):
+        if self.stage not in BEFORE_THE_VOTE:
             raise WithdrawalTooLate(
                 f"proposal {self.id} is at stage '{self.stage}': withdrawal ends when the "
-                "council's deliberation or vote opens")
+                "vote opens")
         self._withdraw("author_withdrew")
 
     @event(VetoWindowOpened)
@@ -540,7 +542,6 @@ class Proposal(Aggregate):
                            charter_version: int, rule: str, cause: str) -> None:
         self.stage = "deliberation"
         self.stage_closes_at = closes_at
-        self.deliberation_opened = True
 
     def open_deliberation(self, at: datetime, closes_at: datetime) -> None:
         self.require_stage("consultation")
@@ -755,8 +756,7 @@ class Proposal(Aggregate):
             raise ProposalWithdrawn(f"proposal {self.id} was withdrawn by its author")
         if self.stage == "inadmissible":
             raise WrongStage(f"proposal {self.id} was ruled inadmissible: no vote will follow")
-        if self.stage not in ("submitted", "admissibility", "admissible", "consultation",
-                              "deliberation", "deliberated"):
+        if self.stage not in BEFORE_THE_VOTE:
             raise ConsultationRequiredTooLate(
                 f"proposal {self.id} is at stage '{self.stage}': a consultation can be required "
                 "only before the vote opens")

@@ -107,7 +107,8 @@ class ProposalWorkflow:
     Changes to this code reach running workflows through `workflow.patched`:
     `withdrawal-signal` (timers that a withdrawal interrupts), `veto-window`, `evaluation`
     (implementation, then the evaluation steps at the charter's times after adoption, then
-    closing), `admissibility`, `deliberation`, `guarantor-consultation` (before the vote,
+    closing), `admissibility`, `deliberation`, `withdrawal-in-deliberation` (a withdrawal
+    ends the deliberation's wait), `guarantor-consultation` (before the vote,
     the public consultation the guarantor required, when the charter's was already held) and
     `override-carried` (the veto window ends when the override is carried).
     """
@@ -158,7 +159,10 @@ class ProposalWorkflow:
                 Optional[StageResult])  # noqa: UP007 - a runtime type for the converter
             if deliberation is not None:
                 self._status = ProposalStatus("deliberation", deliberation.closes_at, None)
-                await self._sleep_until(deliberation.closes_at)
+                if workflow.patched("withdrawal-in-deliberation"):
+                    await self._wait_until(deliberation.closes_at)
+                else:
+                    await self._sleep_until(deliberation.closes_at)
                 await self._act("close_deliberation",
                                 StageInput(proposal_id, workflow.now().isoformat()), int)
 

@@ -16,7 +16,6 @@ from domain.errors import (
     NotOnEvaluationPanel,
     ProposalWithdrawn,
     ReasonRequired,
-    WithdrawalTooLate,
 )
 from domain.proposal import Proposal
 from tests.unit.helpers import ManualClock, found, in_memory_app
@@ -190,14 +189,24 @@ def test_refuses_an_empty_panel(app, clock) -> None:
         app.appoint_evaluation_panel(pid, "garant", ["", "  "])
 
 
-def test_refuses_withdrawal_in_a_required_consultation_after_the_deliberation(app, clock) -> None:
+def test_author_withdraws_during_the_deliberation_or_a_required_consultation(app, clock) -> None:
     pid = consulted(app, clock)
-    app.require_consultation(pid, "garant", REASON)
+    app.withdraw(pid, "auteur")  # in deliberation: still before the vote
+    assert app.get_proposal(pid).stage == "withdrawn"
+    with pytest.raises(ProposalWithdrawn):  # the workflow's next step finds it withdrawn
+        app.close_deliberation(pid, clock())
+
+    other, _ = app.submit_proposal(app.get_proposal(pid).metropolis_id, "auteur", "Autre",
+                                   "Résumé")
+    app.open_consultation(other, clock())
+    clock.advance(days=30)
+    app.open_deliberation(other, clock())
+    app.require_consultation(other, "garant", REASON)
     clock.advance(days=7)
-    app.close_deliberation(pid, clock())
-    app.open_required_consultation(pid, clock())
-    with pytest.raises(WithdrawalTooLate):  # the council has already deliberated
-        app.withdraw(pid, "auteur")
+    app.close_deliberation(other, clock())
+    app.open_required_consultation(other, clock())
+    app.withdraw(other, "auteur")
+    assert app.get_proposal(other).stage == "withdrawn"
 
 
 def test_refuses_a_requirement_on_a_withdrawn_proposal_naming_the_withdrawal(app, clock) -> None:

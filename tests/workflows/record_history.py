@@ -10,7 +10,7 @@ inadmissible by a clerk during the review (signalled); `deliberation`, one amend
 adopted during the deliberation, then the plain vote; `consultation`, the guarantor requires a
 public consultation during the deliberation, held after it, then the plain vote; `override`,
 the veto scenario with the signal of the vote that carried the override (the window closes
-early)."""
+early); `withdrawal-deliberation`, withdrawn during the deliberation (signalled)."""
 
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ async def record(out: Path, scenario: str) -> None:
                          evaluation_after_seconds=(2 * 86400, 3 * 86400)
                          if scenario == "evaluation" else (),
                          admissibility_seconds=86400 if scenario == "admissibility" else 0,
-                         deliberation_seconds=86400 if scenario in ("deliberation",
-                                                                    "consultation") else 0))
+                         deliberation_seconds=86400 if scenario in (
+                             "deliberation", "consultation", "withdrawal-deliberation") else 0))
         pid, _ = app.submit_proposal(mid, "c", "Titre", "Résumé",
                                      ["A"] if scenario in ("veto", "override") else [])
         env = await WorkflowEnvironment.start_time_skipping(
@@ -66,6 +66,9 @@ async def record(out: Path, scenario: str) -> None:
                                                                reason="Hors compétence."))
                 elif scenario == "withdrawal":
                     await env.sleep(timedelta(hours=1))
+                    await handle.signal(ProposalWorkflow.withdrawn, app.withdraw(pid, "c"))
+                elif scenario == "withdrawal-deliberation":
+                    await env.sleep(timedelta(days=1, hours=1))
                     await handle.signal(ProposalWorkflow.withdrawn, app.withdraw(pid, "c"))
                 else:
                     await env.sleep(timedelta(days=1, hours=1))

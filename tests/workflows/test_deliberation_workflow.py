@@ -38,3 +38,18 @@ async def test_decides_each_amendment_then_votes_on_the_proposal_when_deliberati
                if type(e).__name__ == "AmendmentDecided"}
     assert decided == {1: ("adopted", 3, 1), 2: ("rejected", 1, 2)}
     await handle.terminate("test finished")
+
+
+async def test_workflow_ends_withdrawn_when_the_author_withdraws_during_the_deliberation(
+    deliberation: Deliberation,
+) -> None:
+    d = deliberation
+    pid, handle = await d.start(d.found(members=3, deliberation_seconds=7 * DAY))
+    await d.env.sleep(timedelta(days=31))
+    assert (await handle.query(ProposalWorkflow.get_status)).stage == "deliberation"
+    await handle.signal(ProposalWorkflow.withdrawn, d.app.withdraw(pid, "citoyen-1"))
+    assert await handle.result() == "withdrawn"
+    history = await handle.fetch_history()
+    fired = [e for e in history.events if e.HasField("timer_fired_event_attributes")]
+    assert len(fired) == 1  # the consultation's; it ended on the signal, not the deadline
+    assert [type(e).__name__ for e in d.app.events.get(pid)][-1] == "Withdrawn"
