@@ -214,6 +214,9 @@ class Registre(Application[UUID]):
         """The author revises the draft (title, summary, communes, decision_type,
         charter_amendment); returns the log position."""
         draft = self.get_draft(draft_id)
+        if text.get("communes") is not None:
+            text["communes"] = self._communes_of(self.get_metropolis(draft.metropolis_id),
+                                                 text["communes"])
         if text.get("charter_amendment") is not None:
             text["charter_amendment"] = text["charter_amendment"].as_dict()
         draft.revise(author_ref, **text)
@@ -287,6 +290,8 @@ class Registre(Application[UUID]):
         """At the review's deadline (or after the clerk's ruling): `admissible` or
         `inadmissible`; without a ruling the proposal is admissible by default (idempotent)."""
         proposal = self.get_proposal(proposal_id)
+        if proposal.stage == "withdrawn":
+            raise ProposalWithdrawn(f"proposal {proposal_id} was withdrawn by its author")
         if proposal.stage == "admissibility":
             proposal.decide_admissibility("registre", True, "", "", (), "deadline_reached")
             self.save(proposal)
@@ -451,6 +456,11 @@ class Registre(Application[UUID]):
             self.save(proposal)
             return
         charter = self.get_charter(proposal.metropolis_id)
+        if (charter.current_version > proposal.charter_version
+                and charter.versions[charter.current_version] == proposal.amends_charter_with):
+            # Already in force: adopted before amendments waited for the veto window.
+            self.save(proposal)
+            return
         charter.amend(proposal.amends_charter_with, proposal.id)
         self.save(proposal, charter, self._bureau_under(charter))
 
@@ -737,6 +747,8 @@ class Registre(Application[UUID]):
     def _recorded_stage(self, proposal: Proposal, event_class: type, stage: str,
                         rules: CharterRules) -> StageOpened:
         """What the workflow needs of a stage already opened: its deadline and position."""
+        if proposal.stage == "withdrawn":  # the workflow ends on it, at whatever stage
+            raise ProposalWithdrawn(f"proposal {proposal.id} was withdrawn by its author")
         opened = self._last(proposal, event_class)
         return StageOpened(stage, opened.closes_at,
                            self.position_of(proposal.id, opened.originator_version), rules)

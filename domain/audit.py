@@ -110,7 +110,7 @@ class _Recount:
         topic = record.topic
         if topic not in (T_ADOPTED, T_AMENDED, T_SEATED, T_SUBMITTED, T_VOTE_OPENED, T_CLOSED,
                          T_DECIDED, T_VOTE, T_VETO_FILED, T_WINDOW_CLOSED, T_AMENDMENT,
-                         T_TABLED, T_DELIB_CLOSED, T_AMENDMENT_DECIDED):
+                         T_TABLED, T_DELIB_CLOSED, T_AMENDMENT_DECIDED, T_DECISION_TYPE):
             return
         f = record.fields()
         oid, pos = str(record.originator_id), record.notification_id

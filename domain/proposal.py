@@ -168,8 +168,10 @@ class Proposal(Aggregate):
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
-            """Recorded before transitions named their cause: the one they always had."""
-            state["cause"] = "submitted"
+            """Recorded before transitions named their cause: told by the rule it cited
+            (whether it followed an admissibility review is not in the event)."""
+            state["cause"] = ("guarantor_required" if state.get("rule") ==
+                              "guarantor.consultation" else "submitted")
 
     class VoteOpened(Aggregate.Event):
         """The consultation's deadline was reached and the council's roll-call ballot

@@ -1,5 +1,5 @@
 """Drafts over HTTP (real PostgreSQL): the author drafts, revises and submits; the proposal's
-timeline begins with its draft; others cannot touch it and a refusal records nothing."""
+timeline tells it was drafted; others cannot touch it and a refusal records nothing."""
 
 from __future__ import annotations
 

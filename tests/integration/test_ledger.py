@@ -319,3 +319,27 @@ def test_recounts_every_amendment_ballot_when_verifying(ledger: Ledger) -> None:
     report = ledger.verify()
     assert report.ok, report.errors
     assert report.ballots_recounted == 1
+
+
+def test_recounts_a_decision_by_the_majority_of_its_declared_type(ledger: Ledger) -> None:
+    from domain.rules import CharterRules
+
+    app = ledger.app
+    mid = app.found_metropolis(
+        "budget", "Métropole", [{"code": "A", "name": "A", "population": 1}],
+        [{"ref": f"m{i}", "name": f"M{i}", "role": "councillor", "commune": "A"}
+         for i in range(1, 8)],
+        CharterRules(consultation_seconds=3600, vote_seconds=3600, quorum_percent=50,
+                     decision_majorities={"budget": "absolute"}))
+    pid, _ = app.submit_proposal(mid, "c", "Budget", "Résumé", decision_type="budget")
+    app.open_consultation(pid, app.clock())
+    opened = app.open_vote(pid, app.clock())
+    for i, choice in enumerate(("for", "for", "for", "against", "against", "abstain",
+                                "abstain"), start=1):
+        app.cast_vote(pid, f"m{i}", choice)
+    # 3 for of 7 taking part: the simple majority would adopt it, the absolute one does not.
+    assert app.decide(pid, opened.position, app.close_ballot(pid, app.clock())) == "rejected"
+    ledger.checkpoint()
+    report = ledger.verify()
+    assert report.ok, report.errors
+    assert report.ballots_recounted == 1

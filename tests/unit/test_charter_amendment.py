@@ -134,3 +134,32 @@ def test_an_amendment_changing_the_seats_recomposes_the_bureau_and_keeps_its_man
                   if isinstance(e, type(bureau).Recomposed)]
     assert [(e.composition, e.charter_version) for e in recomposed] == [
         ({"citoyens_tires_au_sort": 2}, 2)]
+
+
+def test_an_amendment_already_in_force_is_not_applied_again_at_the_final_adoption() -> None:
+    """A proposal adopted before amendments waited for the veto window had its amendment
+    applied at the vote; its window's close must not amend the charter a second time."""
+    clock = ManualClock()
+    app = in_memory_app(clock)
+    seats = [{"ref": "maire-a", "name": "Maire A", "role": "mayor", "commune": "A"},
+             *({"ref": f"c{i}", "name": f"C{i}", "role": "councillor", "commune": "A"}
+               for i in (1, 2))]
+    mid = app.found_metropolis(
+        "pacte", "Métropole", [{"code": "A", "name": "A", "population": 1}], seats,
+        CharterRules(consultation_seconds=30 * 86400, vote_seconds=14 * 86400,
+                     quorum_percent=50, veto_window_seconds=15 * 86400,
+                     charter_amendment_majority="simple"))
+    pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé", ["A"],
+                                 charter_amendment=NEW_RULES)
+    app.open_consultation(pid, clock())
+    clock.advance(days=30)
+    opened = app.open_vote(pid, clock())
+    for seat in seats:
+        app.cast_vote(pid, seat["ref"], "for")
+    clock.advance(days=14)
+    app.decide(pid, opened.position, app.close_ballot(pid, clock()))
+    app.amend_charter(mid, NEW_RULES)  # as the code before this change did at the vote
+    app.open_veto_window(pid, clock())
+    clock.advance(days=15)
+    assert app.close_veto_window(pid, clock()) == "adopted"
+    assert app.get_charter(mid).current_version == 2

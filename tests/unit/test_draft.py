@@ -74,3 +74,11 @@ def test_the_proposal_is_not_created_before_the_draft_is_submitted(app) -> None:
     app.start_draft(found(app, 3), "autrice", "Jardins", "Texte")
     topics = {n.topic for n in app.recorder.select_notifications(start=1, limit=100)}
     assert not any(t.endswith(Proposal.Submitted.__qualname__) for t in topics)
+
+
+def test_refuses_a_revision_naming_a_commune_outside_the_metropolis(app) -> None:
+    draft_id, _ = app.start_draft(found(app, 3), "autrice", "Jardins", "Texte")
+    size = app.recorder.max_notification_id()
+    with pytest.raises(UnknownCommune):
+        app.revise_draft(draft_id, "autrice", communes=["Z"])
+    assert app.recorder.max_notification_id() == size

@@ -51,3 +51,13 @@ def test_a_charter_amended_before_amendments_named_their_proposal_reads_as_named
                                         quorum_percent=50))
     amended = list(app.events.get(Charter.create_id(mid)))[-1]
     assert as_version_1(app, amended, "proposal_id").proposal_id is None
+
+
+def test_a_required_consultation_stored_before_causes_reads_as_required_by_the_guarantor() -> None:
+    clock = ManualClock()
+    app = in_memory_app(clock)
+    pid, _ = app.submit_proposal(found(app, 3), "auteur", "Titre", "Résumé")
+    app.require_consultation(pid, "garant", "Le public doit être consulté.")
+    app.open_consultation(pid, clock())
+    event = list(app.events.get(pid))[-1]
+    assert as_version_1(app, event, "cause").cause == "guarantor_required"

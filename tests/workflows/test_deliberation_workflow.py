@@ -53,3 +53,29 @@ async def test_workflow_ends_withdrawn_when_the_author_withdraws_during_the_deli
     fired = [e for e in history.events if e.HasField("timer_fired_event_attributes")]
     assert len(fired) == 1  # the consultation's; it ended on the signal, not the deadline
     assert [type(e).__name__ for e in d.app.events.get(pid)][-1] == "Withdrawn"
+
+
+async def test_workflow_ends_withdrawn_when_a_consultation_withdrawal_is_not_signalled(
+    deliberation: Deliberation,
+) -> None:
+    d = deliberation
+    pid, handle = await d.start(d.found(members=3, deliberation_seconds=7 * DAY))
+    await d.env.sleep(timedelta(days=2))
+    d.app.withdraw(pid, "citoyen-1")  # no signal: the deliberation's opening finds out
+    assert await handle.result() == "withdrawn"
+
+
+async def test_workflow_ends_withdrawn_when_withdrawn_before_its_first_step(
+    deliberation: Deliberation,
+) -> None:
+    from workflows.proposal import ProposalInput, workflow_id
+
+    d = deliberation
+    mid = d.found(members=3, admissibility_seconds=7 * DAY)
+    pid, _ = d.app.submit_proposal(mid, "citoyen-1", "Titre", "Résumé")
+    d.app.withdraw(pid, "citoyen-1")
+    handle = await d.env.client.start_workflow(
+        ProposalWorkflow.run, ProposalInput(str(pid)), id=workflow_id(str(pid)),
+        task_queue=d.task_queue)
+    d.handles.append(handle)
+    assert await handle.result() == "withdrawn"
