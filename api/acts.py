@@ -39,7 +39,7 @@ import yaml
 from pydantic import ValidationError
 
 from api.audit import client_for
-from api.config import CharterConfig
+from api.config import CharterChanges
 from api.settings import Settings
 
 proposal_cli = typer.Typer(help="Acts on a proposal (citizens, council, clerks).",
@@ -102,14 +102,18 @@ def _need(token: Optional[str]) -> str:
 
 
 def _charter(path: Path) -> dict[str, Any]:
-    """A charter written as in the metropolises' file, as the API's rules (seconds)."""
+    """The rules a charter amendment changes, written as in the metropolises' file, as the
+    API's rules (seconds)."""
     try:
-        return CharterConfig.model_validate(
-            yaml.safe_load(path.read_text(encoding="utf-8"))).as_rules()
+        changes = CharterChanges.model_validate(
+            yaml.safe_load(path.read_text(encoding="utf-8"))).as_changes()
     except OSError as e:
         raise typer.BadParameter(str(e), param_hint="--charter-amendment") from None
     except (yaml.YAMLError, ValidationError) as e:
         raise typer.BadParameter(f"{path}: {e}", param_hint="--charter-amendment") from None
+    if not changes:
+        raise typer.BadParameter(f"{path} changes no rule", param_hint="--charter-amendment")
+    return changes
 
 
 # -- proposals --------------------------------------------------------------------------
@@ -123,7 +127,8 @@ def submit(
     commune: list[str] = typer.Option([], help="code of a concerned commune (repeatable)"),
     decision_type: str = typer.Option("ordinary", help="a decision type of the charter"),
     charter_amendment: Optional[Path] = typer.Option(
-        None, help="YAML file of the amended charter, written as in deploy/metropolises.yaml"),
+        None, help="YAML file of the rules the amendment changes, written as in "
+        "deploy/metropolises.yaml (the others stay as in force)"),
     url: Optional[str] = URL, token: Optional[str] = TOKEN,
 ) -> None:
     """Submit a proposal (citizen); its workflow starts from the log. With

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 import yaml
@@ -70,25 +71,60 @@ class CharterConfig(BaseModel):
 
     def as_rules(self) -> dict[str, Any]:
         """The domain's `CharterRules` fields (durations in seconds)."""
-        return {
-            "consultation_seconds": int(self.consultation.total_seconds()),
-            "vote_seconds": int(self.vote.total_seconds()),
-            "quorum_percent": self.quorum_percent,
-            "majority": self.majority,
-            "veto_window_seconds": int(self.veto_window.total_seconds()),
-            "veto_override_majority": self.veto_override_majority,
-            "veto_role": self.veto_role,
-            "veto_territories": self.veto_territories,
-            "decision_majorities": dict(self.decision_majorities),
-            "charter_amendment_majority": self.charter_amendment_majority,
-            "evaluation_after_seconds": [int(t.total_seconds()) for t in self.evaluations],
-            "evaluation_window_seconds": int(self.evaluation_window.total_seconds()),
-            "admissibility_seconds": int(self.admissibility.total_seconds()),
-            "deliberation_seconds": int(self.deliberation.total_seconds()),
-            "bureau_seats": dict(self.bureau),
-            "petition_threshold_percent": self.petition_threshold_percent,
-            "competences": self.competences,
-        }
+        return self._rules_of(type(self).model_fields)
+
+    def _rules_of(self, names: Iterable[str]) -> dict[str, Any]:
+        rules = {}
+        for name in names:
+            key, convert = RULE_OF[name]
+            rules[key] = convert(getattr(self, name))
+        return rules
+
+
+def _seconds(t: timedelta) -> int:
+    return int(t.total_seconds())
+
+
+# Each charter field as written here → the domain rule it sets, and how.
+RULE_OF: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "consultation": ("consultation_seconds", _seconds),
+    "vote": ("vote_seconds", _seconds),
+    "quorum_percent": ("quorum_percent", lambda v: v),
+    "majority": ("majority", lambda v: v),
+    "veto_window": ("veto_window_seconds", _seconds),
+    "veto_role": ("veto_role", lambda v: v),
+    "veto_override_majority": ("veto_override_majority", lambda v: v),
+    "veto_territories": ("veto_territories", list),
+    "decision_majorities": ("decision_majorities", dict),
+    "charter_amendment_majority": ("charter_amendment_majority", lambda v: v),
+    "admissibility": ("admissibility_seconds", _seconds),
+    "deliberation": ("deliberation_seconds", _seconds),
+    "petition_threshold_percent": ("petition_threshold_percent", lambda v: v),
+    "bureau": ("bureau_seats", dict),
+    "competences": ("competences", list),
+    "evaluations": ("evaluation_after_seconds", lambda ts: [_seconds(t) for t in ts]),
+    "evaluation_window": ("evaluation_window_seconds", _seconds),
+}
+
+
+class CharterChanges(CharterConfig):
+    """The rules a charter amendment changes, written as in the metropolises' file; the rules
+    left out stay as they are in the version in force."""
+
+    consultation: timedelta | None = None  # type: ignore[assignment]
+    vote: timedelta | None = None  # type: ignore[assignment]
+    quorum_percent: int | None = Field(default=None, ge=0, le=100)  # type: ignore[assignment]
+
+    @field_validator("consultation", "vote")
+    @classmethod
+    def _positive(cls, v: timedelta | None) -> timedelta | None:
+        if v is not None and v.total_seconds() < 1:
+            raise ValueError("a stage lasts at least one second")
+        return v
+
+    def as_changes(self) -> dict[str, Any]:
+        """Only the rules written in the file."""
+        return self._rules_of(self.model_fields_set)
 
 
 class MetropolisConfig(BaseModel):

@@ -13,27 +13,31 @@ Majority = Literal["simple", "absolute", "two_thirds_of_members"]
 
 
 class CharterRulesPayload(BaseModel):
-    """A charter version's rules (durations in seconds), as a charter amendment proposes."""
+    """The rules a charter amendment changes (durations in seconds); the rules left out stay
+    as they are in the charter version in force when the proposal is submitted."""
 
     model_config = ConfigDict(extra="forbid")
 
-    consultation_seconds: int = Field(gt=0)
-    vote_seconds: int = Field(gt=0)
-    quorum_percent: int = Field(ge=0, le=100)
-    majority: Majority = "simple"
-    veto_window_seconds: int = Field(default=0, ge=0)
-    veto_override_majority: Majority = "two_thirds_of_members"
-    veto_role: Literal["mayor", "councillor"] = "mayor"
-    evaluation_after_seconds: list[int] = Field(default_factory=list)
-    evaluation_window_seconds: int = Field(default=30 * 86400, gt=0)
-    admissibility_seconds: int = Field(default=0, ge=0)
-    competences: list[str] = Field(default_factory=list)
-    charter_amendment_majority: Majority = "two_thirds_of_members"
-    deliberation_seconds: int = Field(default=0, ge=0)
-    bureau_seats: dict[str, int] = Field(default_factory=dict)
-    petition_threshold_percent: float = Field(default=1.0, gt=0, le=100)
-    veto_territories: list[str] = Field(default_factory=list, max_length=500)
-    decision_majorities: dict[str, Majority] = Field(default_factory=dict)
+    consultation_seconds: int | None = Field(default=None, gt=0)
+    vote_seconds: int | None = Field(default=None, gt=0)
+    quorum_percent: int | None = Field(default=None, ge=0, le=100)
+    majority: Majority | None = None
+    veto_window_seconds: int | None = Field(default=None, ge=0)
+    veto_override_majority: Majority | None = None
+    veto_role: Literal["mayor", "councillor"] | None = None
+    evaluation_after_seconds: list[int] | None = None
+    evaluation_window_seconds: int | None = Field(default=None, gt=0)
+    admissibility_seconds: int | None = Field(default=None, ge=0)
+    competences: list[str] | None = None
+    charter_amendment_majority: Majority | None = None
+    deliberation_seconds: int | None = Field(default=None, ge=0)
+    bureau_seats: dict[str, int] | None = None
+    petition_threshold_percent: float | None = Field(default=None, gt=0, le=100)
+    veto_territories: list[str] | None = Field(default=None, max_length=500)
+    decision_majorities: dict[str, Majority] | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
 
 
 class SubmitProposalRequest(BaseModel):
@@ -45,7 +49,8 @@ class SubmitProposalRequest(BaseModel):
     communes: list[str] = Field(default_factory=list, max_length=200,
                                 description="codes des communes concernées (droit de veto)")
     charter_amendment: CharterRulesPayload | None = Field(
-        default=None, description="la charte modifiée que propose un amendement de la charte")
+        default=None, description="les règles de la charte que modifie un amendement (les "
+        "autres restent celles de la version en vigueur)")
     decision_type: str = Field(default="ordinary", min_length=1, max_length=100,
                                description="type de décision de la charte (majorité requise)")
 

@@ -121,6 +121,18 @@ class Registre(Application[UUID]):
         except AggregateNotFoundError:
             raise NoCharterInForce(f"metropolis {metropolis_id} has no charter") from None
 
+    def amended_rules(self, metropolis_id: UUID, changes: dict[str, Any]) -> CharterRules:
+        """The charter in force with `changes` (rules by name) applied: what an amendment
+        proposes; invalid rules are refused (`invalid_charter`)."""
+        self.get_metropolis(metropolis_id)
+        current = self.get_charter(metropolis_id).rules().as_dict()
+        unknown = set(changes) - set(current)
+        if unknown:
+            raise InvalidCharter(f"the charter has no rule {', '.join(sorted(unknown))}")
+        if not changes:
+            raise InvalidCharter("a charter amendment changes at least one rule")
+        return CharterRules.from_dict({**current, **changes})
+
     def amend_charter(self, metropolis_id: UUID, rules: CharterRules) -> int:
         """Bring a new charter version into force; running processes keep their version."""
         charter = self.get_charter(metropolis_id)
@@ -192,13 +204,15 @@ class Registre(Application[UUID]):
 
     def start_draft(self, metropolis_id: UUID, author_ref: str, title: str, summary: str,
                     communes: Iterable[str] = (), decision_type: str = ORDINARY,
-                    charter_amendment: CharterRules | None = None) -> tuple[UUID, int]:
-        """A citizen begins drafting a proposal; returns the draft id and log position."""
+                    charter_amendment: dict[str, Any] | None = None) -> tuple[UUID, int]:
+        """A citizen begins drafting a proposal (`charter_amendment`: the rules it would
+        change); returns the draft id and log position."""
         communes = self._communes_of(self.get_metropolis(metropolis_id), communes)
+        if charter_amendment is not None:
+            self.amended_rules(metropolis_id, charter_amendment)  # refused now if invalid
         draft = Draft(metropolis_id=metropolis_id, author_ref=author_ref, title=title,
                       summary=summary, communes=communes, decision_type=decision_type,
-                      charter_amendment=charter_amendment.as_dict() if charter_amendment
-                      else None)
+                      charter_amendment=charter_amendment)
         return draft.id, self.save(draft)[-1].notification.id
 
     def get_draft(self, draft_id: UUID) -> Draft:
@@ -218,7 +232,7 @@ class Registre(Application[UUID]):
             text["communes"] = self._communes_of(self.get_metropolis(draft.metropolis_id),
                                                  text["communes"])
         if text.get("charter_amendment") is not None:
-            text["charter_amendment"] = text["charter_amendment"].as_dict()
+            self.amended_rules(draft.metropolis_id, text["charter_amendment"])
         draft.revise(author_ref, **text)
         return self.save(draft)[-1].notification.id
 
@@ -227,7 +241,8 @@ class Registre(Application[UUID]):
         same transaction; returns the proposal id and the log position of its submission."""
         draft = self.get_draft(draft_id)
         draft._check(author_ref)
-        amendment = (CharterRules.from_dict(draft.charter_amendment)
+        # The rules it changes, over the charter in force now.
+        amendment = (self.amended_rules(draft.metropolis_id, draft.charter_amendment)
                      if draft.charter_amendment else None)
         proposal = self._new_proposal(draft.metropolis_id, author_ref, draft.title,
                                       draft.summary, draft.communes, amendment,

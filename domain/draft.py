@@ -20,7 +20,8 @@ class Draft(Aggregate):
     """A proposal being drafted by its author."""
 
     class Started(Aggregate.Created):
-        """A citizen began drafting a proposal to a metropolis."""
+        """A citizen began drafting a proposal to a metropolis (`charter_amendment`: the
+        charter rules it would change, if it amends the charter)."""
 
         metropolis_id: UUID
         author_ref: str

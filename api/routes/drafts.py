@@ -16,7 +16,6 @@ from api.schemas import (
     RecordedResponse,
     SubmitProposalRequest,
 )
-from domain.rules import CharterRules
 from workflows.proposal import workflow_id
 
 router = APIRouter(prefix="/drafts", tags=["drafts"])
@@ -52,8 +51,8 @@ class DraftResponse(BaseModel):
     proposal_id: UUID | None
 
 
-def _rules(payload: CharterRulesPayload | None) -> CharterRules | None:
-    return CharterRules.from_dict(payload.model_dump()) if payload else None
+def _changes(payload: CharterRulesPayload | None) -> dict[str, Any] | None:
+    return payload.changes() if payload else None
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DraftStartedResponse,
@@ -64,7 +63,7 @@ def start_draft(body: SubmitProposalRequest, user: CurrentUser,
     require_role(user, "citizen")
     draft_id, position = ledger.start_draft(
         body.metropolis_id, user.sub, body.title, body.summary, body.communes,
-        body.decision_type, _rules(body.charter_amendment))
+        body.decision_type, _changes(body.charter_amendment))
     return DraftStartedResponse(id=draft_id, position=position)
 
 
@@ -91,7 +90,7 @@ def revise_draft(draft_id: UUID, body: ReviseDraftRequest, user: CurrentUser,
     require_role(user, "citizen")
     text = body.model_dump(exclude={"charter_amendment"})
     position = ledger.revise_draft(draft_id, user.sub, **text,
-                                   charter_amendment=_rules(body.charter_amendment))
+                                   charter_amendment=_changes(body.charter_amendment))
     return RecordedResponse(position=position)
 
 

@@ -27,7 +27,6 @@ from api.schemas import (
     VoteCastResponse,
 )
 from domain.metropolis import COUNCIL_ROLES
-from domain.rules import CharterRules
 from projections.proposals import ProposalViews
 from workflows.proposal import workflow_id
 
@@ -48,7 +47,7 @@ def submit_proposal(body: SubmitProposalRequest, user: CurrentUser, ledger: Ledg
                     views: ViewsDep) -> ProposalSubmittedResponse:
     """A citizen submits a proposal; its deliberation workflow starts from the log."""
     require_role(user, "citizen")
-    amendment = (CharterRules.from_dict(body.charter_amendment.model_dump())
+    amendment = (ledger.amended_rules(body.metropolis_id, body.charter_amendment.changes())
                  if body.charter_amendment else None)
     proposal_id, position = ledger.submit_proposal(
         body.metropolis_id, user.sub, body.title, body.summary, body.communes, amendment,

@@ -99,7 +99,7 @@ def test_refuses_a_score_that_is_not_name_equals_number(api: Api, run) -> None: 
     assert result.exit_code == 2 and "expected name=score" in result.output
 
 
-def test_submits_a_charter_amendment_written_as_in_the_config_file(
+def test_submits_the_rules_a_charter_amendment_changes_written_as_in_the_config_file(
     api: Api, run, tmp_path,  # noqa: F811
 ) -> None:
     charter = tmp_path / "charte-v2.yaml"
@@ -112,8 +112,10 @@ def test_submits_a_charter_amendment_written_as_in_the_config_file(
     assert result.exit_code == 0, result.output
     pid = UUID(api.client.get("/proposals").json()[0]["id"])
     proposed = api.app.get_proposal(pid).amends_charter_with
-    assert (proposed["consultation_seconds"], proposed["quorum_percent"],
-            proposed["decision_majorities"]) == (45 * 86400, 60, {"budget": "absolute"})
+    in_force = api.app.get_charter(api.metropolis_id).rules().as_dict()
+    assert proposed == {**in_force, "consultation_seconds": 45 * 86400,
+                        "vote_seconds": 14 * 86400, "quorum_percent": 60,
+                        "decision_majorities": {"budget": "absolute"}}
 
 
 def test_refuses_a_charter_amendment_file_with_a_misspelt_rule(api: Api, run, tmp_path) -> None:  # noqa: F811

@@ -63,3 +63,20 @@ def test_names_the_field_when_a_revision_is_malformed(api: Api) -> None:  # noqa
     r = api.client.patch(f"/drafts/{draft_id}", json={"title": "x"}, headers=author)
     assert_refused(api, r, 422, None, size)
     assert r.json()["detail"][0]["loc"] == ["body", "title"]
+
+
+def test_a_drafted_charter_amendment_applies_its_changes_to_the_charter_in_force_at_submission(
+    api: Api,  # noqa: F811
+) -> None:
+    from uuid import UUID
+
+    from domain.rules import CharterRules
+
+    author = api.token("autrice", "citizen")
+    draft_id = api.client.post("/drafts", json=api.submit(charter_amendment={
+        "quorum_percent": 70}), headers=author).json()["id"]
+    api.app.amend_charter(api.metropolis_id, CharterRules(  # meanwhile, v2 comes into force
+        consultation_seconds=7200, vote_seconds=7200, quorum_percent=50))
+    pid = api.client.post(f"/drafts/{draft_id}/submission", headers=author).json()["id"]
+    proposed = api.app.get_proposal(UUID(pid)).amends_charter_with
+    assert (proposed["consultation_seconds"], proposed["quorum_percent"]) == (7200, 70)

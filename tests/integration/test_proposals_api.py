@@ -238,12 +238,23 @@ def test_refuses_support_and_comment_when_the_consultation_is_not_open(api: Api)
     assert log_size(api.settings) == size
 
 
-def test_accepts_a_charter_amendment_when_its_rules_are_valid(api: Api) -> None:
-    rules = {"consultation_seconds": 3600, "vote_seconds": 3600, "quorum_percent": 60}
-    r = api.client.post("/proposals", json=api.submit(charter_amendment=rules),
+def test_accepts_a_charter_amendment_and_keeps_the_rules_it_leaves_out(api: Api) -> None:
+    r = api.client.post("/proposals", json=api.submit(charter_amendment={"quorum_percent": 60}),
                         headers=api.token("c1", "citizen"))
     assert r.status_code == 201, r.text
-    assert api.app.get_proposal(UUID(r.json()["id"])).amends_charter_with["quorum_percent"] == 60
+    proposed = api.app.get_proposal(UUID(r.json()["id"])).amends_charter_with
+    in_force = api.app.get_charter(api.metropolis_id).rules().as_dict()
+    assert proposed == {**in_force, "quorum_percent": 60}
+
+
+@pytest.mark.parametrize("changes", [{}, {"evaluation_after_seconds": [200, 100]}])
+def test_refuses_a_charter_amendment_that_changes_nothing_or_breaks_the_charter(
+    api: Api, changes: dict,
+) -> None:
+    size = log_size(api.settings)
+    r = api.client.post("/proposals", json=api.submit(charter_amendment=changes),
+                        headers=api.token("c1", "citizen"))
+    assert_refused(api, r, 409, "invalid_charter", size)
 
 
 def test_names_the_field_when_a_charter_amendment_is_malformed(api: Api) -> None:
