@@ -130,6 +130,10 @@ class CharterRules:
         """The rules a proposal amending the charter is decided by: its qualified majority."""
         return replace(self, majority=self.charter_amendment_majority)
 
+    def quorum_met(self, participants: int, members: int) -> bool:
+        """Whether `participants` of `members` seated members meet the quorum (rule `quorum`)."""
+        return members > 0 and participants * 100 >= self.quorum_percent * members
+
     @property
     def decision_types(self) -> tuple[str, ...]:
         """The decision types a proposal may declare under this charter version."""
@@ -192,7 +196,7 @@ def decide(tally: Tally, members: int, rules: CharterRules) -> Outcome:
     `majority_carried`, `majority_not_reached`.
     """
     majority_rule = f"majority.{rules.majority}"
-    quorum_met = tally.participants * 100 >= rules.quorum_percent * members and members > 0
+    quorum_met = rules.quorum_met(tally.participants, members)
     if not quorum_met:
         return Outcome(False, "quorum_not_met", False, ("quorum",))
     if rules.majority == "simple":

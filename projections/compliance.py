@@ -245,7 +245,7 @@ class ComplianceProjection(Projection[ComplianceView]):
             facts = _facts(curs, e.originator_id)
             rules = _rules(curs, facts)
             took_part = e.yes + e.no + e.abstain
-            if e.outcome == "adopted" and took_part * 100 < rules.quorum_percent * e.members:
+            if e.outcome == "adopted" and not rules.quorum_met(took_part, e.members):
                 _flag(curs, e.originator_id, "quorum",
                       f"{took_part} votants sur {e.members} membres, quorum de "
                       f"{rules.quorum_percent} %", [tracking.notification_id],
@@ -316,7 +316,7 @@ class ComplianceProjection(Projection[ComplianceView]):
             rules = _rules(curs, facts)
             took_part = e.yes + e.no + e.abstain
             if (e.cause == "override_carried"
-                    and took_part * 100 < rules.quorum_percent * e.members):
+                    and not rules.quorum_met(took_part, e.members)):
                 _flag(curs, e.originator_id, "quorum",
                       f"veto levé par {took_part} votants sur {e.members} membres, quorum de "
                       f"{rules.quorum_percent} %", [tracking.notification_id],
@@ -438,7 +438,7 @@ class ComplianceProjection(Projection[ComplianceView]):
             facts = _facts(curs, e.originator_id)
             rules = _rules(curs, facts)
             took_part = e.yes + e.no + e.abstain
-            if e.outcome == "adopted" and took_part * 100 < rules.quorum_percent * e.members:
+            if e.outcome == "adopted" and not rules.quorum_met(took_part, e.members):
                 _flag(curs, e.originator_id, "quorum",
                       f"amendement n° {e.number} adopté par {took_part} votants sur "
                       f"{e.members} membres, quorum de {rules.quorum_percent} %",
