@@ -15,8 +15,8 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from domain import merkle, note
-from domain.audit import Report, verify_export
+from domain.ledger import merkle, note
+from domain.ledger.verify import Report, verify_export
 
 console = Console(stderr=True, soft_wrap=True)
 PAGE = 5000

@@ -23,11 +23,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.settings import Settings
-from domain import merkle
-from domain.audit import leaf_hashes, prefix_root, tree_levels, verify_export
-from domain.ballot import Vote
-from domain.ledger import encode_leaf
-from domain.rules import CharterRules
+from domain.ledger import merkle
+from domain.ledger.verify import leaf_hashes, prefix_root, tree_levels, verify_export
+from domain.deliberation.ballot import Vote
+from domain.ledger.leaf import encode_leaf
+from domain.rules.charter import CharterRules
 
 console = Console(soft_wrap=True)
 

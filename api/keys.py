@@ -1,8 +1,8 @@
 """Ed25519 keys for checkpoints: the ledger's signing key and the guarantor's witness key.
 
-Keys are stored in the signed-note key encodings (`domain.note`): a private `*.skey` file
+Keys are stored in the signed-note key encodings (`domain.ledger.note`): a private `*.skey` file
 (mode 0600) and a public `*.vkey` file. Signing uses the `cryptography` library; verification
-anywhere else uses the stdlib-only `domain.ed25519`, so outsiders need no dependency.
+anywhere else uses the stdlib-only `domain.ledger.ed25519`, so outsiders need no dependency.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from domain import note
+from domain.ledger import note
 
 NOTE_ALG = 0x01  # Ed25519 note signature (checkpoints)
 COSIGNATURE_ALG = 0x04  # cosignature/v1 (witnesses)

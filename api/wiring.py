@@ -26,10 +26,11 @@ from temporalio.worker import Worker
 
 from api.settings import Settings
 from domain.application import Registre
-from domain.rules import CharterRules
+from domain.rules.charter import CharterRules
 from domain.errors import MetropolisAlreadyFounded
-from domain.metropolis import Metropolis
+from domain.governance.metropolis import Metropolis
 from projections.compliance import ComplianceProjection, ComplianceView
+from projections.positions import PostgresLogPositions
 from projections.ledger import MerkleFollower, MerkleLog, issue_checkpoint
 from projections.proposals import ProposalProjection, ProposalViews
 from workflows.activities import ProposalActivities
@@ -52,7 +53,8 @@ def eventsourcing_env(settings: Settings, *, create_table: bool = False,
 
 
 def make_registre(settings: Settings, *, create_table: bool = False) -> Registre:
-    return Registre(env=eventsourcing_env(settings, create_table=create_table))
+    return Registre(env=eventsourcing_env(settings, create_table=create_table),
+                    positions=PostgresLogPositions)
 
 
 def _tracking_recorder(settings: Settings, name: str, cls: type, *, create_table: bool) -> Any:

@@ -21,14 +21,15 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
-from eventsourcing.utils import get_topic
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
-from domain.charter import Charter
-from domain.metropolis import Metropolis
-from domain.proposal import Proposal
-from domain.rules import CharterRules, Tally, carried_irrevocably
+from domain.governance.charter import Charter
+from domain.governance.metropolis import Metropolis
+from domain.deliberation.proposal import Proposal
+from domain.rules.charter import CharterRules
+from domain.rules.council import Tally, carried_irrevocably
+from domain.topics import stored_topics
 
 RULE_FR = {
     "stage.consultation": "consultation publique plus courte que le minimum de la charte",
@@ -113,7 +114,7 @@ class ComplianceProjection(Projection[ComplianceView]):
     """Checks each proposal's events against the charter version it pinned."""
 
     name = "compliance"
-    topics = tuple(get_topic(c) for c in (
+    topics = stored_topics(*(
         Charter.Adopted, Charter.Amended, Metropolis.MemberSeated, Proposal.Submitted,
         Proposal.ConsultationOpened, Proposal.VoteOpened, Proposal.BallotClosed,
         Proposal.Decided, Proposal.VetoWindowOpened, Proposal.VetoFiled,

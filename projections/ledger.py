@@ -5,7 +5,7 @@ Questions answered: what is the log's root at size n? Is event #x in the tree of
 inclusion proof)? Is the tree of size m a prefix of the tree of size n (a consistency proof)?
 Which checkpoints were issued and co-signed?
 
-The follower appends each new stored event as a leaf (`domain.ledger` encoding). Appending
+The follower appends each new stored event as a leaf (`domain.ledger.leaf` encoding). Appending
 costs O(log n): it keeps the right edge of the tree (the perfect subtrees of the current size)
 and stores every completed node, so a proof over a million events reads O(log² n) stored
 nodes in one query instead of rebuilding anything. Leaves, nodes and the tracking position
@@ -24,8 +24,8 @@ from eventsourcing.persistence import Notification, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL
 
-from domain.ledger import encode_leaf
-from domain.merkle import leaf_hash, node_hash
+from domain.ledger.leaf import encode_leaf
+from domain.ledger.merkle import leaf_hash, node_hash
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +347,7 @@ def issue_checkpoint(log_store: MerkleLog, signer: Any) -> CheckpointRow | None:
     """Sign the current tree as a C2SP checkpoint whose origin is the signer's key name.
     Returns the latest checkpoint (a new one only if the log grew), None on an empty log.
     `signer` has `name`, `public_key` and `sign(message) -> signature`."""
-    from domain import note
+    from domain.ledger import note
 
     size, root = log_store.root()
     latest = log_store.latest_checkpoint()
@@ -363,7 +363,7 @@ def issue_checkpoint(log_store: MerkleLog, signer: Any) -> CheckpointRow | None:
 
 def add_cosignature(log_store: MerkleLog, size: int, line: str, witness_vkey: str) -> CheckpointRow:
     """Attach a witness' cosignature/v1 line to the checkpoint of `size`, after checking it."""
-    from domain import note
+    from domain.ledger import note
 
     row = log_store.checkpoint(size)
     if row is None:

@@ -16,21 +16,21 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
-from eventsourcing.utils import get_topic
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
-from domain.ballot import Vote
-from domain.notice import Notice
-from domain.participation import Comment, Support
-from domain.charter import Charter
-from domain.draft import Draft
-from domain.proposal import (
+from domain.deliberation.ballot import Vote
+from domain.deliberation.notice import Notice
+from domain.deliberation.participation import Comment, Support
+from domain.governance.charter import Charter
+from domain.deliberation.draft import Draft
+from domain.deliberation.proposal import (
     Proposal,
     amendment_ballot_id,
     council_ballot_id,
     override_ballot_id,
 )
+from domain.topics import stored_topics
 from projections.labels import (
     CAUSE_FR,
     CHOICE_FR,
@@ -228,9 +228,8 @@ class ProposalProjection(Projection[ProposalViews]):
     """Projects proposal and vote events into `ProposalViews`."""
 
     name = "public_views"
-    topics = tuple(
-        get_topic(cls)
-        for cls in (
+    topics = stored_topics(
+        *(
             Proposal.Submitted,
             Proposal.ConsultationOpened,
             Proposal.VoteOpened,

@@ -16,7 +16,8 @@ from uuid import UUID
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.application import Registre, StageOpened
+from domain.application import Registre
+from domain.deliberation.commands import StageOpened
 from domain.errors import DomainError
 from workflows.proposal import DecideInput, EvaluationInput, StageInput, StageResult
 

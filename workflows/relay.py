@@ -15,15 +15,15 @@ import asyncio
 import logging
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
-from eventsourcing.utils import get_topic
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.application import Registre
-from domain.ballot import Vote
-from domain.proposal import Proposal, override_ballot_id
+from domain.deliberation.ballot import Vote
+from domain.deliberation.proposal import Proposal, override_ballot_id
+from domain.topics import stored_topics
 from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
 
 log = logging.getLogger(__name__)
@@ -34,9 +34,8 @@ RELAY_NAME = "RegistreRelay"
 class Relay:
     """Follows the Registre log from its last tracked position and starts workflows."""
 
-    topics = (get_topic(Proposal.Submitted), get_topic(Proposal.Withdrawn),
-              get_topic(Proposal.VetoFiled), get_topic(Proposal.AdmissibilityDecided),
-              get_topic(Vote.Cast))
+    topics = stored_topics(Proposal.Submitted, Proposal.Withdrawn, Proposal.VetoFiled,
+                           Proposal.AdmissibilityDecided, Vote.Cast)
 
     def __init__(
         self, app: Registre, tracking: TrackingRecorder, client: Client, task_queue: str

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, LedgerDep, require_role
-from domain.ledger import encode_leaf
+from domain.ledger.leaf import encode_leaf
 from projections.ledger import CheckpointRefused, CheckpointRow, MerkleLog, add_cosignature
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
@@ -66,7 +66,7 @@ class RecordResponse(BaseModel):
     originator_id: str
     originator_version: int
     topic: str
-    leaf: str = Field(description="base64 of the leaf bytes (domain/ledger.py encoding)")
+    leaf: str = Field(description="base64 of the leaf bytes (domain/ledger/leaf.py encoding)")
 
 
 class LeafResponse(BaseModel):

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentUser, LedgerDep, require_role
 from api.schemas import MemberResponse, MetropolisResponse, RecordedResponse
-from domain.metropolis import Metropolis
+from domain.governance.metropolis import Metropolis
 
 router = APIRouter(prefix="/metropolises", tags=["metropolises"])
 

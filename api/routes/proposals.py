@@ -26,7 +26,7 @@ from api.schemas import (
     TimelineEntry,
     VoteCastResponse,
 )
-from domain.metropolis import COUNCIL_ROLES
+from domain.governance.metropolis import COUNCIL_ROLES
 from projections.proposals import ProposalViews
 from workflows.proposal import workflow_id
 

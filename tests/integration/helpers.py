@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from domain.application import Registre
-from domain.rules import CharterRules
+from domain.rules.charter import CharterRules
 
 
 def found(app: Registre, members: int = 5, **rules: object) -> uuid.UUID:

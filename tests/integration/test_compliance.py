@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.settings import Settings
 from api.wiring import create_api, make_compliance_view, make_registre, projection_runner
 from domain.application import Registre
-from domain.rules import CharterRules
+from domain.rules.charter import CharterRules
 from projections.compliance import ComplianceProjection, ComplianceView
 
 pytestmark = pytest.mark.integration

@@ -10,8 +10,8 @@ from uuid import UUID
 import pytest
 
 from domain.application import Registre
-from domain.proposal import Proposal
-from domain.rules import CharterRules
+from domain.deliberation.proposal import Proposal
+from domain.rules.charter import CharterRules
 from tests.integration.test_compliance import DAY, HOUR, T0, app, flags  # noqa: F401
 
 pytestmark = pytest.mark.integration

@@ -70,7 +70,7 @@ def test_a_drafted_charter_amendment_applies_its_changes_to_the_charter_in_force
 ) -> None:
     from uuid import UUID
 
-    from domain.rules import CharterRules
+    from domain.rules.charter import CharterRules
 
     author = api.token("autrice", "citizen")
     draft_id = api.client.post("/drafts", json=api.submit(charter_amendment={

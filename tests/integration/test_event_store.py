@@ -7,7 +7,7 @@ from eventsourcing.persistence import IntegrityError
 
 from api.settings import Settings
 from api.wiring import make_registre
-from domain.ballot import Vote
+from domain.deliberation.ballot import Vote
 from domain.errors import VoteAlreadyCast
 from tests.conftest import log_size
 from tests.integration.helpers import found, to_vote

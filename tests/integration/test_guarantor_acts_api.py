@@ -8,7 +8,7 @@ from uuid import UUID
 
 import pytest
 
-from domain.rules import CharterRules
+from domain.rules.charter import CharterRules
 from tests.conftest import log_size
 from tests.integration.helpers import to_vote
 from tests.integration.test_evaluation_api import in_implementation

@@ -17,9 +17,9 @@ from api.auth import issue_token
 from api.keys import COSIGNATURE_ALG, SigningKey, generate, save
 from api.settings import Settings
 from api.wiring import create_api, ledger_key, make_merkle_log, make_registre
-from domain import merkle, note
+from domain.ledger import merkle, note
 from domain.application import Registre
-from domain.audit import verify_export
+from domain.ledger.verify import verify_export
 from projections.ledger import MerkleFollower, MerkleLog, issue_checkpoint
 from tests.conftest import log_size
 from tests.integration.helpers import found, to_vote
@@ -284,7 +284,7 @@ def test_recounts_a_charter_amendment_by_its_qualified_majority_when_verifying(
 ) -> None:
     from datetime import datetime, timedelta, timezone
 
-    from domain.rules import CharterRules
+    from domain.rules.charter import CharterRules
 
     app, now = ledger.app, datetime.now(timezone.utc)
     mid = found(app, members=3)
@@ -322,7 +322,7 @@ def test_recounts_every_amendment_ballot_when_verifying(ledger: Ledger) -> None:
 
 
 def test_recounts_a_decision_by_the_majority_of_its_declared_type(ledger: Ledger) -> None:
-    from domain.rules import CharterRules
+    from domain.rules.charter import CharterRules
 
     app = ledger.app
     mid = app.found_metropolis(

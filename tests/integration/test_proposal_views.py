@@ -63,7 +63,7 @@ def test_official_tally_replaces_running_count_when_decided(settings: Settings) 
 def test_marks_a_vote_stored_after_its_ballot_closed_as_late_and_uncounted(
     settings: Settings,
 ) -> None:
-    from domain.ballot import Vote
+    from domain.deliberation.ballot import Vote
 
     app = make_registre(settings)
     pid = to_vote(app, found(app, members=3))
@@ -87,7 +87,7 @@ def test_marks_a_vote_stored_after_its_ballot_closed_as_late_and_uncounted(
 def test_the_timeline_shows_the_charter_version_its_adoption_brought_into_force(
     settings: Settings,
 ) -> None:
-    from domain.rules import CharterRules
+    from domain.rules.charter import CharterRules
 
     app = make_registre(settings)
     mid = found(app, members=3)

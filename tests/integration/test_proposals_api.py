@@ -270,7 +270,7 @@ def test_names_the_field_when_a_charter_amendment_is_malformed(api: Api) -> None
 def test_records_bureau_mandates_over_http_when_a_clerk_fills_seats(settings: Settings) -> None:
     from datetime import timedelta
 
-    from domain.rules import CharterRules
+    from domain.rules.charter import CharterRules
 
     app = make_registre(settings)
     app.found_metropolis("bureau-http", "Métropole", [{"code": "A", "name": "A",

@@ -105,8 +105,8 @@ async def test_signals_the_vote_that_carries_a_veto_s_override_when_relayed(
     from datetime import timedelta
 
     from api.wiring import build_worker
-    from domain.proposal import Proposal
-    from domain.rules import CharterRules
+    from domain.deliberation.proposal import Proposal
+    from domain.rules.charter import CharterRules
     from workflows.proposal import ProposalWorkflow
 
     app = make_registre(settings)

@@ -13,7 +13,7 @@ from api.auth import issue_token
 from api.settings import Settings
 from api.wiring import create_api, make_registre, make_views, projection_runner
 from domain.application import Registre
-from domain.rules import CharterRules
+from domain.rules.charter import CharterRules
 from tests.conftest import log_size
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 from domain.application import Registre
-from domain.rules import CharterRules
+from domain.rules.charter import CharterRules
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 

@@ -51,3 +51,48 @@ def test_the_detector_sees_an_import_when_one_is_present(tmp_path: Path) -> None
     sample = tmp_path / "sample.py"
     sample.write_text("from fastapi import APIRouter\nimport psycopg.sql\n")
     assert imported_top_modules(sample) == {"fastapi", "psycopg"}
+
+
+STDLIB = set(__import__("sys").stdlib_module_names) | {"__future__"}
+
+
+@pytest.mark.parametrize("path", python_files("domain/ledger") + python_files("domain/rules"),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_kernel_and_rules_import_only_the_standard_library_when_parsed(path: Path) -> None:
+    """The verification kernel and the shared rules can be copied out and run by a guarantor
+    with Python alone: they import the standard library, each other and `domain.errors`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        modules: list[str] = []
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules = [node.module]
+        for module in modules:
+            top = module.split(".")[0]
+            siblings = {p.stem for p in path.parent.glob("*.py")}  # copied side by side
+            allowed = (top in STDLIB or module == "domain.errors" or module in siblings
+                       or module.startswith(("domain.ledger", "domain.rules")))
+            assert allowed, f"{path.name} imports {module}"
+
+
+SQL_WORDS = ("SELECT ", "INSERT INTO", "DELETE FROM", "CREATE TABLE", "CREATE INDEX")
+
+
+@pytest.mark.parametrize("path", python_files("domain"), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_domain_runs_no_sql_when_parsed(path: Path) -> None:
+    """SQL belongs to adapters (projections/, wired in api/wiring.py), never to the domain."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            assert not any(w in node.value for w in SQL_WORDS), (
+                f"{path.name}:{node.lineno} holds SQL")
+
+
+def test_the_sql_detector_sees_a_query_when_one_is_present(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text('Q = "SELECT notification_id FROM events"\n')
+    tree = ast.parse(sample.read_text())
+    found = [n for n in ast.walk(tree) if isinstance(n, ast.Constant)
+             and isinstance(n.value, str) and any(w in n.value for w in SQL_WORDS)]
+    assert found

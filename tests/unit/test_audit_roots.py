@@ -1,11 +1,11 @@
-"""The verifier's level-by-level roots (domain/audit.py) agree with domain/merkle.py."""
+"""The verifier's level-by-level roots (domain/ledger/verify.py) agree with domain/ledger/merkle.py."""
 
 import hashlib
 
 import pytest
 
-from domain import merkle
-from domain.audit import prefix_root, tree_levels
+from domain.ledger import merkle
+from domain.ledger.verify import prefix_root, tree_levels
 
 DATA = [hashlib.sha256(str(i).encode()).digest() * 3 for i in range(130)]
 LEAF_HASHES = [merkle.leaf_hash(d) for d in DATA]

@@ -8,7 +8,7 @@ import pytest
 
 from domain.errors import NoBureau, NoFreeSeat, NotPermitted, UnknownSeatKind
 from tests.unit.helpers import ManualClock, in_memory_app
-from domain.rules import CharterRules
+from domain.rules.charter import CharterRules
 
 SEATS = [{"ref": "maire-a", "name": "Maire A", "role": "mayor", "commune": "A"},
          {"ref": "maire-b", "name": "Maire B", "role": "mayor", "commune": "B"},

@@ -2,8 +2,8 @@
 
 import pytest
 
-from domain.charter import Charter
-from domain.rules import CharterRules
+from domain.governance.charter import Charter
+from domain.rules.charter import CharterRules
 from domain.errors import InvalidCharter
 from tests.unit.helpers import found, in_memory_app
 

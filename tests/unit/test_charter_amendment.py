@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.rules import CharterRules
+from domain.rules.charter import CharterRules
 from tests.unit.helpers import ManualClock, found, in_memory_app
 
 NEW_RULES = CharterRules(consultation_seconds=45 * 86400, vote_seconds=14 * 86400,

@@ -17,8 +17,9 @@ from domain.errors import (
     UnknownDecisionType,
     WrongStage,
 )
-from domain.proposal import Proposal
-from domain.rules import CharterRules, Tally, decide_proposal
+from domain.deliberation.proposal import Proposal
+from domain.rules.charter import CharterRules
+from domain.rules.council import Tally, decide_proposal
 from tests.unit.helpers import T0, ManualClock, in_memory_app
 
 DAY = 86400

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from domain.draft import Draft
+from domain.deliberation.draft import Draft
 from domain.errors import DraftClosed, NotTheAuthor, UnknownCommune, UnknownDecisionType
-from domain.proposal import Proposal
+from domain.deliberation.proposal import Proposal
 from tests.unit.helpers import ManualClock, found, in_memory_app
 
 

@@ -1,4 +1,4 @@
-"""domain.ed25519 against RFC 8032 section 7.1 and, byte for byte, against the `cryptography` library.
+"""domain.ledger.ed25519 against RFC 8032 section 7.1 and, byte for byte, against the `cryptography` library.
 
 Provenance of the vectors (copied, never typed from memory):
 * TEST 1, 2, 3: RFC 8032 section 7.1, as laid out (16-byte lines) in the RFC's own text; the same
@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from domain import ed25519
+from domain.ledger import ed25519
 
 P = 2**255 - 19
 L = 2**252 + 27742317777372353535851937790883648493

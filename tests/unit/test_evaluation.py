@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from domain.errors import AlreadyScored, EvaluationNotOpen, InvalidCharter, InvalidScores, NotInImplementation
-from domain.rules import CharterRules
+from domain.rules.charter import CharterRules
 from tests.unit.helpers import ManualClock, found, in_memory_app
 
 DAY = 86400

@@ -17,7 +17,7 @@ from domain.errors import (
     ProposalWithdrawn,
     ReasonRequired,
 )
-from domain.proposal import Proposal
+from domain.deliberation.proposal import Proposal
 from tests.unit.helpers import ManualClock, found, in_memory_app
 
 DAY = 86400

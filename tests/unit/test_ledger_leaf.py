@@ -1,10 +1,10 @@
-"""The ledger leaf encoding (domain/ledger.py)."""
+"""The ledger leaf encoding (domain/ledger/leaf.py)."""
 
 from uuid import uuid4
 
 import pytest
 
-from domain.ledger import LeafError, LogRecord, decode_leaf, decode_state, encode_leaf
+from domain.ledger.leaf import LeafError, LogRecord, decode_leaf, decode_state, encode_leaf
 
 STATE = (b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-25T17:49:08+00:00"},'
          b'"ballot_id":{"_type_":"uuid_hex","_data_":"d329aff5ea6452abbb3d9dfd3692c815"},'

@@ -1,4 +1,4 @@
-"""domain.merkle against the RFC 6962 / RFC 9162 reference vectors of transparency-dev/merkle.
+"""domain.ledger.merkle against the RFC 6962 / RFC 9162 reference vectors of transparency-dev/merkle.
 
 Every vector in tests/data/merkle/rfc6962-vectors.json is its own test (see PROVENANCE.md there).
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from domain import merkle
-from domain.merkle import (
+from domain.ledger import merkle
+from domain.ledger.merkle import (
     IncrementalTree,
     consistency_proof,
     inclusion_proof,

@@ -1,10 +1,10 @@
-"""The Merkle log's stored-node algorithms (projections/ledger.py) agree with domain/merkle.py."""
+"""The Merkle log's stored-node algorithms (projections/ledger.py) agree with domain/ledger/merkle.py."""
 
 import hashlib
 
 import pytest
 
-from domain import merkle
+from domain.ledger import merkle
 from projections.ledger import Frontier, path, subproof, subtree_hash, with_stored_nodes
 
 LEAVES = [hashlib.sha256(str(i).encode()).digest() for i in range(70)]

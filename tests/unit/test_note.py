@@ -27,8 +27,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from domain import ed25519, note
-from domain.note import (
+from domain.ledger import ed25519, note
+from domain.ledger.note import (
     ALG_COSIGNATURE_V1,
     ALG_ED25519,
     NoteError,

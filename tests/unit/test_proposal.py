@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from domain.application import Registre
-from domain.ballot import Vote
+from domain.deliberation.ballot import Vote
 from domain.errors import (
     MetropolisAlreadyFounded,
     NotACouncilMember,
@@ -15,7 +15,7 @@ from domain.errors import (
     VoteAlreadyCast,
     VoteNotOpen,
 )
-from domain.metropolis import Metropolis
+from domain.governance.metropolis import Metropolis
 from tests.unit.helpers import ManualClock, found, in_memory_app
 
 

@@ -1,8 +1,9 @@
-"""The decision rule: quorum and majority from the pinned charter (domain/rules.py)."""
+"""The decision rule: quorum and majority from the pinned charter (domain/rules/)."""
 
 import pytest
 
-from domain.rules import CharterRules, Tally, decide
+from domain.rules.charter import CharterRules
+from domain.rules.council import Tally, decide
 
 
 def rules(quorum: int = 50, majority: str = "simple") -> CharterRules:
@@ -76,7 +77,7 @@ def test_counts_a_voter_once_when_a_recount_sees_the_same_vote_twice() -> None:
 def test_carried_irrevocably_only_when_no_vote_to_come_can_undo_it(
     majority: str, votes: tuple[int, int, int], members: int, carried: bool,
 ) -> None:
-    from domain.rules import carried_irrevocably
+    from domain.rules.council import carried_irrevocably
 
     rules = CharterRules(consultation_seconds=1, vote_seconds=1, quorum_percent=50,
                          majority=majority)

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from domain.charter import Charter
-from domain.proposal import Proposal
-from domain.rules import CharterRules
+from domain.governance.charter import Charter
+from domain.deliberation.proposal import Proposal
+from domain.rules.charter import CharterRules
 from tests.unit.helpers import ManualClock, found, in_memory_app
 
 

@@ -20,8 +20,8 @@ from domain.errors import (
     WithdrawalTooLate,
     WrongStage,
 )
-from domain.proposal import Proposal
-from domain.rules import CharterRules
+from domain.deliberation.proposal import Proposal
+from domain.rules.charter import CharterRules
 from tests.unit.helpers import ManualClock, in_memory_app
 
 DAY = 86400

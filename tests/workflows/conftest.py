@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.settings import Settings
 from api.wiring import build_worker, make_registre
 from domain.application import Registre
-from domain.rules import CharterRules
+from domain.rules.charter import CharterRules
 from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
 
 DAY = 86400

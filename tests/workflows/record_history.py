@@ -27,7 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.embedded import EmbeddedPostgres, free_port, venv_binary
 from api.settings import Settings
 from api.wiring import build_worker, make_registre, migrate
-from domain.rules import CharterRules
+from domain.rules.charter import CharterRules
 from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
 
 

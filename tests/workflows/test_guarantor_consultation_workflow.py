@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.proposal import Proposal
+from domain.deliberation.proposal import Proposal
 from tests.workflows.conftest import DAY, Deliberation
 from workflows.proposal import ProposalWorkflow
 

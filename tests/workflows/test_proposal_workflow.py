@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from domain.proposal import Proposal
-from domain.rules import CharterRules
+from domain.deliberation.proposal import Proposal
+from domain.rules.charter import CharterRules
 from tests.workflows.conftest import DAY, Deliberation
 from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
 

@@ -9,8 +9,8 @@ import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import CommuneNotConcerned, VetoOutsideWindow
-from domain.proposal import Proposal
-from domain.rules import CharterRules
+from domain.deliberation.proposal import Proposal
+from domain.rules.charter import CharterRules
 from tests.workflows.conftest import DAY, Deliberation
 from workflows.proposal import ProposalWorkflow
 

@@ -18,7 +18,7 @@ verifier trusts none of the readable fields: it decodes each event from its leaf
    and compares with the recorded
    decision; checks each decision cites the charter version that was in force at submission.
 
-Standard library only, with `domain.merkle`, `domain.ledger`, `domain.note`, `domain.ed25519`
+Standard library only, with `domain.ledger.merkle`, `domain.ledger.leaf`, `domain.ledger.note`, `domain.ledger.ed25519`
 and `domain.rules`: a third party can read and copy these files.
 """
 
@@ -31,25 +31,26 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain import merkle, note
-from domain.ledger import LeafError, LogRecord, decode_leaf
-from domain.rules import CharterRules, Tally, decide, decide_proposal
+from domain.ledger import merkle, note
+from domain.ledger.leaf import LeafError, LogRecord, canonical_topic, decode_leaf
+from domain.rules.charter import CharterRules
+from domain.rules.council import Tally, decide, decide_proposal
 
-T_ADOPTED = "domain.charter:Charter.Adopted"
-T_AMENDED = "domain.charter:Charter.Amended"
-T_SEATED = "domain.metropolis:Metropolis.MemberSeated"
-T_SUBMITTED = "domain.proposal:Proposal.Submitted"
-T_VOTE_OPENED = "domain.proposal:Proposal.VoteOpened"
-T_CLOSED = "domain.proposal:Proposal.BallotClosed"
-T_DECIDED = "domain.proposal:Proposal.Decided"
-T_VOTE = "domain.ballot:Vote.Cast"
-T_VETO_FILED = "domain.proposal:Proposal.VetoFiled"
-T_WINDOW_CLOSED = "domain.proposal:Proposal.VetoWindowClosed"
-T_AMENDMENT = "domain.proposal:Proposal.CharterAmendmentProposed"
-T_DECISION_TYPE = "domain.proposal:Proposal.DecisionTypeDeclared"
-T_TABLED = "domain.proposal:Proposal.AmendmentTabled"
-T_DELIB_CLOSED = "domain.proposal:Proposal.DeliberationClosed"
-T_AMENDMENT_DECIDED = "domain.proposal:Proposal.AmendmentDecided"
+T_ADOPTED = "domain.governance.charter:Charter.Adopted"
+T_AMENDED = "domain.governance.charter:Charter.Amended"
+T_SEATED = "domain.governance.metropolis:Metropolis.MemberSeated"
+T_SUBMITTED = "domain.deliberation.proposal:Proposal.Submitted"
+T_VOTE_OPENED = "domain.deliberation.proposal:Proposal.VoteOpened"
+T_CLOSED = "domain.deliberation.proposal:Proposal.BallotClosed"
+T_DECIDED = "domain.deliberation.proposal:Proposal.Decided"
+T_VOTE = "domain.deliberation.ballot:Vote.Cast"
+T_VETO_FILED = "domain.deliberation.proposal:Proposal.VetoFiled"
+T_WINDOW_CLOSED = "domain.deliberation.proposal:Proposal.VetoWindowClosed"
+T_AMENDMENT = "domain.deliberation.proposal:Proposal.CharterAmendmentProposed"
+T_DECISION_TYPE = "domain.deliberation.proposal:Proposal.DecisionTypeDeclared"
+T_TABLED = "domain.deliberation.proposal:Proposal.AmendmentTabled"
+T_DELIB_CLOSED = "domain.deliberation.proposal:Proposal.DeliberationClosed"
+T_AMENDMENT_DECIDED = "domain.deliberation.proposal:Proposal.AmendmentDecided"
 
 
 @dataclass
@@ -107,7 +108,7 @@ class _Recount:
         self.amendment_ballots: dict[tuple[str, int], str] = {}
 
     def apply(self, record: LogRecord) -> None:
-        topic = record.topic
+        topic = canonical_topic(record.topic)
         if topic not in (T_ADOPTED, T_AMENDED, T_SEATED, T_SUBMITTED, T_VOTE_OPENED, T_CLOSED,
                          T_DECIDED, T_VOTE, T_VETO_FILED, T_WINDOW_CLOSED, T_AMENDMENT,
                          T_TABLED, T_DELIB_CLOSED, T_AMENDMENT_DECIDED, T_DECISION_TYPE):

@@ -1,6 +1,6 @@
 """The ledger's leaf: a canonical byte encoding of one stored event, and its decoding.
 
-Every event stored by Registre becomes one leaf of the RFC 9162 Merkle log (`domain.merkle`), in
+Every event stored by Registre becomes one leaf of the RFC 9162 Merkle log (`domain.ledger.merkle`), in
 notification (global log) order. The leaf is the stored record itself, not a readable copy:
 
     leaf = b"RGL1"                         4 bytes, format tag (Registre ledger leaf v1)
@@ -15,7 +15,7 @@ fields, with UUIDs as `{"_type_": "uuid_hex", "_data_": …}` and datetimes as
 `{"_type_": "datetime_iso", "_data_": …}`. `decode_state` reads it back with the standard
 library only, so a verifier can recount ballots from the leaf bytes alone.
 
-Standard library only: a third party can copy this file with `domain/merkle.py`.
+Standard library only: a third party can copy this file with `domain/ledger/merkle.py`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,26 @@ from uuid import UUID
 
 TAG = b"RGL1"
 _HEAD = struct.Struct(">4sQ16sQH")
+
+
+# Event modules that moved when the domain became one package per process: events stored
+# before the move carry the old module in their topic (the leaf keeps those bytes for ever).
+MOVED_MODULES = {
+    "domain.metropolis": "domain.governance.metropolis",
+    "domain.charter": "domain.governance.charter",
+    "domain.bureau": "domain.governance.bureau",
+    "domain.proposal": "domain.deliberation.proposal",
+    "domain.draft": "domain.deliberation.draft",
+    "domain.ballot": "domain.deliberation.ballot",
+    "domain.participation": "domain.deliberation.participation",
+    "domain.notice": "domain.deliberation.notice",
+}
+
+
+def canonical_topic(topic: str) -> str:
+    """The topic of today's event class for a stored topic, old module names included."""
+    module, sep, name = topic.partition(":")
+    return MOVED_MODULES.get(module, module) + sep + name
 
 
 class LeafError(ValueError):

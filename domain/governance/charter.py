@@ -12,7 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.rules import CharterRules
+from domain.rules.charter import CharterRules
 
 class Charter(Aggregate):
     """A metropolis' charter and the history of its versions (version n = n-th adoption)."""

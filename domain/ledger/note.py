@@ -41,7 +41,7 @@ Signing takes a ``sign(message: bytes) -> bytes`` callable, so production can ke
 ``cryptography`` library while tests use :func:`domain.ed25519.sign`.
 
 This module uses only the Python standard library plus ``ed25519.py`` from the same directory.
-It can be copied together with ``domain/ed25519.py`` (signatures) and ``domain/merkle.py`` (the
+It can be copied together with ``domain/ledger/ed25519.py`` (signatures) and ``domain/ledger/merkle.py`` (the
 proofs the checkpoint's root commits to) into any other project to check the ledger
 independently; the import below also works when the three files sit side by side outside a
 package.
