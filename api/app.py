@@ -3,6 +3,7 @@ errors, HTTP refusals, malformed requests) turned into one answer naming the rul
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -94,8 +95,14 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]{0,63}|\[key\])$")
+
+
 def _shown_loc(part: object) -> str | int:
-    return part if isinstance(part, int) else displayable(str(part))[:100]
+    # A location names fields, but a dict's keys come from the input: show only names.
+    if isinstance(part, int) or (isinstance(part, str) and _NAME.match(part)):
+        return part
+    return "<key>"
 
 
 def _field_errors(error: RequestValidationError) -> list[dict[str, Any]]:

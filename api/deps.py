@@ -65,6 +65,7 @@ def require_role(*roles: str) -> Callable[[Principal], Principal]:
         return user
 
     role_required.__name__ = f"require_role_{'_or_'.join(roles)}"
+    role_required.roles = roles  # type: ignore[attr-defined]  # what the OpenAPI and tests read
     return role_required
 
 

@@ -6,7 +6,7 @@ answer at once.
   for a float), no lone surrogate in any string, no nesting deeper than the parser's stack;
   each refusal is a 422 like any malformed field, never a 400 or a 500;
 - each route declares the error body (`ErrorResponse`) for the statuses it can answer,
-  writes 401/403/404/409/413/422, reads 404/422;
+  writes 401/403/404/409/413/422, reads 404/422, and the roles its act needs (`x-roles`);
 - a write answers as soon as it is recorded, with its log position. A client that needs to
   read its own write asks for it: `Prefer: wait-for-views` (or `?wait_for_views=true`); the
   answer then waits until the views have applied that position, at most
@@ -141,6 +141,10 @@ class EdgeRoute(APIRoute):
         if self.is_write:
             kwargs["dependencies"] = [*(kwargs.get("dependencies") or ()),
                                       Depends(_read_your_writes)]
+        roles = [r for d in kwargs.get("dependencies") or ()
+                 for r in getattr(d.dependency, "roles", ())]
+        if roles:  # the roles the act needs, for clients reading the OpenAPI
+            kwargs["openapi_extra"] = {"x-roles": roles, **(kwargs.get("openapi_extra") or {})}
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
