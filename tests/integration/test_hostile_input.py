@@ -340,3 +340,18 @@ def test_valid_comment_is_recorded_when_the_corpus_was_refused(target: Target) -
                                target.settings.signing_secret(), "c2", "citizen")})
     assert r.status_code == 201, r.text
     assert log_size(target.settings) == size + 1
+
+
+def test_timeline_neutralises_escapes_and_bidi_when_odd_text_was_stored_before(
+    target: Target,
+) -> None:
+    """Text stored before the edge refused it (written here through the domain) is shown
+    without its escape sequences, overrides or control characters."""
+    position = target.app.issue_notice(target.proposal_id, "garant", "avis",
+                                       "Avis \x1b[2J\x1b[31mrouge\x1b[0m \u202eesnoper\u202c\r!")
+    make_views(target.settings).wait(target.app.name, position, timeout=20)
+    [entry] = [t for t in target.client.get(f"/proposals/{target.proposal_id}/timeline").json()
+               if t["position"] == position]
+    assert "Avis rouge esnoper" in entry["label"]
+    shown = entry["label"] + json.dumps(entry["details"], ensure_ascii=False)
+    assert not any(c in shown for c in "\x1b\u202e\u202c\r")
