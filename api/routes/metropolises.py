@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.deps import LedgerDep, require_role
 from api.edge import EdgeRoute
@@ -49,7 +48,7 @@ class FillSeatRequest(BaseModel):
 
     kind: SeatKind
     holder_ref: Line = Field(min_length=1, max_length=200)
-    mandate_until: datetime
+    mandate_until: AwareDatetime = Field(description="with its UTC offset")
 
 
 class VacateSeatRequest(BaseModel):
