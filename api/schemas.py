@@ -43,8 +43,9 @@ Text = _text_type(TEXT_MAX, multiline=True)
 """Multi-line text (line feeds and tabs allowed): summaries, comments, reasons, notices."""
 Code = _text_type(CODE_MAX, multiline=False)
 """A short code: a commune's INSEE code."""
-SignatureLine = _text_type(500, multiline=False)
-"""A signed note's signature line (`— name base64`)."""
+SignatureLine = _text_type(500, multiline=True)
+"""A signed note's signature line (`— name base64`, with its newline; the note parser checks
+the rest)."""
 ShownLine = Annotated[str, AfterValidator(displayable)]
 """Stored text shown on one line (a timeline label, a title): what is odd is neutralised."""
 ShownText = Annotated[str, AfterValidator(partial(displayable, multiline=True))]
