@@ -18,7 +18,8 @@ already been held, another (stage `consultation` again) opens before the vote. A
 declare a decision type of its charter (e.g. `budget`), decided by that type's majority. Only
 the members of the evaluation panel the guarantor appointed score the evaluation steps.
 Stage changes are driven by the proposal's workflow at the pinned charter's deadlines; each
-carries its cause.
+carries its cause. Which stage may follow which is the one table `stages.TRANSITIONS`: the
+aggregate refuses any other move.
 """
 
 from __future__ import annotations
