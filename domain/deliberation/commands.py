@@ -40,7 +40,6 @@ from domain.errors import (
 from domain.rules.charter import CHOICES, ORDINARY, CharterRules
 from domain.rules.council import Tally, carried_irrevocably, decide, decide_proposal
 from domain.topics import stored_topics
-from domain.topics import stored_topics
 
 
 Clock = Callable[[], datetime]
