@@ -21,7 +21,8 @@ these files and run them on an export.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import copy
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -163,7 +164,8 @@ class ComplianceChecker:
         self.proposals = proposals if proposals is not None else {}
 
     def apply(self, e: LoggedEvent) -> list[Flag]:
-        """The flags event `e` proves, in a fixed order; updates the state."""
+        """The flags event `e` proves, in a fixed order; updates the state. An event it
+        cannot read (KeyError, TypeError, ValueError) leaves the state as it was."""
         if e.topic == CHARTER_ADOPTED:
             self.charters.setdefault(e.originator_id, {})[1] = e.fields["rules"]
             return []
@@ -174,8 +176,16 @@ class ComplianceChecker:
         handler = _HANDLERS.get(e.topic)
         if handler is None:
             return []
-        check = _Check(self, e)
-        handler(check)
+        before = copy.deepcopy(self.proposals.get(e.originator_id))
+        try:
+            check = _Check(self, e)
+            handler(check)
+        except (KeyError, TypeError, ValueError):
+            if before is None:
+                self.proposals.pop(e.originator_id, None)
+            else:
+                self.proposals[e.originator_id] = before
+            raise
         return check.flags
 
 
@@ -432,11 +442,22 @@ _HANDLERS = {
 }
 
 
-def check_log(events: Iterable[LoggedEvent]) -> Iterator[Flag]:
-    """Every flag of a whole log, in log order (a flag is never given twice)."""
+def check_log(events: Iterable[LoggedEvent],
+              unreadable: Callable[[LoggedEvent, Exception], None] | None = None,
+              ) -> Iterator[Flag]:
+    """Every flag of a whole log, in log order (a flag is never given twice). An event whose
+    fields the checks cannot read is passed to `unreadable` and skipped (raised without it),
+    as the view skips one it cannot apply (D13)."""
     checker, seen = ComplianceChecker(), set()
     for e in events:
-        for flag in checker.apply(e):
+        try:
+            flags = checker.apply(e)
+        except (KeyError, TypeError, ValueError) as error:
+            if unreadable is None:
+                raise
+            unreadable(e, error)
+            continue
+        for flag in flags:
             if flag.key not in seen:
                 seen.add(flag.key)
                 yield flag
