@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 
 from api.audit import export
 from api.cli import cli
-from api.settings import Settings
 from api.wiring import create_api
 from domain.application import Registre
 from domain.rules.charter import CharterRules
@@ -64,7 +63,7 @@ def evaluations_too_early(app: Registre, mid: UUID) -> UUID:  # noqa: F811
     return pid
 
 
-def exported(settings: Settings, client: TestClient, tmp_path: Path) -> Path:
+def exported(client: TestClient, tmp_path: Path) -> Path:
     path = tmp_path / "export.jsonl"
     export(client, path)
     return path
@@ -86,7 +85,7 @@ def test_audit_compliance_prints_the_apis_json_when_a_stage_was_cut_short(
     with TestClient(create_api(settings)) as client:
         served = client.get("/guarantor/compliance")
         one = client.get("/guarantor/compliance", params={"proposal_id": str(cut)})
-        path = exported(settings, client, tmp_path)
+        path = exported(client, tmp_path)
     printed = audit("compliance", "--export", str(path), "--json")
     assert printed.rstrip("\n") == served.text
     assert [(f["proposal_id"], f["rule"]) for f in served.json()] == [
@@ -105,7 +104,7 @@ def test_both_breaches_appear_when_one_event_breaks_a_rule_twice(
     assert (first["rule"], second["rule"]) == ("evaluation.schedule", "evaluation.schedule")
     assert "évaluation n° 1" in first["message"] and "évaluation n° 2" in second["message"]
     with TestClient(create_api(settings)) as client:
-        path = exported(settings, client, tmp_path)
+        path = exported(client, tmp_path)
     printed = json.loads(audit("compliance", "--export", str(path), "--json"))
     assert [f["message"] for f in printed] == [first["message"], second["message"]]
     assert {f["proposal_id"] for f in printed} == {str(early)}
@@ -116,7 +115,7 @@ def test_audit_verify_counts_the_recomputed_flags_when_verifying_an_export(
 ) -> None:
     cut_short(app, found(app))
     with TestClient(create_api(settings)) as client:
-        path = exported(settings, client, tmp_path)
+        path = exported(client, tmp_path)
     assert "2 compliance flag(s) recomputed from the log" in audit("verify", "--export",
                                                                    str(path))
 
@@ -126,7 +125,7 @@ def test_audit_compliance_prints_a_french_table_when_not_asked_for_json(
 ) -> None:
     cut_short(app, found(app))
     with TestClient(create_api(settings)) as client:
-        path = exported(settings, client, tmp_path)
+        path = exported(client, tmp_path)
     table = audit("compliance", "--export", str(path))
     assert "Vue de conformité : 2 manquement(s)" in table
     assert "stage.consultation" in table and "Constat" in table
