@@ -406,7 +406,7 @@ def audit_verify(
         path = Path(tempfile.mkdtemp()) / "export.jsonl"
         export(client_for(url), path)
     assert path is not None
-    checked: list = []
+    checked: list = []  # the events the compliance checks read, gathered while verifying
     report = verify_file(path, ledger_key.read_text().strip() if ledger_key else None,
                          witness_key.read_text().strip() if witness_key else None, checked)
     if url is not None:
@@ -418,7 +418,8 @@ def audit_verify(
 
 @audit_cli.command("compliance")
 def audit_compliance(
-    export_file: Path = typer.Option(..., "--export", help="an export file"),
+    export_file: Path = typer.Option(..., "--export", exists=True, dir_okay=False,
+                                     help="an export file (registre audit export)"),
     as_json: bool = typer.Option(False, "--json", help="the JSON GET /guarantor/compliance "
                                  "serves for the same log"),
     proposal: Optional[str] = typer.Option(None, help="one proposal's id"),
@@ -433,7 +434,11 @@ def audit_compliance(
         proposal_id = str(UUID(proposal)) if proposal else None
     except ValueError:
         raise typer.BadParameter("not a proposal id (UUID)", param_hint="--proposal") from None
-    flags = compliance_from_export(export_file, proposal_id)
+    try:
+        flags = compliance_from_export(export_file, proposal_id)
+    except ValueError as e:  # a line that is not JSON
+        typer.echo(f"refused: {export_file} is not an export ({e})", err=True)
+        raise typer.Exit(1) from None
     if as_json:
         typer.echo(compliance_json(flags))
     else:

@@ -129,3 +129,11 @@ def test_audit_compliance_prints_a_french_table_when_not_asked_for_json(
     table = audit("compliance", "--export", str(path))
     assert "Vue de conformité : 2 manquement(s)" in table
     assert "stage.consultation" in table and "Constat" in table
+
+
+def test_audit_compliance_refuses_when_the_file_is_not_an_export(tmp_path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("pas un export\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["audit", "compliance", "--export", str(path), "--json"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "is not an export" in result.stderr
