@@ -114,6 +114,11 @@ class LoggedEvent:
         """The event's class name, e.g. `VoteOpened`."""
         return self.topic.rpartition(".")[2]
 
+    @property
+    def recorded_at(self) -> str:
+        """When the event was recorded (ISO 8601), as the store holds it."""
+        return self.fields["timestamp"]
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -319,7 +324,7 @@ def _veto_filed(c: _Check) -> None:
     window = c.facts.get("veto_window")
     if window is None:
         c.flag("veto.window", "aucun délai de veto n'était ouvert", [c.e.position])
-    elif _seconds(c.f["timestamp"], window["closes_at"]) >= 0:
+    elif _seconds(c.e.recorded_at, window["closes_at"]) >= 0:
         c.flag("veto.window", f"déposé après la clôture du délai ({window['closes_at']})",
                [window["position"], c.e.position])
     c.cited()
@@ -335,9 +340,9 @@ def _veto_window_closed(c: _Check) -> None:
     # (two thirds of the members, or every member having voted).
     carried = f["cause"] == "override_carried" and carried_irrevocably(
         Tally(f["yes"], f["no"], f["abstain"]), f["members"], rules.for_override())
-    if window and not carried and _seconds(f["timestamp"], window["closes_at"]) < 0:
+    if window and not carried and _seconds(c.e.recorded_at, window["closes_at"]) < 0:
         c.flag("veto.window.cut_short",
-               f"clos le {f['timestamp']}, terme {window['closes_at']}",
+               f"clos le {c.e.recorded_at}, terme {window['closes_at']}",
                [window["position"], c.e.position])
 
 
@@ -370,9 +375,9 @@ def _admissibility_opened(c: _Check) -> None:
 def _admissibility_decided(c: _Check) -> None:
     review = c.facts.get("admissibility")
     if (review and c.f["cause"] == "deadline_reached"
-            and _seconds(c.f["timestamp"], review["closes_at"]) < 0):
+            and _seconds(c.e.recorded_at, review["closes_at"]) < 0):
         c.flag("stage.admissibility",
-               f"déclarée recevable à l'échéance le {c.f['timestamp']}, "
+               f"déclarée recevable à l'échéance le {c.e.recorded_at}, "
                f"échéance {review['closes_at']}", [review["position"], c.e.position])
     c.facts["admissibility_decided"] = c.e.position
     c.cited()
