@@ -21,10 +21,10 @@ these files and run them on an export.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -155,6 +155,15 @@ def _seconds(later: str, earlier: str) -> float:
     return (_at(later) - _at(earlier)).total_seconds()
 
 
+def _copied(value: Any) -> Any:
+    """A copy of JSON-like state (dicts, lists, scalars), to undo a check that failed."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    return value
+
+
 class ComplianceChecker:
     """Folds the log into compliance flags.
 
@@ -181,7 +190,7 @@ class ComplianceChecker:
         handler = _HANDLERS.get(e.topic)
         if handler is None:
             return []
-        before = copy.deepcopy(self.proposals.get(e.originator_id))
+        before = _copied(self.proposals.get(e.originator_id))
         try:
             check = _Check(self, e)
             handler(check)
@@ -202,7 +211,7 @@ class _Check:
         self.facts = checker.proposals.setdefault(e.originator_id, {})
         self.flags: list[Flag] = []
 
-    @property
+    @cached_property
     def rules(self) -> CharterRules:
         """The rules of the charter version the proposal pinned (if it pinned one absent from
         the log, flagged at its submission: those in force then)."""
