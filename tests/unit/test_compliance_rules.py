@@ -193,7 +193,7 @@ def test_no_quorum_flag_when_a_proposal_without_quorum_was_rejected() -> None:
     assert log.flags == []
 
 
-def test_flags_an_amendment_adopted_without_quorum() -> None:
+def test_flags_the_quorum_when_an_amendment_was_adopted_by_too_few() -> None:
     log = Log(deliberation_seconds=DAY)
     log.submit()
     decided = log.add("AmendmentDecided", number=1, outcome="adopted", yes=1, no=0,
@@ -204,7 +204,7 @@ def test_flags_an_amendment_adopted_without_quorum() -> None:
     assert "amendement n° 1 adopté par 1 votants sur 3 membres" in log.flags[0].message
 
 
-def test_flags_an_override_carried_without_quorum() -> None:
+def test_flags_the_quorum_when_an_override_was_carried_by_too_few() -> None:
     log = Log(veto_window_seconds=DAY)
     adoption = adopted(log)
     log.stage("VetoWindowOpened", adoption, adoption + DAY)
@@ -229,7 +229,7 @@ def test_flags_a_veto_when_filed_after_its_window_closed() -> None:
     assert log.found() == [("veto.window", (window, late))]
 
 
-def test_flags_a_veto_window_closed_before_its_term_without_an_override_carried() -> None:
+def test_flags_the_window_cut_short_when_closed_before_its_term_without_an_override() -> None:
     log = Log(veto_window_seconds=DAY)
     adoption = adopted(log)
     window = log.stage("VetoWindowOpened", adoption, adoption + DAY)
@@ -245,14 +245,14 @@ def test_no_flag_when_the_window_closed_early_because_the_override_was_carried()
     assert log.flags == []
 
 
-def test_flags_a_proposal_pinning_a_charter_version_not_in_force() -> None:
+def test_flags_the_charter_version_when_a_proposal_pins_one_not_in_force() -> None:
     log = Log()
     submitted = log.submit(version=2)
     assert log.found() == [("charter.version", (submitted,))]
     assert log.flags[0].message.endswith("la proposition épingle la v2, la v1 était en vigueur")
 
 
-def test_flags_a_rule_citing_a_version_not_in_force_at_submission() -> None:
+def test_flags_the_charter_version_when_a_rule_cites_one_not_in_force_at_submission() -> None:
     log = Log()
     submitted = log.submit()
     log.charter(consultation_seconds=2 * HOUR, vote_seconds=HOUR, quorum_percent=50)
@@ -272,7 +272,7 @@ def test_no_flag_when_a_proposal_keeps_its_version_after_an_amendment() -> None:
     assert log.flags == []
 
 
-def test_flags_an_admissibility_review_given_less_time_than_the_charter() -> None:
+def test_flags_the_review_when_given_less_time_than_the_charter() -> None:
     log = Log(admissibility_seconds=DAY)
     log.submit()
     review = log.stage("AdmissibilityOpened", 0, HOUR)
@@ -280,14 +280,14 @@ def test_flags_an_admissibility_review_given_less_time_than_the_charter() -> Non
     assert "délai d'examen de 3600 s au lieu de 86400 s" in log.flags[0].message
 
 
-def test_flags_a_consultation_opened_without_the_admissibility_review() -> None:
+def test_flags_the_review_when_a_consultation_opened_without_it() -> None:
     log = Log(admissibility_seconds=DAY)
     submitted = log.submit()
     consultation = log.stage("ConsultationOpened", 0, HOUR)
     assert log.found() == [("stage.admissibility", (submitted, consultation))]
 
 
-def test_flags_a_review_concluded_by_its_deadline_before_the_deadline() -> None:
+def test_flags_the_review_when_concluded_by_its_deadline_before_the_deadline() -> None:
     log = Log(admissibility_seconds=DAY)
     log.submit()
     review = log.stage("AdmissibilityOpened", 0, DAY)
@@ -297,7 +297,7 @@ def test_flags_a_review_concluded_by_its_deadline_before_the_deadline() -> None:
     assert log.found() == [("stage.admissibility", (review, decided))]
 
 
-def test_flags_a_vote_opened_despite_the_consultation_the_guarantor_required() -> None:
+def test_flags_the_vote_when_opened_despite_the_consultation_the_guarantor_required() -> None:
     log = Log()
     log.submit()
     log.stage("ConsultationOpened", 0, HOUR)
@@ -329,7 +329,7 @@ def test_both_breaches_appear_when_two_evaluation_steps_are_planned_too_early() 
     assert len({f.key for f in log.flags}) == 2
 
 
-def test_flags_an_implementation_planning_fewer_evaluations_than_the_charter() -> None:
+def test_flags_the_schedule_when_fewer_evaluations_are_planned_than_the_charter_sets() -> None:
     log = Log(evaluation_after_seconds=[DAY, 2 * DAY])
     adoption = adopted(log)
     plan = log.add("ImplementationOpened", opened_at=at(adoption),
@@ -339,7 +339,7 @@ def test_flags_an_implementation_planning_fewer_evaluations_than_the_charter() -
     assert log.flags[0].message.endswith("1 évaluation(s) prévue(s) au lieu de 2")
 
 
-def test_flags_an_evaluation_opened_before_its_date() -> None:
+def test_flags_the_schedule_when_an_evaluation_opened_before_its_date() -> None:
     log = Log(evaluation_after_seconds=[DAY])
     adoption = adopted(log)
     plan = log.add("ImplementationOpened", opened_at=at(adoption),
@@ -349,7 +349,7 @@ def test_flags_an_evaluation_opened_before_its_date() -> None:
     assert log.found() == [("evaluation.schedule", (plan, early))]
 
 
-def test_flags_a_process_closed_before_its_last_evaluation_ran() -> None:
+def test_flags_the_last_evaluation_when_the_process_closed_before_it_ran() -> None:
     log = Log(evaluation_after_seconds=[HOUR], evaluation_window_seconds=DAY)
     adoption = adopted(log)
     log.add("ImplementationOpened", opened_at=at(adoption),
