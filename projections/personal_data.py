@@ -43,7 +43,7 @@ class TamperedSeal(ValueError):
 class KeyStore(Protocol):
     """Where the keys live (outside the log)."""
 
-    def pseudonym_key(self, metropolis_id: UUID) -> bytes: ...
+    def pseudonym_key(self, metropolis_id: UUID, *, create: bool = True) -> bytes | None: ...
 
     def data_key(self, metropolis_id: UUID, person: str, *, create: bool) -> bytes | None: ...
 
@@ -71,10 +71,14 @@ class SealedPersonalData:
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
 
-    def pseudonym(self, metropolis_id: UUID, issuer: str, subject: str) -> str:
-        """The citizen's stable pseudonym within the metropolis."""
-        digest = hmac.new(self.keys.pseudonym_key(metropolis_id),
-                          json.dumps([issuer, subject]).encode(), hashlib.sha256).digest()
+    def pseudonym(self, metropolis_id: UUID, issuer: str, subject: str, *,
+                  create: bool = True) -> str | None:
+        """The citizen's stable pseudonym within the metropolis (None when the metropolis
+        has no pseudonym key yet and `create` is false)."""
+        key = self.keys.pseudonym_key(metropolis_id, create=create)
+        if key is None:
+            return None
+        digest = hmac.new(key, json.dumps([issuer, subject]).encode(), hashlib.sha256).digest()
         return "p-" + base64.b32encode(digest[:20]).decode().lower()
 
     def seal(self, metropolis_id: UUID, person: str, field: str, text: str) -> str:
@@ -126,7 +130,9 @@ class InMemoryKeys:
         self.pseudonym_keys: dict[UUID, bytes] = {}
         self.personal: dict[tuple[UUID, str], bytes] = {}
 
-    def pseudonym_key(self, metropolis_id: UUID) -> bytes:
+    def pseudonym_key(self, metropolis_id: UUID, *, create: bool = True) -> bytes | None:
+        if not create:
+            return self.pseudonym_keys.get(metropolis_id)
         return self.pseudonym_keys.setdefault(metropolis_id, os.urandom(32))
 
     def data_key(self, metropolis_id: UUID, person: str, *, create: bool) -> bytes | None:
@@ -173,9 +179,16 @@ class PostgresKeys:
                 row = curs.fetchone()
             return bytes(row["key"])
 
-    def pseudonym_key(self, metropolis_id: UUID) -> bytes:
-        return self._get_or_create(PSEUDONYM_KEYS, "metropolis_id = %(metropolis_id)s",
-                                   {"metropolis_id": metropolis_id}, os.urandom(32))
+    def pseudonym_key(self, metropolis_id: UUID, *, create: bool = True) -> bytes | None:
+        params = {"metropolis_id": metropolis_id}
+        if create:
+            return self._get_or_create(PSEUDONYM_KEYS, "metropolis_id = %(metropolis_id)s",
+                                       params, os.urandom(32))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT key FROM {PSEUDONYM_KEYS} "  # noqa: S608
+                         "WHERE metropolis_id = %(metropolis_id)s", params)
+            row = curs.fetchone()
+        return None if row is None else bytes(row["key"])
 
     def data_key(self, metropolis_id: UUID, person: str, *, create: bool) -> bytes | None:
         params = {"metropolis_id": metropolis_id, "person": person}

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from api.deps import CurrentUser, LedgerDep, ViewsDep, require_role
+from api.deps import CurrentUser, LedgerDep, ViewsDep, acting_ref, proposal_ref, require_role
 from api.schemas import (
     AmendmentTabledResponse,
     CastVoteRequest,
@@ -50,7 +50,8 @@ def submit_proposal(body: SubmitProposalRequest, user: CurrentUser, ledger: Ledg
     amendment = (ledger.amended_rules(body.metropolis_id, body.charter_amendment.changes())
                  if body.charter_amendment else None)
     proposal_id, position = ledger.submit_proposal(
-        body.metropolis_id, user.sub, body.title, body.summary, body.communes, amendment,
+        body.metropolis_id, acting_ref(ledger, user, body.metropolis_id), body.title,
+        body.summary, body.communes, amendment,
         body.decision_type,
     )
     _caught_up(views, ledger.name, position)
@@ -116,7 +117,7 @@ def withdraw(proposal_id: UUID, user: CurrentUser, ledger: LedgerDep,
              views: ViewsDep) -> RecordedResponse:
     """The author withdraws the proposal before the vote opens; its workflow ends."""
     require_role(user, "citizen")
-    position = ledger.withdraw(proposal_id, user.sub)
+    position = ledger.withdraw(proposal_id, proposal_ref(ledger, user, proposal_id))
     _caught_up(views, ledger.name, position)
     return RecordedResponse(position=position)
 
@@ -158,7 +159,8 @@ def score_evaluation(proposal_id: UUID, body: ScoreEvaluationRequest, user: Curr
                      ledger: LedgerDep, views: ViewsDep) -> RecordedResponse:
     """A member of the citizens' evaluation panel scores indicators (0–10) for the open step."""
     require_role(user, "citizen")
-    position = ledger.score_evaluation(proposal_id, user.sub, body.indicators, body.comment)
+    position = ledger.score_evaluation(proposal_id, proposal_ref(ledger, user, proposal_id),
+                                       body.indicators, body.comment)
     _caught_up(views, ledger.name, position)
     return RecordedResponse(position=position)
 
@@ -197,7 +199,8 @@ def refer_to_guarantor(proposal_id: UUID, body: ReferralRequest, user: CurrentUs
                        ledger: LedgerDep, views: ViewsDep) -> RecordedResponse:
     """The author refers an inadmissibility ruling to the guarantor."""
     require_role(user, "citizen")
-    position = ledger.refer_to_guarantor(proposal_id, user.sub, body.text)
+    position = ledger.refer_to_guarantor(proposal_id, proposal_ref(ledger, user, proposal_id),
+                                         body.text)
     _caught_up(views, ledger.name, position)
     return RecordedResponse(position=position)
 
@@ -209,7 +212,7 @@ def support(proposal_id: UUID, user: CurrentUser, ledger: LedgerDep,
             views: ViewsDep) -> RecordedResponse:
     """A citizen supports a proposal during its public consultation, once."""
     require_role(user, "citizen")
-    position = ledger.support(proposal_id, user.sub)
+    position = ledger.support(proposal_id, proposal_ref(ledger, user, proposal_id))
     _caught_up(views, ledger.name, position)
     return RecordedResponse(position=position)
 
@@ -221,7 +224,7 @@ def post_comment(proposal_id: UUID, body: PostCommentRequest, user: CurrentUser,
                  ledger: LedgerDep, views: ViewsDep) -> RecordedResponse:
     """A citizen comments publicly during the public consultation."""
     require_role(user, "citizen")
-    position = ledger.comment(proposal_id, user.sub, body.text)
+    position = ledger.comment(proposal_id, proposal_ref(ledger, user, proposal_id), body.text)
     _caught_up(views, ledger.name, position)
     return RecordedResponse(position=position)
 
