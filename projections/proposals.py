@@ -251,11 +251,15 @@ class ProposalViews(PostgresTrackingRecorder):
             rows = list(curs.fetchall())
         return self._open_rows(rows, "title", "summary")
 
-    def get_proposal(self, proposal_id: UUID) -> dict[str, Any] | None:
+    def get_proposal(self, proposal_id: UUID, *, open_text: bool = True) -> dict[str, Any] | None:
+        """One proposal's row (its title and summary opened, unless `open_text` is false:
+        the projection's own reads never need them)."""
         with self.datastore.transaction(commit=False) as curs:
             curs.execute("SELECT * FROM proposal_view WHERE proposal_id = %s", (proposal_id,))
             row = curs.fetchone()
-        return None if row is None else self._open_rows([row], "title", "summary")[0]
+        if row is None or not open_text:
+            return row
+        return self._open_rows([row], "title", "summary")[0]
 
     def veto_record(self, commune: str,
                     metropolis_id: UUID | None = None) -> list[dict[str, Any]]:
@@ -419,7 +423,7 @@ class ProposalProjection(Projection[ProposalViews]):
 
     @process_event.register
     def _(self, e: Proposal.BallotClosed, tracking: Tracking) -> None:
-        row = self.view.get_proposal(e.originator_id)
+        row = self.view.get_proposal(e.originator_id, open_text=False)
         council_ballot = row is not None and row["ballot_id"] == e.ballot_id
         self.view.record(
             tracking,
