@@ -193,12 +193,6 @@ def test_guarantor_cosigns_and_an_outsider_verifies_when_using_the_cli(stack: St
     assert "OK" in verified.stdout and "1 co-signed" in verified.stdout
 
 
-@pytest.mark.parametrize(("scenario", "expected"), [
-    ("veto", ["rejected (veto_sustained)", "adopted (override_carried)"]),
-    ("evaluation", ["Processus clos.", "Vue de conformité du garant : 0 anomalie(s)."]),
-    ("garant", ["refusée (409, règle guarantor.consultation_before_vote)",
-                "Vue de conformité du garant : 0 anomalie(s)."]),
-])
 # What the demos' citizens are (token subjects) and write: none may appear in the export (D10).
 DEMO_PERSONAL = ("citoyenne-pacte", "citoyen-eval", "citoyenne-garant", "riverain-1",
                  "riverain-2", "panel-1", "panel-2", "panel-3",
@@ -219,6 +213,12 @@ def assert_export_holds_no_personal_data(url: str, path: Path) -> None:
             assert form not in leaves, clear
 
 
+@pytest.mark.parametrize(("scenario", "expected"), [
+    ("veto", ["rejected (veto_sustained)", "adopted (override_carried)"]),
+    ("evaluation", ["Processus clos.", "Vue de conformité du garant : 0 anomalie(s)."]),
+    ("garant", ["refusée (409, règle guarantor.consultation_before_vote)",
+                "Vue de conformité du garant : 0 anomalie(s)."]),
+])
 def test_demo_scenario_runs_end_to_end_over_http_when_the_stack_is_up(
     stack: Stack, scenario: str, expected: list[str], tmp_path: Path,
 ) -> None:
