@@ -219,3 +219,28 @@ def test_an_evaluation_comment_is_sealed_and_opens_in_the_timeline_when_a_panel_
     last = api.client.get(f"/proposals/{pid}/timeline").json()[-1]
     assert last["event"] == "EvaluationScored" and f"« {EVALUATION} »" in last["label"]
     assert last["details"]["comment"] == EVALUATION
+
+
+def test_verifier_names_the_comment_when_its_ciphertext_is_altered_in_the_store(
+        api: Api, tmp_path: Path) -> None:  # noqa: F811
+    _citizens_act(api)
+    log = make_merkle_log(api.settings)
+    try:
+        MerkleFollower(api.app.recorder, api.app.name, log).catch_up()
+        key = ledger_key(api.settings)
+        assert issue_checkpoint(log, key) is not None
+    finally:
+        log.datastore.close()
+    with psycopg.connect(api.settings.postgres_url) as conn:
+        [(position, state)] = conn.execute("SELECT notification_id, state FROM registre_events "
+                                           "WHERE topic LIKE '%Comment.Posted'").fetchall()
+        event = json.loads(bytes(state))
+        sealed = event["text_sealed"]  # change one character of the ciphertext's base64
+        event["text_sealed"] = sealed[:-2] + ("B" if sealed[-2] != "B" else "C") + sealed[-1]
+        conn.execute("UPDATE registre_events SET state = %s WHERE notification_id = %s",
+                     (json.dumps(event, separators=(",", ":")).encode(), position))
+    path = tmp_path / "export.jsonl"
+    export(api.client, path)
+    report = verify_export([json.loads(line) for line in path.read_text().splitlines()],
+                           key.vkey())
+    assert not report.ok and report.first_bad_position == position, report.errors
