@@ -12,7 +12,8 @@ from uuid import UUID
 from api.auth import InvalidToken, Principal, verify_token
 from domain.application import Registre
 from domain.deliberation.proposal import Proposal
-from domain.errors import UnknownProposal
+from domain.errors import UnknownMetropolis, UnknownProposal
+from domain.governance.metropolis import Metropolis
 from projections.proposals import ProposalViews
 
 _bearer = HTTPBearer(auto_error=False, description="JWT issued by `registre token issue`")
@@ -66,8 +67,8 @@ def acting_ref(ledger: Registre, principal: Principal, metropolis_id: UUID, *,
     checked first (404), so no key is ever made for a metropolis that does not exist."""
     if principal.role != "citizen":
         return principal.sub
-    if not known:
-        ledger.get_metropolis(metropolis_id)
+    if not known and not isinstance(ledger.get_metropolis(metropolis_id), Metropolis):
+        raise UnknownMetropolis(f"no metropolis {metropolis_id}")
     return citizen_pseudonym(ledger, metropolis_id, principal.sub, principal.issuer)
 
 

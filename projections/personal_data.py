@@ -70,14 +70,19 @@ class SealedPersonalData:
 
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
+        # A pseudonym key is never erased nor changed: kept once read (data keys never are,
+        # so an erasure by another process takes effect at once).
+        self._pseudonym_keys: dict[UUID, bytes] = {}
 
     def pseudonym(self, metropolis_id: UUID, issuer: str, subject: str, *,
                   create: bool = True) -> str | None:
         """The citizen's stable pseudonym within the metropolis (None when the metropolis
         has no pseudonym key yet and `create` is false)."""
-        key = self.keys.pseudonym_key(metropolis_id, create=create)
+        key = self._pseudonym_keys.get(metropolis_id) or self.keys.pseudonym_key(
+            metropolis_id, create=create)
         if key is None:
             return None
+        self._pseudonym_keys[metropolis_id] = key
         digest = hmac.new(key, json.dumps([issuer, subject]).encode(), hashlib.sha256).digest()
         return "p-" + base64.b32encode(digest[:20]).decode().lower()
 
