@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from uuid import UUID
 
-from api.auth import InvalidToken, Principal, verify_token
+from api.auth import ISSUER, InvalidToken, Principal, verify_token
 from domain.application import Registre
 from domain.deliberation.proposal import Proposal
 from domain.errors import UnknownMetropolis, UnknownProposal
@@ -76,8 +76,6 @@ def citizen_pseudonym(ledger: Registre, metropolis_id: UUID, subject: str,
                       issuer: str | None = None, *, create: bool = True) -> str | None:
     """A citizen's pseudonym in a metropolis, from the identity provider's subject (None
     without `create` when the metropolis has no pseudonym key yet)."""
-    from api.auth import ISSUER
-
     return ledger.personal_data.pseudonym(metropolis_id, issuer or ISSUER, subject,
                                           create=create)
 

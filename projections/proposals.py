@@ -38,7 +38,6 @@ from domain.deliberation.proposal import (
 from domain.deliberation.stages import Stage
 from domain.ports import ERASED, NoPersonalData
 from domain.topics import stored_topics
-from projections.personal_data import TamperedSeal
 from projections.labels import (
     CAUSE_FR,
     CHOICE_FR,
@@ -47,6 +46,7 @@ from projections.labels import (
     OUTCOME_MASC_FR,
     date_fr,
 )
+from projections.personal_data import TamperedSeal
 
 
 UNREADABLE = "contenu illisible"  # a sealed text that no longer opens (altered in the store)
