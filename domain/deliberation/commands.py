@@ -9,7 +9,7 @@ the aggregate has already moved past it, return what was recorded instead of rec
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -71,10 +71,11 @@ class DeliberationCommands:
         (`ordinary` by default); the charter version in force is pinned; title and summary are
         sealed under the author's data key. Returns the proposal id and the log position of
         its submission."""
-        proposal = self._new_proposal(metropolis_id, author_ref,
-                                      self._seal(metropolis_id, author_ref, "title", title),
-                                      self._seal(metropolis_id, author_ref, "summary", summary),
-                                      communes, charter_amendment, decision_type)
+        proposal = self._new_proposal(
+            metropolis_id, author_ref,
+            lambda: (self._seal(metropolis_id, author_ref, "title", title),
+                     self._seal(metropolis_id, author_ref, "summary", summary)),
+            communes, charter_amendment, decision_type)
         recordings = self.save(proposal)
         return proposal.id, recordings[-1].notification.id
 
@@ -83,10 +84,12 @@ class DeliberationCommands:
         return self.personal_data.seal(metropolis_id, person, field, text)
 
     def _new_proposal(
-        self, metropolis_id: UUID, author_ref: str, title_sealed: str, summary_sealed: str,
+        self, metropolis_id: UUID, author_ref: str, sealed: Callable[[], tuple[str, str]],
         communes: Iterable[str], charter_amendment: CharterRules | None, decision_type: str,
     ) -> Proposal:
-        """A proposal checked against the metropolis and its charter in force, not saved."""
+        """A proposal checked against the metropolis and its charter in force, not saved.
+        `sealed` gives its sealed title and summary once the checks pass (a refused
+        submission makes no data key)."""
         metropolis = self.get_metropolis(metropolis_id)
         communes = self._communes_of(metropolis, communes)
         known = {c["code"] for c in metropolis.communes}
@@ -100,6 +103,7 @@ class DeliberationCommands:
             if code not in known:
                 raise InvalidCharter(f"the amended charter's veto territories name {code}, "
                                      f"not a commune of {metropolis.name}")
+        title_sealed, summary_sealed = sealed()
         proposal = Proposal(
             metropolis_id=metropolis_id,
             charter_id=charter.id,
@@ -166,9 +170,9 @@ class DeliberationCommands:
         # The rules it changes, over the charter in force now.
         amendment = (self.amended_rules(draft.metropolis_id, draft.charter_amendment)
                      if draft.charter_amendment else None)
-        proposal = self._new_proposal(draft.metropolis_id, author_ref, draft.title_sealed,
-                                      draft.summary_sealed, draft.communes, amendment,
-                                      draft.decision_type)
+        proposal = self._new_proposal(draft.metropolis_id, author_ref,
+                                      lambda: (draft.title_sealed, draft.summary_sealed),
+                                      draft.communes, amendment, draft.decision_type)
         draft.submit(author_ref, proposal.id)
         recordings = self.save(proposal, draft)
         submitted = [r for r in recordings if r.domain_event.originator_id == proposal.id]

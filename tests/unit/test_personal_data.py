@@ -15,6 +15,7 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.application import Registre
 from domain.deliberation.participation import Comment
+from domain.errors import UnknownDecisionType
 from projections.personal_data import TamperedSeal, in_memory_personal_data
 from tests.unit.helpers import ManualClock, found, in_memory_app
 
@@ -127,3 +128,13 @@ def test_old_comment_loads_with_its_clear_text_when_recorded_before_sealing() ->
         base64.b64decode(old["state"])))
     assert isinstance(posted, Comment.Posted)
     assert app.personal_data.open(posted.text_sealed) == "Un commentaire"
+
+
+def test_refused_submission_makes_no_data_key_when_its_decision_type_is_unknown() -> None:
+    app = in_memory_app()
+    mid = found(app, 3)
+    size = app.recorder.max_notification_id()
+    with pytest.raises(UnknownDecisionType):
+        app.submit_proposal(mid, "p-alice", "Titre", "Résumé", decision_type="inconnu")
+    assert app.recorder.max_notification_id() == size
+    assert app.personal_data.keys.personal == {}
