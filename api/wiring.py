@@ -31,6 +31,7 @@ from domain.rules.charter import CharterRules
 from domain.errors import MetropolisAlreadyFounded
 from domain.governance.metropolis import Metropolis
 from projections.compliance import ComplianceProjection, ComplianceView
+from projections.personal_data import PostgresKeys, postgres_personal_data
 from projections.positions import PostgresLogPositions
 from projections.ledger import MerkleFollower, MerkleLog, issue_checkpoint
 from projections.proposals import ProposalProjection, ProposalViews
@@ -60,7 +61,8 @@ def eventsourcing_env(settings: Settings, *, create_table: bool = False,
 
 def make_registre(settings: Settings, *, create_table: bool = False) -> Registre:
     return Registre(env=eventsourcing_env(settings, create_table=create_table),
-                    clock=system_clock, positions=PostgresLogPositions)
+                    clock=system_clock, positions=PostgresLogPositions,
+                    personal_data=lambda recorder: postgres_personal_data(recorder.datastore))
 
 
 def _tracking_recorder(settings: Settings, name: str, cls: type, *, create_table: bool) -> Any:
@@ -69,9 +71,11 @@ def _tracking_recorder(settings: Settings, name: str, cls: type, *, create_table
 
 
 def make_views(settings: Settings, *, create_table: bool = False) -> ProposalViews:
-    return _tracking_recorder(
+    views: ProposalViews = _tracking_recorder(
         settings, ProposalProjection.name, ProposalViews, create_table=create_table
     )
+    views.personal_data = postgres_personal_data(views.datastore)  # opens sealed text
+    return views
 
 
 def make_compliance_view(settings: Settings, *, create_table: bool = False) -> ComplianceView:
@@ -106,8 +110,11 @@ def make_relay_tracking(settings: Settings, *, create_table: bool = False) -> An
 
 
 def migrate(settings: Settings) -> None:
-    """Create every table once: the event store, the views, the relay's tracking."""
-    make_registre(settings, create_table=True).close()
+    """Create every table once: the event store, the views, the relay's tracking, the
+    pseudonym and personal data keys (outside the log, D10)."""
+    app = make_registre(settings, create_table=True)
+    PostgresKeys(app.recorder.datastore).create_tables()
+    app.close()
     make_views(settings, create_table=True).datastore.close()
     make_relay_tracking(settings, create_table=True).datastore.close()
     make_merkle_log(settings, create_table=True).datastore.close()
