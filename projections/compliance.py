@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import Projection
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
@@ -30,6 +30,7 @@ from domain.deliberation.proposal import Proposal
 from domain.rules.charter import CharterRules
 from domain.rules.council import Tally, carried_irrevocably
 from domain.topics import stored_topics
+from projections.rebuild import BatchedView
 
 RULE_FR = {
     "stage.consultation": "consultation publique plus courte que le minimum de la charte",
@@ -46,9 +47,12 @@ RULE_FR = {
 }
 
 
-class ComplianceView(PostgresTrackingRecorder):
+class ComplianceView(BatchedView):
     """Tables `compliance_charters`, `compliance_members`, `compliance_proposals` (the facts
     the checks need) and `compliance_flags` (the findings)."""
+
+    view_tables = ("compliance_charters", "compliance_members", "compliance_proposals",
+                   "compliance_flags")
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -67,9 +71,9 @@ class ComplianceView(PostgresTrackingRecorder):
 
     def apply(self, tracking: Tracking, step: Any) -> None:
         """Run `step(curs)` and record the tracking position in the same transaction."""
-        with self.datastore.transaction(commit=True) as curs:
+        with self.writing() as curs:
             step(curs)
-            self._insert_tracking(curs, tracking)
+            self.track(curs, tracking)
 
     # -- queries ----------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import Projection
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
@@ -31,6 +31,7 @@ from domain.deliberation.proposal import (
     override_ballot_id,
 )
 from domain.topics import stored_topics
+from projections.rebuild import BatchedView
 from projections.labels import (
     CAUSE_FR,
     CHOICE_FR,
@@ -41,8 +42,11 @@ from projections.labels import (
 )
 
 
-class ProposalViews(PostgresTrackingRecorder):
+class ProposalViews(BatchedView):
     """PostgreSQL tables `proposal_view` and `timeline_view`, and the queries on them."""
+
+    view_tables = ("proposal_view", "comment_view", "veto_record_view", "timeline_view",
+                   "closed_ballot_view")
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -130,7 +134,7 @@ class ProposalViews(PostgresTrackingRecorder):
     ) -> None:
         """Apply one event: create or update the proposal row, append to its timeline, and
         track the position, all in one transaction."""
-        with self.datastore.transaction(commit=True) as curs:
+        with self.writing() as curs:
             if insert is not None:
                 columns = ", ".join(insert)
                 values = ", ".join(f"%({k})s" for k in insert)
@@ -158,24 +162,24 @@ class ProposalViews(PostgresTrackingRecorder):
             )
             if extra is not None:  # one more statement in the same transaction
                 curs.execute(extra[0], extra[1])
-            self._insert_tracking(curs, tracking)
+            self.track(curs, tracking)
 
     def participate(self, tracking: Tracking, proposal_id: UUID, column: str,
                     comment: dict[str, Any] | None = None) -> None:
         """Count a support or a comment (kept out of the timeline: they are many)."""
-        with self.datastore.transaction(commit=True) as curs:
+        with self.writing() as curs:
             curs.execute(f"UPDATE proposal_view SET {column} = {column} + 1 "  # noqa: S608
                          "WHERE proposal_id = %s", (proposal_id,))
             if comment is not None:
                 curs.execute("INSERT INTO comment_view VALUES (%(p)s, %(n)s, %(at)s, %(c)s, "
                              "%(t)s)", dict(comment, p=proposal_id, n=tracking.notification_id))
-            self._insert_tracking(curs, tracking)
+            self.track(curs, tracking)
 
     # -- queries ----------------------------------------------------------------------------
 
     def closed_at(self, ballot_id: UUID) -> int | None:
         """The log position at which `ballot_id` closed, if its close has been applied."""
-        with self.datastore.transaction(commit=False) as curs:
+        with self.reading() as curs:
             curs.execute("SELECT position FROM closed_ballot_view WHERE ballot_id = %s",
                          (ballot_id,))
             row = curs.fetchone()
@@ -200,7 +204,7 @@ class ProposalViews(PostgresTrackingRecorder):
             return list(curs.fetchall())
 
     def get_proposal(self, proposal_id: UUID) -> dict[str, Any] | None:
-        with self.datastore.transaction(commit=False) as curs:
+        with self.reading() as curs:
             curs.execute("SELECT * FROM proposal_view WHERE proposal_id = %s", (proposal_id,))
             return curs.fetchone()
 
