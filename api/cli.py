@@ -13,7 +13,9 @@
     registre witness --key FILE       the guarantor co-signs the latest checkpoint
     registre audit export --url API --output FILE
     registre audit verify (--url API | --export FILE) [--ledger-key PUB] [--witness-key PUB]
-    registre bench ledger --events N
+    registre projections rebuild [--view NAME]
+                                      re-make views from the log, in batches (resumable)
+    registre bench ledger --events N | bench projections --events N
     registre draft … | proposal … | guarantor … | bureau …
                                       every act of the deliberation over the API (api/acts.py)
 """
@@ -51,6 +53,8 @@ cli.add_typer(audit_cli, name="audit")
 bench_cli = typer.Typer(help="Benchmarks (ratios against a baseline measured in the same run).",
                         no_args_is_help=True)
 cli.add_typer(bench_cli, name="bench")
+projections_cli = typer.Typer(help="The views: run them, or rebuild them from the log.")
+cli.add_typer(projections_cli, name="projections")
 cli.add_typer(proposal_cli, name="proposal")
 cli.add_typer(guarantor_cli, name="guarantor")
 cli.add_typer(bureau_cli, name="bureau")
@@ -105,10 +109,12 @@ def worker() -> None:
     asyncio.run(main())
 
 
-@cli.command()
-def projections() -> None:
+@projections_cli.callback(invoke_without_command=True)
+def projections(ctx: typer.Context) -> None:
     """Run the projection runners (public views, guarantor's compliance view) and the Merkle
-    log follower with its periodic signed checkpoints."""
+    log follower with its periodic signed checkpoints; `rebuild` re-makes views from the log."""
+    if ctx.invoked_subcommand is not None:
+        return
     import contextlib
     import threading
 
@@ -138,6 +144,27 @@ def projections() -> None:
         finally:
             stop.set()
             ledger.join()
+
+
+@projections_cli.command("rebuild")
+def projections_rebuild(
+    view: Optional[list[str]] = typer.Option(
+        None, "--view", help="a view to rebuild (repeatable; default: every view)"),
+    batch: int = typer.Option(1000, help="events applied per transaction"),
+    restart: bool = typer.Option(False, help="start again even if a rebuild was left unfinished"),
+) -> None:
+    """Drop and re-make views from the log, one transaction per batch of events (an
+    interrupted rebuild resumes where its last batch committed). Stop the `projections`
+    process first: two writers of one view refuse each other's positions."""
+    from api.bench import rebuild_views, view_names
+
+    names = view or list(view_names())
+    unknown = set(names) - set(view_names())
+    if unknown:
+        raise typer.BadParameter(f"unknown view {', '.join(sorted(unknown))}; views: "
+                                 f"{', '.join(view_names())}")
+    for name, applied, seconds in rebuild_views(_settings(), names, batch, restart=restart):
+        typer.echo(f"{name}: {applied:,} events applied in {seconds:.1f} s")
 
 
 @cli.command()
@@ -422,6 +449,20 @@ def bench_ledger_cmd(
     from api.bench import bench_ledger
 
     bench_ledger(events, postgres_url, proofs)
+
+
+@bench_cli.command("projections")
+def bench_projections_cmd(
+    events: int = typer.Option(100_000, help="events to store, then rebuild the views from"),
+    postgres_url: Optional[str] = typer.Option(
+        None, help="a database to fill (default: a throwaway embedded PostgreSQL)"),
+    batch: int = typer.Option(1000, help="events applied per transaction"),
+) -> None:
+    """Rebuild rate of the public views against a raw sequential read of the same events
+    table, measured in the same run (ratio)."""
+    from api.bench import bench_projections
+
+    bench_projections(events, postgres_url, batch)
 
 
 def main() -> None:

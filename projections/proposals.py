@@ -50,6 +50,7 @@ class ProposalViews(BatchedView):
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        self.discard()
         self.sql_create_statements.append(
             SQL("""CREATE TABLE IF NOT EXISTS proposal_view (
                 proposal_id uuid PRIMARY KEY,
@@ -134,6 +135,11 @@ class ProposalViews(BatchedView):
     ) -> None:
         """Apply one event: create or update the proposal row, append to its timeline, and
         track the position, all in one transaction."""
+        if self._batch is not None and insert is None and not update and extra is None:
+            # In a rebuild's batch, an entry that changes no stage is buffered (see flush).
+            self._buffer_entry(tracking, proposal_id, at, event, actor_role, label, details,
+                               increment)
+            return
         with self.writing() as curs:
             if insert is not None:
                 columns = ", ".join(insert)
@@ -167,6 +173,13 @@ class ProposalViews(BatchedView):
     def participate(self, tracking: Tracking, proposal_id: UUID, column: str,
                     comment: dict[str, Any] | None = None) -> None:
         """Count a support or a comment (kept out of the timeline: they are many)."""
+        if self._batch is not None:  # in a rebuild's batch: counted and sent at once
+            self._counts[proposal_id, column] = self._counts.get((proposal_id, column), 0) + 1
+            if comment is not None:
+                self._comments.append((proposal_id, tracking.notification_id, comment["at"],
+                                       comment["c"], comment["t"]))
+            self.track(self._batch, tracking)
+            return
         with self.writing() as curs:
             curs.execute(f"UPDATE proposal_view SET {column} = {column} + 1 "  # noqa: S608
                          "WHERE proposal_id = %s", (proposal_id,))
@@ -175,15 +188,81 @@ class ProposalViews(BatchedView):
                              "%(t)s)", dict(comment, p=proposal_id, n=tracking.notification_id))
             self.track(curs, tracking)
 
+    # -- a rebuild's batch: the frequent entries buffered, sent with COPY --------------------
+    # Between two entries that change a proposal's row (stage, ballot, outcome), supports,
+    # comments, votes and the other timeline entries only add rows and bump counters: they
+    # are kept here and written in a few statements before the next such entry, before any
+    # read, and at the batch's end. Same rows as one transaction per event.
+
+    def discard(self) -> None:
+        self._counts: dict[tuple[UUID, str], int] = {}
+        self._comments: list[tuple[Any, ...]] = []
+        self._entries: list[tuple[Any, ...]] = []
+        self._touched: dict[UUID, tuple[datetime, int]] = {}
+        self._rows: dict[UUID, tuple[str, UUID | None] | None] = {}
+        self._closed: dict[UUID, int | None] = {}
+
+    def _buffer_entry(self, tracking: Tracking, proposal_id: UUID, at: datetime, event: str,
+                      actor_role: str, label: str, details: dict[str, Any],
+                      increment: tuple[str, UUID] | None) -> None:
+        assert self._batch is not None
+        if proposal_id not in self._rows:
+            self._batch.execute("SELECT stage, ballot_id FROM proposal_view "
+                                "WHERE proposal_id = %s", (proposal_id,))
+            found = self._batch.fetchone()
+            self._rows[proposal_id] = None if found is None else (found["stage"],
+                                                                  found["ballot_id"])
+        row = self._rows[proposal_id]
+        if row is not None:
+            self._touched[proposal_id] = (at, tracking.notification_id)
+            if increment and row[1] == increment[1]:
+                key = (proposal_id, increment[0])
+                self._counts[key] = self._counts.get(key, 0) + 1
+        self._entries.append((proposal_id, tracking.notification_id, at, event,
+                              row[0] if row else "inconnu", actor_role, label, Jsonb(details)))
+        self.track(self._batch, tracking)
+
+    def flush(self, curs: Any) -> None:
+        if not (self._counts or self._comments or self._entries or self._touched):
+            self.discard()  # the cached rows may be about to change
+            return
+        by_proposal: dict[UUID, dict[str, int]] = {}
+        for (proposal_id, column), n in self._counts.items():
+            by_proposal.setdefault(proposal_id, {})[column] = n
+        curs.executemany(
+            "UPDATE proposal_view SET yes = yes + %(yes)s, no = no + %(no)s, "
+            "abstain = abstain + %(abstain)s, supports = supports + %(supports)s, "
+            "comments = comments + %(comments)s, updated_at = COALESCE(%(at)s, updated_at), "
+            "position = COALESCE(%(n)s, position) WHERE proposal_id = %(p)s",
+            [{"yes": 0, "no": 0, "abstain": 0, "supports": 0, "comments": 0, **counts,
+              "at": self._touched.get(p, (None, None))[0],
+              "n": self._touched.get(p, (None, None))[1], "p": p}
+             for p in by_proposal.keys() | self._touched.keys()
+             for counts in [by_proposal.get(p, {})]])
+        if self._entries:
+            with curs.copy("COPY timeline_view FROM STDIN") as copy:
+                for entry in self._entries:
+                    copy.write_row(entry)
+        if self._comments:
+            with curs.copy("COPY comment_view FROM STDIN") as copy:
+                for comment in self._comments:
+                    copy.write_row(comment)
+        self.discard()
+
     # -- queries ----------------------------------------------------------------------------
 
     def closed_at(self, ballot_id: UUID) -> int | None:
         """The log position at which `ballot_id` closed, if its close has been applied."""
+        if self._batch is not None and ballot_id in self._closed:
+            return self._closed[ballot_id]
         with self.reading() as curs:
             curs.execute("SELECT position FROM closed_ballot_view WHERE ballot_id = %s",
                          (ballot_id,))
             row = curs.fetchone()
-            return None if row is None else int(row["position"])
+            closed = None if row is None else int(row["position"])
+        if self._batch is not None:
+            self._closed[ballot_id] = closed
+        return closed
 
     def comments(self, proposal_id: UUID, limit: int, offset: int) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as curs:

@@ -44,8 +44,10 @@ class BatchedView(PostgresTrackingRecorder):
 
     @contextmanager
     def writing(self) -> Iterator[Cursor[DictRow]]:
-        """A cursor to apply one event: the batch's, or a transaction of its own."""
+        """A cursor to apply one event: the batch's (after what the view buffered), or a
+        transaction of its own."""
         if self._batch is not None:
+            self.flush(self._batch)
             yield self._batch
         else:
             with self.datastore.transaction(commit=True) as curs:
@@ -134,7 +136,7 @@ def rebuild(
     `on_batch(position, count)` after each commit. Returns the events applied."""
     name = projection_class.name
     with view.datastore.transaction(commit=True) as curs:
-        if restart or not _in_progress(curs, name):
+        if not _in_progress(curs, name) or restart:
             view.reset(curs, app.name)
             curs.execute(SQL("INSERT INTO {} (view) VALUES (%s) ON CONFLICT DO NOTHING").format(
                 Identifier(REBUILDS_TABLE)), (name,))
