@@ -15,14 +15,17 @@ buffer its most frequent writes and send them at once in `flush()` (`ProposalVie
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from functools import singledispatchmethod
+from typing import Any, NamedTuple
+from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 REBUILDS_TABLE = "view_rebuilds"
@@ -109,6 +112,51 @@ class BatchedView(PostgresTrackingRecorder):
             Identifier(self.tracking_table_name)), (application_name,))
 
 
+class _Stored(NamedTuple):
+    """The columns of one stored event that the mapper reads (a cheap `Notification`)."""
+
+    notification_id: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+
+
+def _pages(recorder: Any, after: int, last: int, topics: list[str],
+           size: int) -> Iterator[list[_Stored]]:
+    """The stored events of `topics` after position `after` up to `last`, in log order, in
+    pages of `size`: one query streamed through a server-side cursor, rows as tuples."""
+    query = SQL("SELECT notification_id, originator_id, originator_version, topic, state "
+                "FROM {}.{} WHERE notification_id > %s AND notification_id <= %s AND "
+                "topic = ANY(%s) ORDER BY notification_id").format(
+        Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+    with recorder.datastore.get_connection() as conn, conn.transaction(force_rollback=True), \
+            conn.cursor(name="rebuild_read", row_factory=tuple_row) as curs:
+        curs.itersize = size
+        curs.execute(query, (after, last, topics))
+        while rows := curs.fetchmany(size):
+            yield [_Stored(*row) for row in rows]
+
+
+def _dispatcher(projection: Any) -> Callable[[Any, Tracking], None]:
+    """`projection.process_event`, with a `singledispatchmethod`'s choice of handler made
+    once per event class (functools builds a new bound function at every attribute access)."""
+    method = inspect.getattr_static(type(projection), "process_event")
+    if not isinstance(method, singledispatchmethod):
+        return projection.process_event  # type: ignore[no-any-return]
+    dispatch = method.dispatcher.dispatch
+    handlers: dict[type, Callable[..., None]] = {}
+
+    def process(event: Any, tracking: Tracking) -> None:
+        cls = type(event)
+        handler = handlers.get(cls)
+        if handler is None:
+            handler = handlers[cls] = dispatch(cls)
+        handler(projection, event, tracking)
+
+    return process
+
+
 def _in_progress(curs: Cursor[DictRow], name: str) -> bool:
     curs.execute(SQL("CREATE TABLE IF NOT EXISTS {} (view text PRIMARY KEY, "
                      "started_at timestamptz NOT NULL DEFAULT now())").format(
@@ -148,17 +196,13 @@ def rebuild(
     if on_start is not None:
         on_start(position, last)
     applied = 0
-    while position < last:
-        page = app.recorder.select_notifications(start=position + 1, limit=batch_size,
-                                                 stop=last, topics=topics)
-        if not page:
-            break
-        to_event = app.mapper.to_domain_event
+    process = _dispatcher(projection)
+    to_event = app.mapper.to_domain_event
+    for page in _pages(app.recorder, position, last, topics, batch_size):
         with view.batch():
-            for notification in page:
-                projection.process_event(to_event(notification),
-                                         Tracking(app.name, notification.id))
-        position = page[-1].id
+            for stored in page:
+                process(to_event(stored), Tracking(app.name, stored.notification_id))
+        position = page[-1].notification_id
         applied += len(page)
         if on_batch is not None:
             on_batch(position, len(page))
