@@ -140,3 +140,24 @@ def test_rebuild_starts_again_from_the_first_event_when_the_last_one_finished(
     assert started == [0]
     assert _snapshot(settings, view, app.name) == first
     app.close()
+
+
+def test_page_decoder_gives_the_mappers_events_when_decoding_every_stored_event(
+    settings: Settings,
+) -> None:
+    from projections.rebuild import _page_decoder, _pages
+
+    app = make_registre(settings)
+    _log(app)
+    topics = sorted({n.topic for n in app.recorder.select_notifications(start=1, limit=10**6)})
+    pages = list(_pages(app.recorder, 0, app.recorder.max_notification_id(), topics, 9))
+
+    decoded = [e for page in pages for e in _page_decoder(app.mapper)(page)]
+    expected = [app.mapper.to_domain_event(s) for page in pages for s in page]
+
+    assert len(decoded) == app.recorder.max_notification_id()
+    assert [(type(e), e.__dict__) for e in decoded] == [
+        (type(e), e.__dict__) for e in expected]
+    assert all(type(e.originator_id) is type(x.originator_id) for e, x in zip(
+        decoded, expected, strict=True))
+    app.close()
