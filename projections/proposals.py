@@ -115,6 +115,16 @@ class ProposalViews(BatchedView):
                 ballot_id uuid PRIMARY KEY,
                 position bigint NOT NULL)""")
         )
+        # One index per query the API makes that its table's primary key does not serve:
+        # proposals by metropolis and date (and by date), a commune's veto record.
+        self.sql_create_statements += [
+            SQL("CREATE INDEX IF NOT EXISTS proposal_view_by_metropolis_date ON proposal_view "
+                "(metropolis_id, submitted_at DESC, position DESC)"),
+            SQL("CREATE INDEX IF NOT EXISTS proposal_view_by_date ON proposal_view "
+                "(submitted_at DESC, position DESC)"),
+            SQL("CREATE INDEX IF NOT EXISTS veto_record_view_by_commune ON veto_record_view "
+                "(commune, position)"),
+        ]
 
     # -- writes: each in the same transaction as the tracking row --------------------------
 

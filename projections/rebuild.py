@@ -180,7 +180,7 @@ def _page_decoder(mapper: Any) -> Callable[[list[_Stored]], list[Any]]:
         return d
 
     decoder = json.JSONDecoder(object_hook=hook)
-    classes: dict[str, type] = {}
+    classes: dict[tuple[str, type], tuple[type, Callable[[Any], Any], int]] = {}
 
     def decode(page: list[_Stored]) -> list[Any]:
         try:
@@ -189,13 +189,15 @@ def _page_decoder(mapper: Any) -> Callable[[list[_Stored]], list[Any]]:
             return [mapper.to_domain_event(stored) for stored in page]
         events = []
         for stored, state in zip(page, states, strict=True):
-            cls = classes.get(stored.topic)
-            if cls is None:
-                cls = classes[stored.topic] = resolve_topic(stored.topic)
-            state["originator_id"] = find_id_convertor(cls, type(stored.originator_id))(
-                stored.originator_id)
+            key = (stored.topic, type(stored.originator_id))
+            known = classes.get(key)
+            if known is None:
+                cls = resolve_topic(stored.topic)
+                known = classes[key] = (cls, find_id_convertor(cls, key[1]),
+                                        getattr(cls, "class_version", 1))
+            cls, convert, class_version = known
+            state["originator_id"] = convert(stored.originator_id)
             state["originator_version"] = stored.originator_version
-            class_version = getattr(cls, "class_version", 1)
             from_version = state.pop("class_version", 1)
             while from_version < class_version:
                 getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
