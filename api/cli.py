@@ -243,10 +243,17 @@ def up(
     api_port: Optional[int] = typer.Option(None),
 ) -> None:
     """Run worker, projection runner and API against already running servers."""
+    from api.demo import forget_stack, record_stack
+
     settings = _settings(postgres_url=postgres_url, temporal_address=temporal_address,
                          api_port=api_port)
     _print_urls(settings)
-    raise typer.Exit(_supervise(settings, _process_env(settings)))
+    record_stack(settings)
+    try:
+        code = _supervise(settings, _process_env(settings))
+    finally:
+        forget_stack(settings)
+    raise typer.Exit(code)
 
 
 def _print_urls(settings: Settings) -> None:
@@ -270,6 +277,7 @@ def run(
     from api.embedded import EmbeddedPostgres, TemporalDevServer
     from api.wiring import initialise, migrate as do_migrate
 
+    from api.demo import forget_stack, record_stack
     from api.keys import COSIGNATURE_ALG, ensure
 
     base = _settings()
@@ -293,10 +301,12 @@ def run(
         for slug, mid, new in initialise(settings):
             typer.echo(f"metropolis {slug}: {mid} ({'founded' if new else 'found again'})")
         _print_urls(settings)
+        record_stack(settings)  # `registre demo` prints the ports actually in use
         code = _supervise(settings, _process_env(settings))
     except KeyboardInterrupt:
         code = 0
     finally:
+        forget_stack(base.model_copy(update={"var_dir": var}))
         # A second Ctrl-C must not cut the shutdown short and leave a server running.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -336,9 +346,15 @@ def demo(
     pact (one veto sustained, one overridden); `evaluation` follows an adopted proposal
     through implementation, two citizens' evaluations and closing; `garant` has the guarantor
     require a public consultation before the vote."""
-    from api.demo import run_demo, run_evaluation_demo, run_guarantor_demo, run_veto_demo
+    from api.demo import (
+        run_demo,
+        run_evaluation_demo,
+        run_guarantor_demo,
+        run_veto_demo,
+        running_stack,
+    )
 
-    settings = _settings()
+    settings = running_stack(_settings())  # the ports `registre run` actually uses
     url = url or settings.api_url
     if scenario == "metrokawa":
         raise typer.Exit(run_demo(url, settings, metropolis or "demo-metrokawa"))
