@@ -266,6 +266,10 @@ def _fill_views(settings: Settings, events: int, members: int = 60) -> int:
     through the application's commands. Returns the log's size."""
     import psycopg
 
+    from datetime import datetime, timezone
+
+    from eventsourcing.utils import get_topic
+
     from api.wiring import make_registre
     from domain.deliberation.ballot import Vote
     from domain.deliberation.participation import Comment, Support
@@ -287,6 +291,7 @@ def _fill_views(settings: Settings, events: int, members: int = 60) -> int:
     mass = max(0, events - app.recorder.max_notification_id() - count * (members + 3))
     rng = random.Random(8)
     encode = app.mapper.to_stored_event
+    support, comment = get_topic(Support), get_topic(Comment)
     copy_sql = ("COPY registre_events (originator_id, originator_version, topic, state) "
                 "FROM STDIN")
     with psycopg.connect(settings.postgres_url) as conn, _progress() as progress:
@@ -296,13 +301,19 @@ def _fill_views(settings: Settings, events: int, members: int = 60) -> int:
             n = min(10_000, mass - done)
             with conn.cursor().copy(copy_sql) as copy:
                 for i in range(done, done + n):
-                    pid = proposals[rng.randrange(count)]
+                    pid, ref = proposals[rng.randrange(count)], f"citoyen-{i}"
+                    # The events the aggregates' constructors make, without the aggregates.
                     if i % 4:
-                        act: Any = Support(proposal_id=pid, citizen_ref=f"citoyen-{i}")
+                        act: Any = Support.Given(
+                            originator_id=Support.create_id(pid, ref), originator_version=1,
+                            timestamp=datetime.now(timezone.utc), originator_topic=support,
+                            proposal_id=pid, citizen_ref=ref)
                     else:
-                        act = Comment(proposal_id=pid, citizen_ref=f"citoyen-{i}",
-                                      text=_COMMENTS[i % 8 // 2])
-                    stored = encode(act.collect_events()[0])
+                        act = Comment.Posted(
+                            originator_id=uuid.uuid4(), originator_version=1,
+                            timestamp=datetime.now(timezone.utc), originator_topic=comment,
+                            proposal_id=pid, citizen_ref=ref, text=_COMMENTS[i % 8 // 2])
+                    stored = encode(act)
                     copy.write_row((stored.originator_id, stored.originator_version,
                                     stored.topic, stored.state))
             conn.commit()
