@@ -150,6 +150,8 @@ class ProposalViews(BatchedView):
             self._buffer_entry(tracking, proposal_id, at, event, actor_role, label, details,
                                increment)
             return
+        if self._batch is not None:
+            self._forget_rows()
         with self.writing() as curs:
             if insert is not None:
                 columns = ", ".join(insert)
@@ -205,10 +207,17 @@ class ProposalViews(BatchedView):
     # read, and at the batch's end. Same rows as one transaction per event.
 
     def discard(self) -> None:
+        self._buffers_sent()
+        self._forget_rows()
+
+    def _buffers_sent(self) -> None:
         self._counts: dict[tuple[UUID, str], int] = {}
         self._comments: list[tuple[Any, ...]] = []
         self._entries: list[tuple[Any, ...]] = []
         self._touched: dict[UUID, tuple[datetime, int]] = {}
+
+    def _forget_rows(self) -> None:
+        """Drop what the batch knows of proposal rows and closed ballots (about to change)."""
         self._rows: dict[UUID, tuple[str, UUID | None] | None] = {}
         self._closed: dict[UUID, int | None] = {}
 
@@ -234,21 +243,21 @@ class ProposalViews(BatchedView):
 
     def flush(self, curs: Any) -> None:
         if not (self._counts or self._comments or self._entries or self._touched):
-            self.discard()  # the cached rows may be about to change
             return
-        by_proposal: dict[UUID, dict[str, int]] = {}
-        for (proposal_id, column), n in self._counts.items():
-            by_proposal.setdefault(proposal_id, {})[column] = n
-        curs.executemany(
-            "UPDATE proposal_view SET yes = yes + %(yes)s, no = no + %(no)s, "
-            "abstain = abstain + %(abstain)s, supports = supports + %(supports)s, "
-            "comments = comments + %(comments)s, updated_at = COALESCE(%(at)s, updated_at), "
-            "position = COALESCE(%(n)s, position) WHERE proposal_id = %(p)s",
-            [{"yes": 0, "no": 0, "abstain": 0, "supports": 0, "comments": 0, **counts,
-              "at": self._touched.get(p, (None, None))[0],
-              "n": self._touched.get(p, (None, None))[1], "p": p}
-             for p in by_proposal.keys() | self._touched.keys()
-             for counts in [by_proposal.get(p, {})]])
+        columns = ("yes", "no", "abstain", "supports", "comments")
+        ids = list(self._touched.keys() | {p for p, _ in self._counts})
+        counts = [[self._counts.get((p, c), 0) for p in ids] for c in columns]
+        touched = [self._touched.get(p, (None, None)) for p in ids]
+        # One statement for every proposal the buffered entries touched.
+        curs.execute(
+            "UPDATE proposal_view p SET yes = p.yes + v.yes, no = p.no + v.no, "
+            "abstain = p.abstain + v.abstain, supports = p.supports + v.supports, "
+            "comments = p.comments + v.comments, "
+            "updated_at = COALESCE(v.at, p.updated_at), position = COALESCE(v.n, p.position) "
+            "FROM unnest(%s::uuid[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[], "
+            "%s::timestamptz[], %s::bigint[]) AS v(id, yes, no, abstain, supports, comments, "
+            "at, n) WHERE p.proposal_id = v.id",
+            (ids, *counts, [t[0] for t in touched], [t[1] for t in touched]))
         if self._entries:
             with curs.copy("COPY timeline_view FROM STDIN") as copy:
                 for entry in self._entries:
@@ -257,7 +266,7 @@ class ProposalViews(BatchedView):
             with curs.copy("COPY comment_view FROM STDIN") as copy:
                 for comment in self._comments:
                     copy.write_row(comment)
-        self.discard()
+        self._buffers_sent()
 
     # -- queries ----------------------------------------------------------------------------
 
