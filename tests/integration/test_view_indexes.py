@@ -1,4 +1,4 @@
-"""Every query the API makes on the public views is served by an index (real PostgreSQL): each
+"""Every query the API makes on the views (public views, compliance) is served by an index (real PostgreSQL): each
 query method is run once to capture its SQL, then EXPLAINed with sequential scans disabled."""
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import psycopg
 import pytest
 
 from api.settings import Settings
-from api.wiring import make_views
-from projections.proposals import ProposalViews
+from api.wiring import make_compliance_view, make_views
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +21,7 @@ M, P, B = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
 # The query methods the API calls (api/routes), with the arguments of a typical request, and
 # the index each must be served by.
-QUERIES: dict[str, tuple[Callable[[ProposalViews], Any], str]] = {
+QUERIES: dict[str, tuple[Callable[[Any], Any], str]] = {
     "proposals by metropolis and date": (lambda v: v.list_proposals(M, 50, 0),
                                          "proposal_view_by_metropolis_date"),
     "proposals by date": (lambda v: v.list_proposals(None, 50, 0), "proposal_view_by_date"),
@@ -34,6 +33,8 @@ QUERIES: dict[str, tuple[Callable[[ProposalViews], Any], str]] = {
     "a commune's veto record in every metropolis": (lambda v: v.veto_record("51454"),
                                                     "veto_record_view_by_commune"),
     "a ballot's close": (lambda v: v.closed_at(B), "closed_ballot_view_pkey"),
+    "compliance flags in log order": (lambda v: v.flags(), "compliance_flags_order"),
+    "a proposal's compliance flags": (lambda v: v.flags(P), "compliance_flags_pkey"),
 }
 
 
@@ -53,7 +54,7 @@ class _Recorder:
         return []
 
 
-def _captured(views: ProposalViews, query: Callable[[ProposalViews], Any]) -> list[tuple]:
+def _captured(views: Any, query: Callable[[Any], Any]) -> list[tuple]:
     recorder = _Recorder()
 
     @contextmanager
@@ -74,7 +75,7 @@ def test_query_uses_its_index_when_sequential_scans_are_disabled(
     settings: Settings, name: str
 ) -> None:
     query, index = QUERIES[name]
-    views = make_views(settings)
+    views = (make_compliance_view if "compliance" in name else make_views)(settings)
     calls = _captured(views, query)
     assert calls, "the query method ran no SQL"
     with psycopg.connect(settings.postgres_url) as conn:
