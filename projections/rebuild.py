@@ -134,17 +134,21 @@ class _Stored(NamedTuple):
 def _pages(recorder: Any, after: int, last: int, topics: list[str],
            size: int) -> Iterator[list[_Stored]]:
     """The stored events of `topics` after position `after` up to `last`, in log order, in
-    pages of `size`: one query streamed through a server-side cursor, rows as tuples."""
+    pages of `size`, rows as tuples. Each page is its own short query: a transaction held
+    open for the whole rebuild would keep PostgreSQL from pruning the row versions the
+    batches leave behind (the rebuild slowed down as it went)."""
     query = SQL("SELECT notification_id, originator_id, originator_version, topic, state "
                 "FROM {}.{} WHERE notification_id > %s AND notification_id <= %s AND "
-                "topic = ANY(%s) ORDER BY notification_id").format(
+                "topic = ANY(%s) ORDER BY notification_id LIMIT %s").format(
         Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
-    with recorder.datastore.get_connection() as conn, conn.transaction(force_rollback=True), \
-            conn.cursor(name="rebuild_read", row_factory=tuple_row) as curs:
-        curs.itersize = size
-        curs.execute(query, (after, last, topics))
-        while rows := curs.fetchmany(size):
-            yield [_Stored(*row) for row in rows]
+    while after < last:
+        with recorder.datastore.get_connection() as conn, conn.transaction(), \
+                conn.cursor(row_factory=tuple_row) as curs:
+            rows = curs.execute(query, (after, last, topics, size), prepare=True).fetchall()
+        if not rows:
+            return
+        yield [_Stored(*row) for row in rows]
+        after = rows[-1][0]
 
 
 def _uuid_from_hex(data: str) -> UUID:
