@@ -7,7 +7,14 @@ ifeq ($(UV),)
 UV := .tools/bin/uv
 endif
 
-.PHONY: install run test test-unit demo clean-var
+# Every target runs the locked environment's own `registre` (.venv/bin/registre): no `uv` on
+# PATH is needed once `make install` has run.
+REGISTRE := .venv/bin/registre
+SCENARIO ?= metrokawa
+VIEW ?=
+EVENTS ?= 100000
+
+.PHONY: install run test test-unit demo rebuild bench-projections clean-var
 
 $(UV):
 	python3 -m venv .tools && .tools/bin/pip install --quiet uv
@@ -24,8 +31,14 @@ test: install
 test-unit: install
 	$(UV) run --frozen pytest -q tests/unit
 
-demo: install
-	$(UV) run --frozen registre demo
+demo: install  # make demo SCENARIO=veto | evaluation | garant (with `make run` going)
+	$(REGISTRE) demo --scenario $(SCENARIO)
+
+rebuild: install  # make rebuild [VIEW=public_views]: re-make views from the log
+	$(REGISTRE) projections rebuild $(if $(VIEW),--view $(VIEW))
+
+bench-projections: install  # make bench-projections EVENTS=1000000
+	$(REGISTRE) bench projections --events $(EVENTS)
 
 clean-var:
 	rm -rf var

@@ -1,6 +1,10 @@
 """`registre bench ledger`: throughput of the ledger's verification against raw SHA-256 over the
 same bytes, measured in the same run (this machine is shared and noisy: only ratios and
 same-run comparisons mean something), and the latency of proofs served from stored nodes.
+
+`registre bench projections`: the rate of a batched rebuild of the public views against a raw
+sequential read of the same events table, in the same run; and the views' rebuild itself,
+shared with `registre projections rebuild`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +188,205 @@ def bench_ledger(events: int, postgres_url: str | None, proofs: int = 1000) -> N
         )
         app.close()
         store.datastore.close()
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# -- rebuilding views (`registre projections rebuild`, `registre bench projections`) ---------
+
+
+def view_names() -> tuple[str, ...]:
+    from api.wiring import PROJECTIONS
+
+    return tuple(projection.name for projection, _ in PROJECTIONS)
+
+
+def make_view(settings: Settings, name: str) -> tuple[type, Any]:
+    """The projection class named `name` and a view of its own to rebuild."""
+    from eventsourcing.persistence import InfrastructureFactory
+    from eventsourcing.utils import Environment
+
+    from api.wiring import PROJECTIONS, eventsourcing_env
+
+    projection, view_class = next((p, v) for p, v in PROJECTIONS if p.name == name)
+    env = Environment(name, eventsourcing_env(settings))
+    return projection, InfrastructureFactory.construct(env=env).tracking_recorder(view_class)
+
+
+def rebuild_views(settings: Settings, names: list[str], batch: int, *,
+                  restart: bool = False) -> Iterator[tuple[str, int, float]]:
+    """Rebuild each named view with a progress bar; yields (name, events applied, seconds)."""
+    from api.wiring import make_registre
+    from projections.rebuild import rebuild
+
+    app = make_registre(settings)
+    try:
+        for name in names:
+            projection, view = make_view(settings, name)
+            with _progress() as progress:
+                task = progress.add_task(f"Reconstruction de la vue {name}", total=None)
+                base = [0]
+
+                def started(done: int, total: int, task: Any = task, base: list[int] = base,
+                            progress: Progress = progress) -> None:
+                    base[0] = done
+                    progress.update(task, total=total - done, completed=0)
+
+                def advanced(position: int, _count: int, task: Any = task,
+                             base: list[int] = base, progress: Progress = progress) -> None:
+                    progress.update(task, completed=position - base[0])
+
+                seconds, applied = _timed(lambda: rebuild(
+                    app, projection, view, batch_size=batch, restart=restart,
+                    on_start=started, on_batch=advanced))
+                progress.update(task, completed=progress.tasks[0].total or 0)
+            view.datastore.close()
+            yield name, applied, seconds
+    finally:
+        app.close()
+
+
+# -- `registre bench projections` -----------------------------------------------------------
+
+_COMMENTS = (
+    "Je soutiens cette proposition, mais il faudrait prévoir un calendrier pour les travaux.",
+    "Quel sera le coût pour les communes de la première couronne ? Le résumé n'en dit rien.",
+    "Très bonne idée : dans mon quartier, les trottoirs sont impraticables depuis des années.",
+    "Il faudrait consulter aussi les associations de parents d'élèves avant le vote du conseil.",
+)
+
+
+def _fill_views(settings: Settings, events: int, members: int = 60) -> int:
+    """Store about `events` events of a metropolis' life: proposals submitted and opened to
+    consultation, citizens' supports (3 in 4) and comments on them, then each proposal's
+    roll-call vote by the council, closed and decided. The mass acts are copied into the
+    store in batches (real events, encoded by the application's mapper); the lifecycle goes
+    through the application's commands. Returns the log's size."""
+    import psycopg
+
+    from datetime import datetime, timezone
+
+    from eventsourcing.utils import get_topic
+
+    from api.wiring import make_registre
+    from domain.deliberation.ballot import Vote
+    from domain.deliberation.participation import Comment, Support
+
+    app = make_registre(settings)
+    metropolis = app.found_metropolis(
+        f"bench-{uuid.uuid4().hex[:8]}", "Métropole de mesure",
+        [{"code": "A", "name": "Ville A", "population": 1}],
+        [{"ref": f"m{i}", "name": f"Membre {i}", "role": "councillor", "commune": "A"}
+         for i in range(members)],
+        CharterRules(consultation_seconds=1, vote_seconds=10**6, quorum_percent=50))
+    count = max(2, events // 5000)
+    proposals = []
+    for n in range(count):
+        pid, _ = app.submit_proposal(metropolis, f"citoyen-{n}", f"Proposition n° {n}",
+                                     "Aménager les berges et ouvrir un parc riverain.")
+        app.open_consultation(pid, app.clock())
+        proposals.append(pid)
+    mass = max(0, events - app.recorder.max_notification_id() - count * (members + 3))
+    rng = random.Random(8)
+    encode = app.mapper.to_stored_event
+    support, comment = get_topic(Support), get_topic(Comment)
+    # Comments are sealed (D10); one sealed form per text stands for every commenter's.
+    sealed = [app.personal_data.seal(metropolis, "p-bench", "comment", text) for text in _COMMENTS]
+    copy_sql = ("COPY registre_events (originator_id, originator_version, topic, state) "
+                "FROM STDIN")
+    with psycopg.connect(settings.postgres_url) as conn, _progress() as progress:
+        task = progress.add_task("Écriture des événements", total=mass + count * members)
+        done = 0
+        while done < mass:
+            n = min(10_000, mass - done)
+            with conn.cursor().copy(copy_sql) as copy:
+                for i in range(done, done + n):
+                    pid, ref = proposals[rng.randrange(count)], f"citoyen-{i}"
+                    # The events the aggregates' constructors make, without the aggregates.
+                    if i % 4:
+                        act: Any = Support.Given(
+                            originator_id=Support.create_id(pid, ref), originator_version=1,
+                            timestamp=datetime.now(timezone.utc), originator_topic=support,
+                            proposal_id=pid, citizen_ref=ref)
+                    else:
+                        act = Comment.Posted(
+                            originator_id=uuid.uuid4(), originator_version=1,
+                            timestamp=datetime.now(timezone.utc), originator_topic=comment,
+                            proposal_id=pid, citizen_ref=ref, text_sealed=sealed[i % 8 // 2])
+                    stored = encode(act)
+                    copy.write_row((stored.originator_id, stored.originator_version,
+                                    stored.topic, stored.state))
+            conn.commit()
+            done += n
+            progress.advance(task, n)
+        for pid in proposals:
+            opened = app.open_vote(pid, app.clock())
+            ballot = app.get_proposal(pid).ballot_id
+            with conn.cursor().copy(copy_sql) as copy:
+                for i in range(members):
+                    vote = Vote(ballot_id=ballot, proposal_id=pid, voter_ref=f"m{i}",
+                                choice=("for", "for", "against", "abstain")[rng.randrange(4)])
+                    stored = encode(vote.collect_events()[0])
+                    copy.write_row((stored.originator_id, stored.originator_version,
+                                    stored.topic, stored.state))
+            conn.commit()
+            app.decide(pid, opened.position, app.close_ballot(pid, app.clock()))
+            progress.advance(task, members)
+    size = app.recorder.max_notification_id()
+    app.close()
+    return size
+
+
+def _raw_read(postgres_url: str) -> tuple[int, int]:
+    """Read every row of the events table in log order with a server-side cursor, as bytes:
+    the floor under any follower of the log. Returns (rows, state bytes)."""
+    import psycopg
+
+    rows = size = 0
+    with psycopg.connect(postgres_url) as conn, conn.cursor(name="raw_read") as cur:
+        cur.execute("SELECT notification_id, originator_id, originator_version, topic, state "
+                    "FROM registre_events ORDER BY notification_id")
+        while page := cur.fetchmany(10_000):
+            rows += len(page)
+            size += sum(len(row[4]) for row in page)
+    return rows, size
+
+
+def bench_projections(events: int, postgres_url: str | None, batch: int = 1000) -> None:
+    from api.embedded import EmbeddedPostgres, free_port
+    from api.wiring import migrate
+
+    tmp = Path(tempfile.mkdtemp(prefix="registre-bench-"))
+    server = None
+    try:
+        if postgres_url is None:
+            server = EmbeddedPostgres(tmp / "pg", free_port())
+            server.start()
+            postgres_url = server.url
+        settings = Settings(postgres_url=postgres_url, var_dir=tmp / "var")
+        migrate(settings)
+        console.print(f"Registre bench projections: about {events:,} events on {postgres_url}")
+        size = _fill_views(settings, events)
+
+        reads = []
+        for _ in range(2):  # the first also warms the cache the rebuild will read from
+            seconds, (rows, state_bytes) = _timed(lambda: _raw_read(postgres_url))
+            reads.append(seconds)
+        read_s = min(reads)
+        ((name, applied, rebuild_s),) = rebuild_views(settings, ["public_views"], batch,
+                                                      restart=True)
+        raw_rate, rebuild_rate = rows / read_s, applied / rebuild_s
+        console.print(
+            f"\nevents in the log            {size:,} ({state_bytes / rows:.0f} bytes of state "
+            "per event)\n"
+            f"raw sequential read          {raw_rate:,.0f} events/s "
+            f"({state_bytes / read_s / 1e6:,.0f} MB/s; server-side cursor, every row's bytes)\n"
+            f"rebuild of {name}      {rebuild_rate:,.0f} events/s "
+            f"({applied:,} events applied, {batch:,} per transaction)\n"
+            f"ratio                        {rebuild_rate / raw_rate:.2f} (goal >= 0.25)"
+        )
     finally:
         if server is not None:
             server.stop()

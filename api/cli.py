@@ -14,7 +14,9 @@
     registre audit export --url API --output FILE
     registre audit verify (--url API | --export FILE) [--ledger-key PUB] [--witness-key PUB]
     registre audit compliance --export FILE [--json] [--proposal ID]
-    registre bench ledger --events N
+    registre bench ledger --events N | bench projections --events N
+    registre projections rebuild [--view NAME]
+                                      re-make views from the log, in batches (resumable)
     registre privacy erase --subject SUB --metropolis SLUG
                                       destroy a citizen's data key (D10)
     registre draft … | proposal … | guarantor … | bureau …
@@ -54,6 +56,8 @@ cli.add_typer(audit_cli, name="audit")
 bench_cli = typer.Typer(help="Benchmarks (ratios against a baseline measured in the same run).",
                         no_args_is_help=True)
 cli.add_typer(bench_cli, name="bench")
+projections_cli = typer.Typer(help="The views: run them, or rebuild them from the log.")
+cli.add_typer(projections_cli, name="projections")
 cli.add_typer(proposal_cli, name="proposal")
 cli.add_typer(guarantor_cli, name="guarantor")
 cli.add_typer(bureau_cli, name="bureau")
@@ -108,10 +112,12 @@ def worker() -> None:
     asyncio.run(main())
 
 
-@cli.command()
-def projections() -> None:
+@projections_cli.callback(invoke_without_command=True)
+def projections(ctx: typer.Context) -> None:
     """Run the projection runners (public views, guarantor's compliance view) and the Merkle
-    log follower with its periodic signed checkpoints."""
+    log follower with its periodic signed checkpoints; `rebuild` re-makes views from the log."""
+    if ctx.invoked_subcommand is not None:
+        return
     import contextlib
     import threading
 
@@ -141,6 +147,27 @@ def projections() -> None:
         finally:
             stop.set()
             ledger.join()
+
+
+@projections_cli.command("rebuild")
+def projections_rebuild(
+    view: Optional[list[str]] = typer.Option(
+        None, "--view", help="a view to rebuild (repeatable; default: every view)"),
+    batch: int = typer.Option(1000, help="events applied per transaction"),
+    restart: bool = typer.Option(False, help="start again even if a rebuild was left unfinished"),
+) -> None:
+    """Drop and re-make views from the log, one transaction per batch of events (an
+    interrupted rebuild resumes where its last batch committed). Stop the `projections`
+    process first: two writers of one view refuse each other's positions."""
+    from api.bench import rebuild_views, view_names
+
+    names = view or list(view_names())
+    unknown = set(names) - set(view_names())
+    if unknown:
+        raise typer.BadParameter(f"unknown view {', '.join(sorted(unknown))}; views: "
+                                 f"{', '.join(view_names())}")
+    for name, applied, seconds in rebuild_views(_settings(), names, batch, restart=restart):
+        typer.echo(f"{name}: {applied:,} events applied in {seconds:.1f} s")
 
 
 @cli.command()
@@ -219,10 +246,17 @@ def up(
     api_port: Optional[int] = typer.Option(None),
 ) -> None:
     """Run worker, projection runner and API against already running servers."""
+    from api.demo import forget_stack, record_stack
+
     settings = _settings(postgres_url=postgres_url, temporal_address=temporal_address,
                          api_port=api_port)
     _print_urls(settings)
-    raise typer.Exit(_supervise(settings, _process_env(settings)))
+    record_stack(settings)
+    try:
+        code = _supervise(settings, _process_env(settings))
+    finally:
+        forget_stack(settings)
+    raise typer.Exit(code)
 
 
 def _print_urls(settings: Settings) -> None:
@@ -246,6 +280,7 @@ def run(
     from api.embedded import EmbeddedPostgres, TemporalDevServer
     from api.wiring import initialise, migrate as do_migrate
 
+    from api.demo import forget_stack, record_stack
     from api.keys import COSIGNATURE_ALG, ensure
 
     base = _settings()
@@ -269,10 +304,12 @@ def run(
         for slug, mid, new in initialise(settings):
             typer.echo(f"metropolis {slug}: {mid} ({'founded' if new else 'found again'})")
         _print_urls(settings)
+        record_stack(settings)  # `registre demo` prints the ports actually in use
         code = _supervise(settings, _process_env(settings))
     except KeyboardInterrupt:
         code = 0
     finally:
+        forget_stack(base.model_copy(update={"var_dir": var}))
         # A second Ctrl-C must not cut the shutdown short and leave a server running.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -312,9 +349,15 @@ def demo(
     pact (one veto sustained, one overridden); `evaluation` follows an adopted proposal
     through implementation, two citizens' evaluations and closing; `garant` has the guarantor
     require a public consultation before the vote."""
-    from api.demo import run_demo, run_evaluation_demo, run_guarantor_demo, run_veto_demo
+    from api.demo import (
+        run_demo,
+        run_evaluation_demo,
+        run_guarantor_demo,
+        run_veto_demo,
+        running_stack,
+    )
 
-    settings = _settings()
+    settings = running_stack(_settings())  # the ports `registre run` actually uses
     url = url or settings.api_url
     if scenario == "metrokawa":
         raise typer.Exit(run_demo(url, settings, metropolis or "demo-metrokawa"))
@@ -497,6 +540,18 @@ def privacy_erase(
         typer.echo(f"erased: {person} in {metropolis} (its texts now read « contenu effacé »)")
     finally:
         app.close()
+@bench_cli.command("projections")
+def bench_projections_cmd(
+    events: int = typer.Option(100_000, help="events to store, then rebuild the views from"),
+    postgres_url: Optional[str] = typer.Option(
+        None, help="a database to fill (default: a throwaway embedded PostgreSQL)"),
+    batch: int = typer.Option(1000, help="events applied per transaction"),
+) -> None:
+    """Rebuild rate of the public views against a raw sequential read of the same events
+    table, measured in the same run (ratio)."""
+    from api.bench import bench_projections
+
+    bench_projections(events, postgres_url, batch)
 
 
 def main() -> None:

@@ -16,12 +16,16 @@ the guarantor's appointment of the evaluation panel, two evaluations and closing
 `--scenario garant`: the guarantor requires a public consultation while the charter's is under
 way; the required one follows it, then the council votes.
 
-Each prints the timelines and where to look (API, the named workflows in the Temporal UI).
+Each prints the timelines and where to look (API, the named workflows in the Temporal UI), at
+the addresses the running stack uses: `registre run` and `registre up` write them to
+`var/stack.json` while they run.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,6 +37,34 @@ from api.demo_data import load_seed
 from api.settings import Settings
 
 console = Console(soft_wrap=True)
+
+STACK_FILE = "stack.json"
+
+
+def record_stack(settings: Settings) -> Path:
+    """Write where the stack started with `settings` listens, for the clients started later
+    in another terminal (`registre demo`)."""
+    path = settings.var_dir / STACK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"api_host": settings.api_host, "api_port": settings.api_port,
+                                "temporal_ui_url": settings.temporal_ui_url}))
+    return path
+
+
+def forget_stack(settings: Settings) -> None:
+    (settings.var_dir / STACK_FILE).unlink(missing_ok=True)
+
+
+def running_stack(settings: Settings) -> Settings:
+    """`settings` with the API and Temporal UI addresses of the running stack, if one
+    recorded them (`registre run` with `--ui-port`, say); else `settings` unchanged."""
+    path = settings.var_dir / STACK_FILE
+    try:
+        stack = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return settings
+    known = {k: stack[k] for k in ("api_host", "api_port", "temporal_ui_url") if k in stack}
+    return settings.model_copy(update=known)
 
 
 def _summary(p: dict[str, Any]) -> str:

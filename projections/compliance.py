@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic, resolve_topic
 from psycopg.sql import SQL
@@ -33,11 +33,14 @@ from domain.rules.compliance import (
     LoggedEvent,
 )
 from domain.topics import stored_topics
+from projections.rebuild import BatchedView
 
 
-class ComplianceView(PostgresTrackingRecorder):
+class ComplianceView(BatchedView):
     """Tables `compliance_charters` and `compliance_proposals` (the checker's state) and
     `compliance_flags` (the findings, in the order the checker gave them)."""
+
+    view_tables = ("compliance_charters", "compliance_proposals", "compliance_flags")
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -57,7 +60,7 @@ class ComplianceView(PostgresTrackingRecorder):
     def check(self, tracking: Tracking, event: LoggedEvent) -> None:
         """Check one event with the state saved so far; store the new state, the flags and
         the tracking position in one transaction."""
-        with self.datastore.transaction(commit=True) as curs:
+        with self.writing() as curs:  # a rebuild's batch, or a transaction of its own
             checker = self._load(curs, event)
             before = copy.deepcopy(checker.proposals)
             flags = checker.apply(event)
@@ -77,7 +80,7 @@ class ComplianceView(PostgresTrackingRecorder):
                     "ON CONFLICT DO NOTHING",
                     (flag.proposal_id, flag.rule, flag.message, list(flag.positions),
                      flag.charter_version, flag.flagged_at, seq))
-            self._insert_tracking(curs, tracking)
+            self.track(curs, tracking)
 
     @staticmethod
     def _load(curs: Any, event: LoggedEvent) -> ComplianceChecker:

@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import Projection
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
@@ -38,6 +38,7 @@ from domain.deliberation.proposal import (
 from domain.deliberation.stages import Stage
 from domain.ports import ERASED, NoPersonalData
 from domain.topics import stored_topics
+from projections.rebuild import BatchedView
 from projections.labels import (
     CAUSE_FR,
     CHOICE_FR,
@@ -56,13 +57,17 @@ def _placeholder(name: str) -> str:
     return f"⟦{name}⟧"
 
 
-class ProposalViews(PostgresTrackingRecorder):
+class ProposalViews(BatchedView):
     """PostgreSQL tables `proposal_view` and `timeline_view`, and the queries on them."""
+
+    view_tables = ("proposal_view", "comment_view", "veto_record_view", "timeline_view",
+                   "closed_ballot_view")
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         # Opens sealed text for display: set by the wiring (api/wiring.py make_views).
         self.personal_data: Any = NoPersonalData()
+        self.discard()
         self.sql_create_statements.append(
             SQL("""CREATE TABLE IF NOT EXISTS proposal_view (
                 proposal_id uuid PRIMARY KEY,
@@ -127,6 +132,16 @@ class ProposalViews(PostgresTrackingRecorder):
                 ballot_id uuid PRIMARY KEY,
                 position bigint NOT NULL)""")
         )
+        # One index per query the API makes that its table's primary key does not serve:
+        # proposals by metropolis and date (and by date), a commune's veto record.
+        self.sql_create_statements += [
+            SQL("CREATE INDEX IF NOT EXISTS proposal_view_by_metropolis_date ON proposal_view "
+                "(metropolis_id, submitted_at DESC, position DESC)"),
+            SQL("CREATE INDEX IF NOT EXISTS proposal_view_by_date ON proposal_view "
+                "(submitted_at DESC, position DESC)"),
+            SQL("CREATE INDEX IF NOT EXISTS veto_record_view_by_commune ON veto_record_view "
+                "(commune, position)"),
+        ]
 
     # -- writes: each in the same transaction as the tracking row --------------------------
 
@@ -147,7 +162,14 @@ class ProposalViews(PostgresTrackingRecorder):
     ) -> None:
         """Apply one event: create or update the proposal row, append to its timeline, and
         track the position, all in one transaction."""
-        with self.datastore.transaction(commit=True) as curs:
+        if self._batch is not None and insert is None and not update and extra is None:
+            # In a rebuild's batch, an entry that changes no stage is buffered (see flush).
+            self._buffer_entry(tracking, proposal_id, at, event, actor_role, label, details,
+                               increment)
+            return
+        if self._batch is not None:
+            self._forget_rows()
+        with self.writing() as curs:
             if insert is not None:
                 columns = ", ".join(insert)
                 values = ", ".join(f"%({k})s" for k in insert)
@@ -175,18 +197,93 @@ class ProposalViews(PostgresTrackingRecorder):
             )
             if extra is not None:  # one more statement in the same transaction
                 curs.execute(extra[0], extra[1])
-            self._insert_tracking(curs, tracking)
+            self.track(curs, tracking)
 
     def participate(self, tracking: Tracking, proposal_id: UUID, column: str,
                     comment: dict[str, Any] | None = None) -> None:
         """Count a support or a comment (kept out of the timeline: they are many)."""
-        with self.datastore.transaction(commit=True) as curs:
+        if self._batch is not None:  # in a rebuild's batch: counted and sent at once
+            self._counts[proposal_id, column] = self._counts.get((proposal_id, column), 0) + 1
+            if comment is not None:
+                self._comments.append((proposal_id, tracking.notification_id, comment["at"],
+                                       comment["c"], comment["t"]))
+            self.track(self._batch, tracking)
+            return
+        with self.writing() as curs:
             curs.execute(f"UPDATE proposal_view SET {column} = {column} + 1 "  # noqa: S608
                          "WHERE proposal_id = %s", (proposal_id,))
             if comment is not None:
                 curs.execute("INSERT INTO comment_view VALUES (%(p)s, %(n)s, %(at)s, %(c)s, "
                              "%(t)s)", dict(comment, p=proposal_id, n=tracking.notification_id))
-            self._insert_tracking(curs, tracking)
+            self.track(curs, tracking)
+
+    # -- a rebuild's batch: the frequent entries buffered, sent with COPY --------------------
+    # Between two entries that change a proposal's row (stage, ballot, outcome), supports,
+    # comments, votes and the other timeline entries only add rows and bump counters: they
+    # are kept here and written in a few statements before the next such entry, before any
+    # read, and at the batch's end. Same rows as one transaction per event.
+
+    def discard(self) -> None:
+        self._buffers_sent()
+        self._forget_rows()
+
+    def _buffers_sent(self) -> None:
+        self._counts: dict[tuple[UUID, str], int] = {}
+        self._comments: list[tuple[Any, ...]] = []
+        self._entries: list[tuple[Any, ...]] = []
+        self._touched: dict[UUID, tuple[datetime, int]] = {}
+
+    def _forget_rows(self) -> None:
+        """Drop what the batch knows of proposal rows and closed ballots (about to change)."""
+        self._rows: dict[UUID, tuple[str, UUID | None] | None] = {}
+        self._closed: dict[UUID, int | None] = {}
+
+    def _buffer_entry(self, tracking: Tracking, proposal_id: UUID, at: datetime, event: str,
+                      actor_role: str, label: str, details: dict[str, Any],
+                      increment: tuple[str, UUID] | None) -> None:
+        assert self._batch is not None
+        if proposal_id not in self._rows:
+            self._batch.execute("SELECT stage, ballot_id FROM proposal_view "
+                                "WHERE proposal_id = %s", (proposal_id,))
+            found = self._batch.fetchone()
+            self._rows[proposal_id] = None if found is None else (found["stage"],
+                                                                  found["ballot_id"])
+        row = self._rows[proposal_id]
+        if row is not None:
+            self._touched[proposal_id] = (at, tracking.notification_id)
+            if increment and row[1] == increment[1]:
+                key = (proposal_id, increment[0])
+                self._counts[key] = self._counts.get(key, 0) + 1
+        self._entries.append((proposal_id, tracking.notification_id, at, event,
+                              row[0] if row else "inconnu", actor_role, label, Jsonb(details)))
+        self.track(self._batch, tracking)
+
+    def flush(self, curs: Any) -> None:
+        if not (self._counts or self._comments or self._entries or self._touched):
+            return
+        columns = ("yes", "no", "abstain", "supports", "comments")
+        ids = list(self._touched.keys() | {p for p, _ in self._counts})
+        counts = [[self._counts.get((p, c), 0) for p in ids] for c in columns]
+        touched = [self._touched.get(p, (None, None)) for p in ids]
+        # One statement for every proposal the buffered entries touched.
+        curs.execute(
+            "UPDATE proposal_view p SET yes = p.yes + v.yes, no = p.no + v.no, "
+            "abstain = p.abstain + v.abstain, supports = p.supports + v.supports, "
+            "comments = p.comments + v.comments, "
+            "updated_at = COALESCE(v.at, p.updated_at), position = COALESCE(v.n, p.position) "
+            "FROM unnest(%s::uuid[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[], "
+            "%s::timestamptz[], %s::bigint[]) AS v(id, yes, no, abstain, supports, comments, "
+            "at, n) WHERE p.proposal_id = v.id",
+            (ids, *counts, [t[0] for t in touched], [t[1] for t in touched]))
+        if self._entries:
+            with curs.copy("COPY timeline_view FROM STDIN") as copy:
+                for entry in self._entries:
+                    copy.write_row(entry)
+        if self._comments:
+            with curs.copy("COPY comment_view FROM STDIN") as copy:
+                for comment in self._comments:
+                    copy.write_row(comment)
+        self._buffers_sent()
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -226,11 +323,16 @@ class ProposalViews(PostgresTrackingRecorder):
 
     def closed_at(self, ballot_id: UUID) -> int | None:
         """The log position at which `ballot_id` closed, if its close has been applied."""
-        with self.datastore.transaction(commit=False) as curs:
+        if self._batch is not None and ballot_id in self._closed:
+            return self._closed[ballot_id]
+        with self.reading() as curs:
             curs.execute("SELECT position FROM closed_ballot_view WHERE ballot_id = %s",
                          (ballot_id,))
             row = curs.fetchone()
-            return None if row is None else int(row["position"])
+            closed = None if row is None else int(row["position"])
+        if self._batch is not None:
+            self._closed[ballot_id] = closed
+        return closed
 
     def comments(self, proposal_id: UUID, limit: int, offset: int) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as curs:
@@ -255,7 +357,7 @@ class ProposalViews(PostgresTrackingRecorder):
     def get_proposal(self, proposal_id: UUID, *, open_text: bool = True) -> dict[str, Any] | None:
         """One proposal's row (its title and summary opened, unless `open_text` is false:
         the projection's own reads never need them)."""
-        with self.datastore.transaction(commit=False) as curs:
+        with self.reading() as curs:
             curs.execute("SELECT * FROM proposal_view WHERE proposal_id = %s", (proposal_id,))
             row = curs.fetchone()
         if row is None or not open_text:
