@@ -31,7 +31,8 @@ AT = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 LATER = AT + timedelta(days=1)
 RESULT = {"outcome": "adopted", "cause": "no_veto", "yes": 0, "no": 0, "abstain": 0,
           "members": 3, "cutoff_position": 0, "rules_cited": ["veto.window"]}
-DECISION = {**RESULT, "cause": "majority_carried", "quorum_met": True}
+DECISION = {**RESULT, "cause": "majority_carried", "quorum_met": True,
+            "veto_window_owed": True}  # a concerned commune holds a veto
 
 # Every command that moves a proposal, with the stage it moves it to.
 MOVES: list[tuple[str, Stage, Callable[[Proposal], Any]]] = [
