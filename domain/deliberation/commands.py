@@ -9,7 +9,7 @@ the aggregate has already moved past it, return what was recorded instead of rec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,10 +42,10 @@ from domain.errors import (
 )
 from domain.rules.charter import CHOICES, ORDINARY, CharterRules
 from domain.rules.council import Tally, carried_irrevocably, decide, decide_proposal
+from domain.ports import Clock
 from domain.topics import stored_topics
 
 
-Clock = Callable[[], datetime]
 VOTE_TOPICS = list(stored_topics(Vote.Cast))
 
 
