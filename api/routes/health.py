@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from api.deps import LedgerDep, ViewsDep
+from api.edge import EdgeRoute
 from api.schemas import HealthResponse
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=EdgeRoute)
 
 
 @router.get("/health", response_model=HealthResponse, summary="État du service / Health")
