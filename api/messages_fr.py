@@ -58,9 +58,19 @@ RULE_FR: dict[str, str] = {
     "consultation_not_open": "La proposition n'est pas en consultation publique.",
     "one_support_per_citizen": "Chaque citoyen·ne ne soutient une proposition qu'une fois.",
     "deliberation_not_open": "La proposition n'est pas en délibération.",
+    "deliberation.held": "La délibération du conseil a déjà eu lieu : elle ne se tient qu'une "
+                         "fois.",
+    "deliberation.required": "La charte prévoit une délibération du conseil avant le vote.",
+    "admissibility.review_required": "La charte exige l'examen de recevabilité avant la "
+                                     "consultation publique.",
     # the veto
     "veto_outside_window": "Un veto ne peut être déposé que pendant le délai de veto.",
     "veto_already_filed": "Un veto a déjà été déposé sur cette proposition.",
+    "veto.window_owed": "L'adoption n'est définitive qu'à la fin du délai de veto des maires : "
+                        "la mise en œuvre attend.",
+    "veto.window_held": "Le délai de veto a déjà eu lieu : il ne s'ouvre qu'une fois.",
+    "veto.window_not_owed": "Aucune commune concernée n'a de droit de veto : pas de délai de "
+                            "veto.",
     "not_mayor_of_commune": "Seul·e le ou la titulaire du droit de veto de la commune peut "
                             "déposer ce veto.",
     "commune_not_concerned": "La proposition ne concerne pas cette commune : pas de veto.",
@@ -68,6 +78,10 @@ RULE_FR: dict[str, str] = {
     # implementation and evaluation
     "not_in_implementation": "La proposition n'a pas été adoptée ou n'est pas en mise en œuvre.",
     "evaluation_not_open": "Aucune étape d'évaluation citoyenne n'est ouverte.",
+    "evaluation.step_order": "Les étapes d'évaluation s'ouvrent dans l'ordre du calendrier, sans "
+                             "en sauter.",
+    "evaluation.steps_due": "Le processus n'est clos qu'après toutes les étapes d'évaluation "
+                            "prévues.",
     "already_scored": "Chaque membre du panel n'évalue qu'une fois par étape.",
     "invalid_scores": "Chaque indicateur est noté de 0 à 10, au moins un indicateur.",
     "evaluation.panel": "Seuls les membres du panel d'évaluation désigné peuvent évaluer.",

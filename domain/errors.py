@@ -117,6 +117,55 @@ class InvalidScores(RuleBroken):
     rule = "invalid_scores"
 
 
+class VetoWindowOwed(WrongStage):
+    """An adoption the mayors of concerned communes may still veto is not final: the veto
+    window is held before implementation."""
+
+    rule = "veto.window_owed"
+
+
+class VetoWindowAlreadyHeld(WrongStage):
+    """The veto window opens once per adoption."""
+
+    rule = "veto.window_held"
+
+
+class NoVetoWindowOwed(WrongStage):
+    """The decision owes no veto window (no concerned commune holds a veto right)."""
+
+    rule = "veto.window_not_owed"
+
+
+class EvaluationStepOutOfOrder(WrongStage):
+    """Evaluation steps open one after the other, as the schedule lists them."""
+
+    rule = "evaluation.step_order"
+
+
+class EvaluationsStillDue(WrongStage):
+    """The process closes only after every scheduled evaluation step was held."""
+
+    rule = "evaluation.steps_due"
+
+
+class DeliberationAlreadyHeld(WrongStage):
+    """The council's deliberation is held once."""
+
+    rule = "deliberation.held"
+
+
+class DeliberationRequired(WrongStage):
+    """The pinned charter has a deliberation: the vote follows it."""
+
+    rule = "deliberation.required"
+
+
+class AdmissibilityReviewRequired(WrongStage):
+    """The pinned charter asks for an admissibility review before the consultation."""
+
+    rule = "admissibility.review_required"
+
+
 class NotACompetence(RuleBroken):
     rule = "not_a_competence"
 

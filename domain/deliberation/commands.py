@@ -25,7 +25,9 @@ from domain.deliberation.participation import Comment, Support
 from domain.deliberation.proposal import Proposal
 from domain.deliberation.stages import Stage
 from domain.errors import (
+    AdmissibilityReviewRequired,
     ConsultationNotOpen,
+    DeliberationRequired,
     InvalidCharter,
     NotACouncilMember,
     NotMayorOfCommune,
@@ -34,6 +36,7 @@ from domain.errors import (
     UnknownDecisionType,
     UnknownDraft,
     UnknownProposal,
+    VetoWindowOwed,
     VoteAlreadyCast,
     WrongStage,
 )
@@ -251,9 +254,14 @@ class DeliberationCommands:
         return self.save(proposal)[-1].notification.id
 
     def open_consultation(self, proposal_id: UUID, at: datetime) -> StageOpened:
-        """Open the public consultation (idempotent: a retry returns what was recorded)."""
+        """Open the public consultation, after the admissibility review when the pinned
+        charter asks for one (idempotent: a retry returns what was recorded)."""
         proposal = self.get_proposal(proposal_id)
         rules = self.pinned_rules(proposal)
+        if proposal.stage == Stage.SUBMITTED and rules.admissibility_seconds:
+            raise AdmissibilityReviewRequired(
+                f"charter v{proposal.charter_version} asks for an admissibility review of "
+                f"proposal {proposal_id} before its consultation")
         if proposal.stage in (Stage.SUBMITTED, Stage.ADMISSIBLE):
             seconds = max(rules.consultation_seconds, proposal.required_consultation_seconds or 0)
             proposal.open_consultation(at, at + timedelta(seconds=seconds))
@@ -340,10 +348,16 @@ class DeliberationCommands:
         return len(proposal.amendments)
 
     def open_vote(self, proposal_id: UUID, at: datetime) -> StageOpened:
-        """Open the council's ballot at the consultation's (or deliberation's) deadline
-        (idempotent)."""
+        """Open the council's ballot at the consultation's (or deliberation's) deadline; after
+        a consultation, only when the pinned charter has no deliberation or it was held (the
+        guarantor's required consultation may follow it) (idempotent)."""
         proposal = self.get_proposal(proposal_id)
         rules = self.pinned_rules(proposal)
+        if (proposal.stage == Stage.CONSULTATION and rules.deliberation_seconds
+                and not proposal.deliberation_held):
+            raise DeliberationRequired(
+                f"charter v{proposal.charter_version} has a deliberation on proposal "
+                f"{proposal_id} before the vote")
         if proposal.stage in (Stage.CONSULTATION, Stage.DELIBERATED):
             proposal.open_vote(at, at + timedelta(seconds=rules.vote_seconds))
             self.save(proposal)
@@ -384,6 +398,7 @@ class DeliberationCommands:
             quorum_met=outcome.quorum_met,
             cutoff_position=cutoff_position,
             rules_cited=list(outcome.rules_cited),
+            veto_window_owed=self._veto_applies(proposal, rules),
         )
         if outcome.adopted and not self._veto_applies(proposal, rules):
             self._final_adoption(proposal)  # no veto window: the adoption is final
@@ -425,9 +440,7 @@ class DeliberationCommands:
         veto and the proposal concerns communes; None when no window applies (idempotent)."""
         proposal = self.get_proposal(proposal_id)
         rules = self.pinned_rules(proposal)
-        if proposal.stage == Stage.DECIDED and not any(
-            isinstance(e, Proposal.VetoWindowOpened) for e in self.events.get(proposal_id)
-        ):
+        if proposal.stage == Stage.DECIDED and not proposal.veto_window_held:
             if proposal.outcome != "adopted" or not self._veto_applies(proposal, rules):
                 return None
             proposal.open_veto_window(at, at + timedelta(seconds=rules.veto_window_seconds))
@@ -518,6 +531,10 @@ class DeliberationCommands:
         if proposal.stage == Stage.DECIDED:
             if proposal.outcome != "adopted" or not rules.evaluation_after_seconds:
                 return None
+            if self._veto_applies(proposal, rules) and not proposal.veto_window_held:
+                # Also for decisions recorded before they said whether a window is owed.
+                raise VetoWindowOwed(f"the adoption of proposal {proposal_id} awaits its "
+                                     "veto window")
             steps = [at + timedelta(seconds=s) for s in rules.evaluation_after_seconds]
             proposal.open_implementation(
                 at, steps, steps[-1] + timedelta(seconds=rules.evaluation_window_seconds))

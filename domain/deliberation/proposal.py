@@ -19,7 +19,10 @@ declare a decision type of its charter (e.g. `budget`), decided by that type's m
 the members of the evaluation panel the guarantor appointed score the evaluation steps.
 Stage changes are driven by the proposal's workflow at the pinned charter's deadlines; each
 carries its cause. Which stage may follow which is the one table `stages.TRANSITIONS`: the
-aggregate refuses any other move.
+aggregate refuses any other move, and what the table cannot see from the current stage alone:
+implementation while the veto window is owed, a second veto window or deliberation, an
+evaluation step skipped, closing before every scheduled step was held. (What depends on the
+pinned charter's stages, the commands check: domain/deliberation/commands.py.)
 """
 
 from __future__ import annotations
@@ -40,6 +43,12 @@ from domain.errors import (
     InvalidPanel,
     NotOnEvaluationPanel,
     DeliberationNotOpen,
+    DeliberationAlreadyHeld,
+    EvaluationStepOutOfOrder,
+    EvaluationsStillDue,
+    NoVetoWindowOwed,
+    VetoWindowAlreadyHeld,
+    VetoWindowOwed,
     UnknownAmendment,
     NotACompetence,
     NotInadmissible,
@@ -199,7 +208,8 @@ class Proposal(Aggregate):
     class Decided(Aggregate.Event):
         """The council's decision on the proposal: the tally of the votes recorded before
         the close position, the quorum check and the majority applied, citing the pinned
-        charter version and its rule ids."""
+        charter version and its rule ids. `veto_window_owed`: an adoption that mayors of
+        concerned communes may still veto (rule `veto.window`), so not final yet."""
 
         outcome: str
         cause: str
@@ -211,6 +221,15 @@ class Proposal(Aggregate):
         cutoff_position: int
         charter_version: int
         rules_cited: list[str]
+        veto_window_owed: bool | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Recorded before a decision said whether it owes a veto window: not said (the
+            commands then read it from the pinned charter)."""
+            state["veto_window_owed"] = None
 
     @event(Submitted)
     def __init__(
@@ -242,6 +261,12 @@ class Proposal(Aggregate):
         self.stage_closes_at: datetime | None = None
         self.ballot_id: UUID | None = None
         self.outcome: str | None = None
+        # Facts the transition table cannot see (it knows only the current stage).
+        self.veto_window_owed: bool | None = None  # an adoption still awaiting its window
+        self.veto_window_held = False
+        self.deliberation_held = False
+        self.evaluation_step = 0
+        self.evaluations_due = 0
 
     # -- stage transitions (run by the workflow's activities) ---------------------------
 
@@ -343,13 +368,19 @@ class Proposal(Aggregate):
         cutoff_position: int,
         charter_version: int,
         rules_cited: list[str],
+        veto_window_owed: bool | None,
     ) -> None:
         self.stage = Stage.DECIDED
         self.outcome = outcome
+        self.veto_window_owed = veto_window_owed
 
-    def record_decision(self, **decision: Any) -> None:
+    def record_decision(self, veto_window_owed: bool = False, **decision: Any) -> None:
+        """The council's decision; `veto_window_owed` when the pinned charter grants a veto to
+        a commune the proposal concerns (only an adoption owes one)."""
         self._advance(Stage.DECIDED, Stage.COUNTING)
-        self._decide(charter_version=self.charter_version, **decision)
+        self._decide(charter_version=self.charter_version,
+                     veto_window_owed=veto_window_owed and decision["outcome"] == "adopted",
+                     **decision)
 
     @event(CharterAmendmentProposed)
     def propose_charter_amendment(self, rules: dict[str, Any]) -> None:
@@ -375,11 +406,17 @@ class Proposal(Aggregate):
                           charter_version: int, rule: str, cause: str) -> None:
         self.stage = Stage.VETO_WINDOW
         self.stage_closes_at = closes_at
+        self.veto_window_held = True
 
     def open_veto_window(self, at: datetime, closes_at: datetime) -> None:
+        """Once, after an adoption that owes it (or whose decision did not say)."""
         self._advance(Stage.VETO_WINDOW)
         if self.outcome != "adopted":
             raise WrongStage(f"proposal {self.id} was not adopted: no veto window")
+        if self.veto_window_held:
+            raise VetoWindowAlreadyHeld(f"the veto window of proposal {self.id} was held")
+        if self.veto_window_owed is False:
+            raise NoVetoWindowOwed(f"the adoption of proposal {self.id} owes no veto window")
         self._open_veto_window(at, closes_at, self.charter_version, "veto.window", "adopted")
 
     @event(VetoFiled)
@@ -417,6 +454,7 @@ class Proposal(Aggregate):
         self.stage = Stage.DECIDED
         self.outcome = outcome
         self.stage_closes_at = None
+        self.veto_window_owed = False  # held: the outcome is final
 
     def close_veto_window(self, **result: Any) -> None:
         self._advance(Stage.DECIDED, Stage.VETO_WINDOW)
@@ -563,9 +601,13 @@ class Proposal(Aggregate):
                            charter_version: int, rule: str, cause: str) -> None:
         self.stage = Stage.DELIBERATION
         self.stage_closes_at = closes_at
+        self.deliberation_held = True
 
     def open_deliberation(self, at: datetime, closes_at: datetime) -> None:
+        """Once, after the consultation (not after the guarantor's required one)."""
         self._advance(Stage.DELIBERATION)
+        if self.deliberation_held:
+            raise DeliberationAlreadyHeld(f"the deliberation on proposal {self.id} was held")
         self._open_deliberation(at, closes_at, self.charter_version, "stage.deliberation",
                                 "deadline_reached")
 
@@ -664,13 +706,17 @@ class Proposal(Aggregate):
         self.stage = Stage.IMPLEMENTATION
         self.stage_closes_at = closes_at
         self.evaluation_step = 0
+        self.evaluations_due = len(evaluations_at)
         self.scored: set[tuple[int, str]] = set()
 
     def open_implementation(self, at: datetime, evaluations_at: list[datetime],
                             closes_at: datetime) -> None:
+        """After the final adoption: not while the mayors' veto window is still owed."""
         self._advance(Stage.IMPLEMENTATION)
         if self.outcome != "adopted":
             raise WrongStage(f"proposal {self.id} was not adopted: nothing to implement")
+        if self.veto_window_owed:
+            raise VetoWindowOwed(f"the adoption of proposal {self.id} awaits its veto window")
         self._open_implementation(at, evaluations_at, closes_at, self.charter_version,
                                   "evaluation.schedule", "final_adoption")
 
@@ -689,7 +735,12 @@ class Proposal(Aggregate):
         self.evaluation_step = step
 
     def open_evaluation(self, step: int, at: datetime) -> None:
+        """The next scheduled step, none skipped."""
         self._advance(Stage.EVALUATION)
+        if step != self.evaluation_step + 1 or step > self.evaluations_due:
+            raise EvaluationStepOutOfOrder(
+                f"proposal {self.id} held {self.evaluation_step} of {self.evaluations_due} "
+                f"evaluation steps: step {step} cannot open")
         self._open_evaluation(step, at, "schedule_reached")
 
     @event(EvaluationScored)
@@ -715,7 +766,12 @@ class Proposal(Aggregate):
         self.stage_closes_at = None
 
     def close(self, at: datetime) -> None:
+        """After every scheduled evaluation step was held."""
         self._advance(Stage.CLOSED)
+        if self.evaluation_step < self.evaluations_due:
+            raise EvaluationsStillDue(
+                f"proposal {self.id} held {self.evaluation_step} of {self.evaluations_due} "
+                "evaluation steps: it cannot close yet")
         self._close(at, "evaluation_complete")
 
     # -- decision type, the guarantor's required consultation, the evaluation panel -----

@@ -34,10 +34,12 @@ def found(app: Registre) -> UUID:  # noqa: F811
 
 
 def cut_short(app: Registre, mid: UUID) -> UUID:  # noqa: F811
-    """The review skipped, then the vote opened 2 h into a day's consultation (through the
-    application, as a faulty worker would)."""
+    """The review skipped (written past the command, which refuses it), then the vote opened
+    2 h into a day's consultation (through the application, as a faulty worker would)."""
     pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé")
-    app.open_consultation(pid, T0)
+    proposal = app.get_proposal(pid)
+    proposal.open_consultation(T0, T0 + timedelta(seconds=DAY))
+    app.save(proposal)
     app.open_vote(pid, T0 + timedelta(hours=2))
     return pid
 

@@ -112,10 +112,11 @@ def test_flags_a_consultation_opened_without_the_admissibility_review(
 ) -> None:
     pid, submitted = app.submit_proposal(found(app, admissibility_seconds=DAY), "a", "Titre",
                                          "R")
-    consultation = app.open_consultation(pid, T0)  # the workflow would review first
+    proposal = app.get_proposal(pid)  # the review skipped, bypassing the command's check
+    proposal.open_consultation(T0, T0 + timedelta(seconds=HOUR))
+    consultation = app.save(proposal)[-1].notification.id
     [flag] = flags(settings, app)
-    assert (flag["rule"], flag["positions"]) == (
-        "stage.admissibility", [submitted, consultation.position])
+    assert (flag["rule"], flag["positions"]) == ("stage.admissibility", [submitted, consultation])
 
 
 def test_flags_an_evaluation_opened_before_its_date(settings, app) -> None:  # noqa: F811

@@ -410,7 +410,9 @@ def test_flags_are_the_same_from_domain_events_and_from_leaves_when_stages_were_
     mid = found(app, n_members=3, consultation_seconds=DAY, vote_seconds=DAY,
                 admissibility_seconds=DAY)
     pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé")
-    app.open_consultation(pid, clock.now)  # the review skipped
+    proposal = app.get_proposal(pid)  # the review skipped, bypassing the command's check
+    proposal.open_consultation(clock.now, clock.now + timedelta(days=1))
+    app.save(proposal)
     clock.advance(hours=2)
     app.open_vote(pid, clock.now)  # 2 h of a day's consultation
     app.cast_vote(pid, "m1", "for")

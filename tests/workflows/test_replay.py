@@ -1,22 +1,43 @@
 """Determinism guard: the recorded histories of ProposalWorkflow (tests/data/histories) replay on
 today's code, a change made without `workflow.patched` fails the replay, and a `Stage` crosses
-the Temporal boundary as the very string the histories hold."""
+the Temporal boundary as the very string the histories hold.
+
+Temporal's replay checks the kind and order of the commands, not their arguments: an activity
+given another input or a timer of another length replays "successfully". So every history is
+also replayed under a recording interceptor, and each activity's input and each timer's length
+scheduled on replay must equal the history's ActivityTaskScheduled input and TimerStarted
+`start_to_fire_timeout`."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from temporalio import workflow
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
-from temporalio.worker import Replayer
+from temporalio.worker import (
+    ExecuteWorkflowInput,
+    Interceptor,
+    Replayer,
+    StartActivityInput,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+    WorkflowOutboundInterceptor,
+)
 
 from domain.deliberation.stages import Stage
-from workflows.activities import ProposalActivities, StageResult
+from workflows.activities import DecideInput, ProposalActivities, StageResult
 from workflows.proposal import ProposalInput, ProposalWorkflow
+
+T = TypeVar("T")
 
 HISTORY_DIR = Path(__file__).parents[1] / "data" / "histories"
 HISTORIES = sorted(HISTORY_DIR.glob("*.json"))
@@ -79,3 +100,152 @@ def test_stage_crosses_the_workflow_boundary_as_its_stored_string_when_recorded(
     assert decoded.stage is Stage.VOTE
     encoded = converter.to_payload(StageResult(Stage.VOTE, "2026-01-01T00:00:00+00:00", 1, 1))
     assert json.loads(encoded.data)["stage"] == "vote"
+
+
+# -- what a replay schedules, against what the history recorded -----------------------------
+
+# (activity name, its input payloads decoded from JSON) and timer lengths in nanoseconds.
+Scheduled = tuple[list[tuple[str, list[Any]]], list[int]]
+_RECORD = "registre_replay_record"  # the extern function the interceptors report through
+
+
+def _scheduled_in(history: WorkflowHistory) -> Scheduled:
+    """The activities (name and input) and the timers (length) the history recorded."""
+    activities, timers = [], []
+    for e in history.events:
+        if e.HasField("activity_task_scheduled_event_attributes"):
+            a = e.activity_task_scheduled_event_attributes
+            activities.append((a.activity_type.name,
+                               [json.loads(p.data) for p in a.input.payloads]))
+        elif e.HasField("timer_started_event_attributes"):
+            timers.append(e.timer_started_event_attributes.start_to_fire_timeout.ToNanoseconds())
+    return activities, timers
+
+
+class _RecordingOutbound(WorkflowOutboundInterceptor):
+    def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
+        payloads = workflow.payload_converter().to_payloads(input.args)
+        workflow.extern_functions()[_RECORD](
+            "activity", (input.activity, [json.loads(p.data) for p in payloads]))
+        return super().start_activity(input)
+
+
+class _RecordingInbound(WorkflowInboundInterceptor):
+    def init(self, outbound: WorkflowOutboundInterceptor) -> None:
+        super().init(_RecordingOutbound(outbound))
+
+    async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
+        # The SDK has no interceptor for timers (the outbound interceptor has `start_activity`
+        # but no `start_timer`): `workflow.sleep` and the timeout of `workflow.wait_condition`
+        # (through asyncio's `call_later`) both reach the workflow event loop's `_timer_impl`,
+        # which emits the StartTimer command with `int(delay * 1e9)` ns. So the length is read
+        # there; should the SDK rename it, this fails loudly (an AttributeError, or no timer
+        # recorded against the history's), never silently.
+        loop = asyncio.get_running_loop()
+        start_timer = loop._timer_impl  # type: ignore[attr-defined]
+        record = workflow.extern_functions()[_RECORD]
+
+        def recording(delay: float, *args: Any, **kwargs: Any) -> Any:
+            record("timer", int(delay * 1e9))
+            return start_timer(delay, *args, **kwargs)
+
+        loop._timer_impl = recording  # type: ignore[attr-defined]
+        return await super().execute_workflow(input)
+
+
+class _ScheduledOnReplay(Interceptor):
+    """Records every activity input and timer length a workflow schedules while it replays
+    (out of the sandbox through an extern function)."""
+
+    def __init__(self) -> None:
+        self.activities: list[tuple[str, list[Any]]] = []
+        self.timers: list[int] = []
+
+    def _record(self, kind: str, value: Any) -> None:
+        (self.activities if kind == "activity" else self.timers).append(value)
+
+    def workflow_interceptor_class(
+        self, input: WorkflowInterceptorClassInput,
+    ) -> type[WorkflowInboundInterceptor]:
+        input.unsafe_extern_functions[_RECORD] = self._record
+        return _RecordingInbound
+
+
+async def _replayed(workflow_class: type, history: WorkflowHistory) -> Scheduled:
+    recorder = _ScheduledOnReplay()
+    result = await Replayer(workflows=[workflow_class], interceptors=[recorder]).replay_workflow(
+        history, raise_on_replay_failure=False)
+    assert result.replay_failure is None
+    return recorder.activities, recorder.timers
+
+
+def _differences(replayed: Scheduled, recorded: Scheduled) -> list[str]:
+    """What the replay scheduled otherwise than the history recorded."""
+    found = []
+    for kind, ours, theirs in (("activity", replayed[0], recorded[0]),
+                               ("timer", replayed[1], recorded[1])):
+        if len(ours) != len(theirs):
+            found.append(f"{len(ours)} {kind} scheduled on replay, {len(theirs)} in the history")
+        found += [f"{kind} {n}: {a!r} on replay, {b!r} in the history"
+                  for n, (a, b) in enumerate(zip(ours, theirs, strict=False), start=1) if a != b]
+    return found
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_replay_schedules_the_recorded_activity_inputs_and_timer_lengths_when_replayed(
+    path: Path,
+) -> None:
+    history = _history(path.name)
+    recorded = _scheduled_in(history)
+    assert recorded[0] and recorded[1]  # every path runs activities and waits on timers
+    assert _differences(await _replayed(ProposalWorkflow, history), recorded) == []
+
+
+@workflow.defn(name="ProposalWorkflow", sandboxed=False)
+class _OpenedPositionShifted(ProposalWorkflow):
+    """v1 changed without a patch: the count starts one position later (`vote.position + 1`)."""
+
+    @workflow.run
+    async def run(self, input: ProposalInput) -> str:
+        return await super().run(input)
+
+    async def _act(self, activity: Callable[[Any, Any], T], arg: object) -> T:
+        if isinstance(arg, DecideInput):
+            arg = dataclasses.replace(arg, opened_position=arg.opened_position + 1)
+        return await super()._act(activity, arg)
+
+
+@workflow.defn(name="ProposalWorkflow", sandboxed=False)
+class _BallotShortened(ProposalWorkflow):
+    """v1 changed without a patch: every plain sleep (the ballot's) ends a minute early."""
+
+    @workflow.run
+    async def run(self, input: ProposalInput) -> str:
+        return await super().run(input)
+
+    async def _sleep_until(self, deadline: str) -> None:
+        early = datetime.fromisoformat(deadline) - timedelta(minutes=1)
+        await super()._sleep_until(early.isoformat())
+
+
+async def test_replay_detector_flags_a_changed_activity_input_when_temporal_replay_passes(
+) -> None:
+    history = _history("proposal-v1-plain.json")
+    plain = await Replayer(workflows=[_OpenedPositionShifted]).replay_workflow(
+        history, raise_on_replay_failure=False)
+    assert plain.replay_failure is None  # what Temporal's replay alone misses
+    [difference] = _differences(await _replayed(_OpenedPositionShifted, history),
+                                _scheduled_in(history))
+    assert difference.startswith("activity ") and "'decide'" in difference
+    assert "opened_position" in difference
+
+
+async def test_replay_detector_flags_a_changed_timer_length_when_temporal_replay_passes(
+) -> None:
+    history = _history("proposal-v1-plain.json")
+    plain = await Replayer(workflows=[_BallotShortened]).replay_workflow(
+        history, raise_on_replay_failure=False)
+    assert plain.replay_failure is None
+    differences = _differences(await _replayed(_BallotShortened, history),
+                               _scheduled_in(history))
+    assert differences and all(d.startswith("timer ") for d in differences), differences
