@@ -40,6 +40,7 @@ from eventsourcing.projection import Projection
 from psycopg.sql import SQL, Identifier
 
 from domain.application import Registre
+from projections.ledger import MerkleLog
 
 log = logging.getLogger(__name__)
 
@@ -227,10 +228,26 @@ def followers_state(curs: Any, followers: Iterable[Follower], events_table: str,
 
 
 def read_state(datastore: PostgresDatastore, followers: Sequence[Follower], events_table: str,
-               timeout_seconds: float) -> dict[str, Any]:
-    """The store's state in one transaction under a statement timeout: the log's position, each
-    follower's state, the dead letters. Raises when PostgreSQL does not answer in time."""
+               timeout_seconds: float, merkle_log: MerkleLog) -> dict[str, Any]:
+    """The store's state in one transaction under a statement timeout: the log's position, the
+    Merkle log's size, each follower's state, the dead letters. Raises when PostgreSQL does not answer in time.
+
+    Pooled connections may have died with a server restart: each one that fails is dropped
+    by the pool, and the question asked again, at most once per pooled connection; a pool
+    that cannot connect within the timeout is the answer."""
     datastore.pool.open(wait=False)  # as eventsourcing's own `get_connection` does
+    for _ in range(datastore.pool.max_size):
+        try:
+            return _read_state(datastore, followers, events_table, timeout_seconds, merkle_log)
+        except psycopg_pool.PoolTimeout:
+            raise
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            continue
+    return _read_state(datastore, followers, events_table, timeout_seconds, merkle_log)
+
+
+def _read_state(datastore: PostgresDatastore, followers: Sequence[Follower], events_table: str,
+                timeout_seconds: float, merkle_log: MerkleLog) -> dict[str, Any]:
     with datastore.pool.connection(timeout=timeout_seconds) as conn, conn.transaction(
             force_rollback=True), conn.cursor() as curs:
         curs.execute(SQL("SET LOCAL statement_timeout = {}").format(
@@ -239,8 +256,9 @@ def read_state(datastore: PostgresDatastore, followers: Sequence[Follower], even
         curs.execute(SQL("SELECT max(notification_id) AS p FROM {}").format(
             Identifier(events_table)))
         log_position = curs.fetchone()["p"]
+        ledger_size = merkle_log._size(curs)  # noqa: SLF001 (in this transaction)
         states = list(followers_state(curs, followers, events_table, log_position))
-        return {"log_position": log_position, "followers": states,
+        return {"log_position": log_position, "ledger_size": ledger_size, "followers": states,
                 "dead_letters": sum(s["dead_letters"] for s in states)}
 
 

@@ -64,8 +64,8 @@ def health(request: Request, ledger: LedgerDep, views: ViewsDep) -> HealthRespon
     position, lag and dead letters; 503 naming the failing part when PostgreSQL is down."""
     try:
         state = read_state(views.datastore, request.app.state.followers,
-                           ledger.recorder.events_table_name, DATABASE_TIMEOUT_SECONDS)
-        ledger_size = request.app.state.merkle_log.size()
+                           ledger.recorder.events_table_name, DATABASE_TIMEOUT_SECONDS,
+                           request.app.state.merkle_log)
     except Exception as error:  # noqa: BLE001 (whatever the cause, the store is not usable)
         log.warning("health: the store does not answer: %r", error)
         return _unavailable(error)
@@ -73,7 +73,7 @@ def health(request: Request, ledger: LedgerDep, views: ViewsDep) -> HealthRespon
     views_position = next((f.position for f in followers if f.name == "public_views"), None)
     return HealthResponse(
         status="ok", database="ok", log_position=state["log_position"],
-        ledger_size=ledger_size, view_position=views_position,
+        ledger_size=state["ledger_size"], view_position=views_position,
         followers=followers, dead_letters=state["dead_letters"],
     )
 
