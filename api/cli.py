@@ -406,7 +406,8 @@ def audit_verify(
     report = verify_file(path, ledger_key.read_text().strip() if ledger_key else None,
                          witness_key.read_text().strip() if witness_key else None)
     if url is not None:
-        check_consistency_online(client_for(url), report)
+        check_consistency_online(client_for(url), report,
+                                 ledger_key.read_text().strip() if ledger_key else None)
     print_report(report)
     raise typer.Exit(0 if report.ok else 1)
 

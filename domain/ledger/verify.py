@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +62,7 @@ class Report:
     cosigned: int = 0
     verified_size: int = 0
     ballots_recounted: int = 0
+    consistency_checked: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     first_bad_position: int | None = None
@@ -430,3 +431,45 @@ def _check_roots(checkpoints: list[note.Checkpoint], leaves: list[bytes],
     if report.verified_size < len(leaves):
         report.warnings.append(f"{len(leaves) - report.verified_size} event(s) after the last "
                                "checkpoint are not yet covered by a signature")
+
+
+def check_signed_consistency(
+    notes: Iterable[str], ledger: note.VerifierKey | None,
+    proof: Callable[[int, int], Sequence[bytes]], report: Report,
+) -> None:
+    """Check that each signed checkpoint extends the one before it (a prover's consistency
+    proof, `proof(old_size, new_size)`, e.g. a live server's), against the roots the ledger's
+    signatures cover, never against roots the prover supplies: a log rewritten after a
+    checkpoint was signed cannot prove itself consistent with it. Checkpoints whose signature
+    does not verify are reported and left out of the chain."""
+    signed: dict[int, note.Checkpoint] = {}
+    for text in notes:
+        try:
+            checkpoint = note.parse_checkpoint(text)
+        except ValueError as e:
+            report.error(f"a checkpoint is malformed ({e})")
+            continue
+        if ledger is None or not note.verify_note(text, ledger):
+            report.error(f"checkpoint of size {checkpoint.size}: the ledger's signature is "
+                         "missing or invalid; left out of the consistency chain")
+            continue
+        other = signed.get(checkpoint.size)
+        if other is not None and other.root_hash != checkpoint.root_hash:
+            report.error(f"two signed checkpoints of size {checkpoint.size} with different "
+                         "roots: a split view")
+        signed[checkpoint.size] = checkpoint
+    chain = [signed[size] for size in sorted(signed)]
+    for old, new in zip(chain, chain[1:]):
+        where = f"signed checkpoints {old.size} → {new.size}"
+        try:
+            path = proof(old.size, new.size)
+        except (LookupError, ValueError) as e:
+            report.error(f"{where}: no consistency proof ({e})")
+            continue
+        if not merkle.verify_consistency(old.size, new.size, path, old.root_hash,
+                                         new.root_hash):
+            report.error(f"{where}: the consistency proof does not verify against the signed "
+                         f"roots (the log was rewritten after size {old.size} was signed, or "
+                         "the proof is forged)")
+            continue
+        report.consistency_checked += 1
