@@ -65,7 +65,9 @@ def export(client: httpx.Client, output: Path) -> int:
             for r in records:
                 hint = hints.popleft() if hints else {}
                 out.write(json.dumps({
-                    "kind": "record", "index": count, **r,
+                    "kind": "record", "index": count,
+                    **{k: r[k] for k in ("notification_id", "originator_id",
+                                         "originator_version", "topic", "leaf")},
                     "leaf_hash": hint.get("leaf_hash"),
                     "logged_notification_id": hint.get("notification_id"),
                 }) + "\n")
