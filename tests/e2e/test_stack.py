@@ -121,6 +121,20 @@ def wait_for(client: httpx.Client, path: str, stage: str, timeout: float = 60) -
     raise AssertionError(f"{path} never reached {stage}: {body}")
 
 
+def wait_for_follower(client: httpx.Client, name: str, timeout: float = 60) -> dict:
+    """Wait until the follower `name` (per /health) has processed the log up to the position
+    of the last write made before this call; returns that /health answer."""
+    target = client.get("/health").raise_for_status().json()["log_position"] or 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get("/health").raise_for_status().json()
+        follower = next(f for f in body["followers"] if f["name"] == name)
+        if follower["processed_to"] >= target:
+            return body
+        time.sleep(0.2)
+    raise AssertionError(f"{name} never processed the log up to #{target}: {follower}")
+
+
 def test_proposal_goes_from_submission_to_decision_when_driven_over_http(stack: Stack) -> None:
     with httpx.Client(base_url=stack.url, timeout=10) as client:
         metropolis = client.get("/metropolises/e2e").json()
@@ -206,4 +220,6 @@ def test_demo_scenario_runs_end_to_end_over_http_when_the_stack_is_up(
     for line in expected:
         assert line in done.stdout, done.stdout
     with httpx.Client(base_url=stack.url, timeout=10) as client:
+        health = wait_for_follower(client, "compliance")  # the view has read the demo's acts
         assert client.get("/guarantor/compliance").json() == []
+        assert health["dead_letters"] == 0  # every stored event was appliable by every view
