@@ -30,8 +30,11 @@ import psycopg_pool
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     InterfaceError,
+    InternalError,
     Mapper,
+    NotSupportedError,
     OperationalError,
+    ProgrammingError,
     StoredEvent,
     Tracking,
 )
@@ -62,9 +65,13 @@ def create_dead_letters_table(datastore: PostgresDatastore) -> None:
 
 # -- what is the event's fault, and what is not ------------------------------------------------
 
+# The store unreachable, or a schema not migrated (a missing table or column is the
+# deployment's fault: setting every event aside would empty the view). Content errors —
+# PostgreSQL's DataError and IntegrityError, or any Python error while applying — are not here.
 TRANSIENT: tuple[type[BaseException], ...] = (
-    OperationalError, InterfaceError,  # eventsourcing's wrappers of psycopg's
-    psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout,
+    OperationalError, InterfaceError, ProgrammingError, InternalError, NotSupportedError,
+    psycopg.OperationalError, psycopg.InterfaceError, psycopg.ProgrammingError,
+    psycopg.InternalError, psycopg.NotSupportedError, psycopg_pool.PoolTimeout,
     ConnectionError, TimeoutError,
 )
 

@@ -141,3 +141,20 @@ def test_merkle_log_appends_every_event_when_its_content_is_hostile(settings: Se
     assert dead_letters(store.datastore, follower=MERKLE_LOG_NAME) == []
     store.datastore.close()
     app.close()
+
+
+def test_view_stops_without_setting_aside_when_its_schema_is_missing(settings: Settings) -> None:
+    """A missing table is the deployment's fault (`registre migrate` not run), not the
+    event's: no dead letter, the position is not moved past it, the runner reports it."""
+    app = make_registre(settings)
+    pid = in_consultation(app)
+    with psycopg.connect(settings.postgres_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE comment_view")
+    comment = app.comment(pid, "citoyen-2", "Un commentaire lisible")
+
+    with pytest.raises(Exception, match="comment_view"), projection_runner(settings) as runner:
+        runner.wait(comment, timeout=20)
+    views = make_views(settings)
+    assert dead_letters(views.datastore) == []
+    assert views.max_tracking_id(app.name) == comment - 1
+    app.close()
