@@ -9,8 +9,17 @@ error — in one transaction with the follower's tracking position, so the follo
 it exactly once, and logged. The Merkle log is the exception: it only encodes the stored bytes
 and never skips a leaf (the tree must cover the whole log), so it has no dead letters.
 
-Failures of the infrastructure itself (PostgreSQL unreachable, a connection lost) are not the
-event's fault: they are raised, never recorded as dead letters, and the event is tried again.
+eventsourcing's ProjectionRunner ends its processing thread at the first exception from
+`process_event` and re-raises it from `run_forever` and `wait`, which stopped `registre
+projections` and so `registre run`; `going_on` wraps a projection's `process_event` instead
+(the view's own transaction rolls back, a second one records the dead letter and the tracking
+position), and `FollowedRegistre` turns an event the mapper cannot decode into an
+`UnreadableEvent` rather than an exception out of the subscription.
+
+Failures of the infrastructure itself (PostgreSQL unreachable, a connection lost, a table not
+migrated) are not the event's fault: they are raised as before, never recorded as dead letters,
+and the event is tried again from the tracked position (the relay's next pass, a restarted
+runner).
 
 Questions answered: which events did each follower set aside, and why? Where does each
 follower stand in the log, how many events does it still have to process, and is it caught up?
