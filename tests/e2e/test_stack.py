@@ -70,16 +70,17 @@ class Stack:
              "--temporal-port", self.ports[1], "--ui-port", self.ports[2]],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180  # a shared 2-core machine starts slowly
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log_tail()
             try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                # Longer than /health's own database timeout, so its 503 can be read.
+                if httpx.get(f"{self.url}/health", timeout=10).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        raise TimeoutError("registre run did not answer /health:\n" + self.log_tail())
+        raise TimeoutError("registre run did not answer /health with 200:\n" + self.log_tail())
 
     def log_tail(self) -> str:
         return (self.tmp / "run.log").read_text(errors="replace")[-4000:]
