@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from domain.ledger import merkle, note
-from domain.ledger.verify import Report, check_signed_consistency, verify_export
+from domain.ledger.verify import Report, verify_export
 
 console = Console(stderr=True, soft_wrap=True)
 PAGE = 5000
@@ -97,6 +97,8 @@ def check_consistency_online(client: httpx.Client, report: Report,
     """With a live API: check the server's consistency proof between every two consecutive
     signed checkpoints, against the roots their signatures cover (with `ledger_key` pinned,
     else the server's key, with a warning). The server also has to serve those same roots."""
+    from domain.ledger.verify import check_signed_consistency
+
     if ledger_key is None:
         ledger_key = client.get("/ledger/keys").raise_for_status().json()["ledger"]
         report.warnings.append("consistency checked with the server's ledger key (unpinned): "
