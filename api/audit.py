@@ -1,12 +1,15 @@
-"""Outside verification over HTTP: `registre audit export`, `registre audit verify` and
+"""Outside verification over HTTP: `registre audit export`, `registre audit verify`,
+`registre audit compliance` (the guarantor's compliance view recomputed from an export) and
 `registre witness` (the guarantor's co-signing), with progress bars on long logs."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -14,9 +17,12 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from domain.ledger import merkle, note
+from domain.ledger.leaf import LeafError, canonical_topic, decode_leaf
 from domain.ledger.verify import Report, verify_export
+from domain.rules.compliance import CHECKED_TOPICS, Flag, LoggedEvent, check_log
 
 console = Console(stderr=True, soft_wrap=True)
 PAGE = 5000
@@ -84,12 +90,99 @@ def _lines(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-def verify_file(path: Path, ledger_key: str | None, witness_key: str | None) -> Report:
+def verify_file(path: Path, ledger_key: str | None, witness_key: str | None,
+                checked: list[LoggedEvent] | None = None) -> Report:
+    """Verify an export file; with `checked`, also gather the events the compliance checks
+    read, in the same pass (see `compliance_flags`)."""
     total = sum(1 for _ in path.open(encoding="utf-8"))
+    lines = _lines(path) if checked is None else _gathering(_lines(path), checked)
     with _progress() as progress:
         task = progress.add_task("Vérification", total=total)
-        return verify_export(_lines(path), ledger_key, witness_key,
+        return verify_export(lines, ledger_key, witness_key,
                              progress=lambda n: progress.advance(task, n))
+
+
+# -- the compliance view, recomputed from an export (D12) ------------------------------------
+
+
+def _checked_event(line: dict[str, Any]) -> LoggedEvent | None:
+    """The event a record's leaf bytes hold (never its readable copy), if the compliance
+    checks read it; None for another event or unreadable bytes (the verifier reports those)."""
+    if line.get("kind") != "record":
+        return None
+    try:
+        record = decode_leaf(base64.b64decode(line["leaf"], validate=True))
+    except (KeyError, TypeError, ValueError, binascii.Error, LeafError):
+        return None
+    if canonical_topic(record.topic) not in CHECKED_TOPICS:
+        return None
+    try:
+        return LoggedEvent.from_record(record)
+    except LeafError:
+        return None
+
+
+def _gathering(lines: Iterator[dict[str, Any]],
+               checked: list[LoggedEvent]) -> Iterator[dict[str, Any]]:
+    for line in lines:
+        event = _checked_event(line)
+        if event is not None:
+            checked.append(event)
+        yield line
+
+
+def compliance_flags(events: Iterable[LoggedEvent],
+                     proposal_id: str | None = None) -> list[Flag]:
+    """The flags `GET /guarantor/compliance` serves for the log these events come from, in
+    its order (log order), by the same checks (`domain.rules.compliance`)."""
+    def unreadable(event: LoggedEvent, error: Exception) -> None:
+        console.print(f"[yellow]attention[/]: position #{event.position}: event fields "
+                      f"unreadable by the compliance checks ({error!r}), skipped")
+
+    return [f for f in check_log(events, unreadable)
+            if proposal_id is None or f.proposal_id == proposal_id]
+
+
+def compliance_from_export(path: Path, proposal_id: str | None = None) -> list[Flag]:
+    """The compliance flags recomputed from an export file (its leaf bytes)."""
+    events = (e for e in map(_checked_event, _lines(path)) if e is not None)
+    return compliance_flags(events, proposal_id)
+
+
+def compliance_json(flags: list[Flag]) -> str:
+    """The flags as the API's JSON body (same fields, same order, compact like the API's)."""
+    return json.dumps([f.as_dict() for f in flags], ensure_ascii=False, separators=(",", ":"))
+
+
+def print_compliance(flags: list[Flag]) -> None:
+    """The flags as tables for a reader (in French), one per proposal, in log order."""
+    out = Console(soft_wrap=True)
+    if not flags:
+        out.print("Aucun manquement : chaque processus a suivi la version de la charte "
+                  "qu'il a épinglée.")
+        return
+    out.print(f"Vue de conformité : {len(flags)} manquement(s)")
+    by_proposal: dict[str, list[Flag]] = {}
+    for f in flags:
+        by_proposal.setdefault(f.proposal_id, []).append(f)
+    for proposal_id, found in by_proposal.items():
+        table = Table(title=f"Proposition {proposal_id}", title_justify="left")
+        table.add_column("Positions", no_wrap=True)
+        table.add_column("Règle", no_wrap=True)
+        table.add_column("Charte", no_wrap=True)
+        table.add_column("Constat")
+        for f in found:
+            table.add_row(", ".join(f"#{p}" for p in f.positions), f.rule,
+                          "" if f.charter_version is None else f"v{f.charter_version}",
+                          f.message)
+        out.print(table)
+
+
+def print_compliance_count(flags: list[Flag]) -> None:
+    """The verifier's line on the compliance flags it recomputed."""
+    Console(soft_wrap=True).print(
+        f"{len(flags)} compliance flag(s) recomputed from the log (the guarantor's view; "
+        "`registre audit compliance --export FILE` lists them)")
 
 
 def check_consistency_online(client: httpx.Client, report: Report,

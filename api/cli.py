@@ -13,6 +13,7 @@
     registre witness --key FILE       the guarantor co-signs the latest checkpoint
     registre audit export --url API --output FILE
     registre audit verify (--url API | --export FILE) [--ledger-key PUB] [--witness-key PUB]
+    registre audit compliance --export FILE [--json] [--proposal ID]
     registre bench ledger --events N
     registre draft … | proposal … | guarantor … | bureau …
                                       every act of the deliberation over the API (api/acts.py)
@@ -391,7 +392,9 @@ def audit_verify(
     from api.audit import (
         check_consistency_online,
         client_for,
+        compliance_flags,
         export,
+        print_compliance_count,
         print_report,
         verify_file,
     )
@@ -403,13 +406,44 @@ def audit_verify(
         path = Path(tempfile.mkdtemp()) / "export.jsonl"
         export(client_for(url), path)
     assert path is not None
+    checked: list = []  # the events the compliance checks read, gathered while verifying
     report = verify_file(path, ledger_key.read_text().strip() if ledger_key else None,
-                         witness_key.read_text().strip() if witness_key else None)
+                         witness_key.read_text().strip() if witness_key else None, checked)
     if url is not None:
         check_consistency_online(client_for(url), report,
                                  ledger_key.read_text().strip() if ledger_key else None)
     print_report(report)
+    print_compliance_count(compliance_flags(checked))
     raise typer.Exit(0 if report.ok else 1)
+
+
+@audit_cli.command("compliance")
+def audit_compliance(
+    export_file: Path = typer.Option(..., "--export", exists=True, dir_okay=False,
+                                     help="an export file (registre audit export)"),
+    as_json: bool = typer.Option(False, "--json", help="the JSON GET /guarantor/compliance "
+                                 "serves for the same log"),
+    proposal: Optional[str] = typer.Option(None, help="one proposal's id"),
+) -> None:
+    """Recompute the guarantor's compliance view from an export's leaf bytes, by the checks
+    the service runs (domain/rules/compliance.py). Check the export with `audit verify`."""
+    from uuid import UUID
+
+    from api.audit import compliance_from_export, compliance_json, print_compliance
+
+    try:
+        proposal_id = str(UUID(proposal)) if proposal else None
+    except ValueError:
+        raise typer.BadParameter("not a proposal id (UUID)", param_hint="--proposal") from None
+    try:
+        flags = compliance_from_export(export_file, proposal_id)
+    except ValueError as e:  # a line that is not JSON
+        typer.echo(f"refused: {export_file} is not an export ({e})", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(compliance_json(flags))
+    else:
+        print_compliance(flags)
 
 
 @bench_cli.command("ledger")

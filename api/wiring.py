@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
@@ -46,6 +47,11 @@ from workflows.relay import RELAY_NAME, Relay
 log = logging.getLogger("registre")
 
 
+def system_clock() -> datetime:
+    """The clock of the running system (UTC)."""
+    return datetime.now(timezone.utc)
+
+
 def eventsourcing_env(settings: Settings, *, create_table: bool = False,
                       pool_size: int = 5) -> dict[str, str]:
     return {
@@ -60,7 +66,7 @@ def eventsourcing_env(settings: Settings, *, create_table: bool = False,
 
 def make_registre(settings: Settings, *, create_table: bool = False) -> Registre:
     return Registre(env=eventsourcing_env(settings, create_table=create_table),
-                    positions=PostgresLogPositions)
+                    clock=system_clock, positions=PostgresLogPositions)
 
 
 def _tracking_recorder(settings: Settings, name: str, cls: type, *, create_table: bool) -> Any:

@@ -2,9 +2,11 @@
 each process' command module (governance, deliberation; later petition, budget, convention).
 
 Each command loads aggregates, applies a rule and saves the resulting events in one
-transaction. Time comes from the `clock` given at construction (domain rules never read the
-wall clock). Log positions of stored events come from a `LogPositions` port: the wiring gives
-the PostgreSQL adapter; by default the log is scanned (the in-memory store of unit tests).
+transaction. Time comes from the `clock` given at construction (the wiring gives the system
+clock; the default is only for read-only uses such as eventsourcing's ProjectionRunner, which
+builds the application from its environment alone). Log positions of stored events come from
+a `LogPositions` port: the wiring gives the PostgreSQL adapter; by default the log is scanned
+(the in-memory store of unit tests).
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
-from domain.deliberation.commands import Clock, DeliberationCommands
+from domain.deliberation.commands import DeliberationCommands
 from domain.governance.commands import GovernanceCommands
-from domain.ports import LogPositions, ScannedLogPositions
+from domain.ports import Clock, LogPositions, ScannedLogPositions
 
 import domain.topics  # noqa: F401  (old stored topics resolve to the moved event classes)
 

@@ -5,8 +5,15 @@ Adapters are given to `Registre` by the one wiring module (api/wiring.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
+
+
+Clock = Callable[[], datetime]
+"""Where commands take the time from: the wiring gives the system clock, unit tests a clock
+moved by hand (domain rules never read the wall clock)."""
 
 
 class LogPositions(Protocol):

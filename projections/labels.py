@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain.deliberation.stages import Stage
+
 STAGE_FR = {
-    "drafted": "brouillon",
-    "submitted": "déposée",
-    "admissibility": "examen de recevabilité",
-    "admissible": "recevable",
-    "inadmissible": "irrecevable",
-    "consultation": "consultation publique",
-    "deliberation": "délibération",
-    "deliberated": "délibération close",
-    "vote": "vote du conseil",
-    "counting": "dépouillement",
-    "veto_window": "délai de veto",
-    "decided": "décidée",
-    "withdrawn": "retirée",
-    "implementation": "mise en œuvre",
-    "evaluation": "évaluation citoyenne",
-    "closed": "close",
+    "drafted": "brouillon",  # a draft's stage: not a proposal's, so not a Stage
+    Stage.SUBMITTED: "déposée",
+    Stage.ADMISSIBILITY: "examen de recevabilité",
+    Stage.ADMISSIBLE: "recevable",
+    Stage.INADMISSIBLE: "irrecevable",
+    Stage.CONSULTATION: "consultation publique",
+    Stage.DELIBERATION: "délibération",
+    Stage.DELIBERATED: "délibération close",
+    Stage.VOTE: "vote du conseil",
+    Stage.COUNTING: "dépouillement",
+    Stage.VETO_WINDOW: "délai de veto",
+    Stage.DECIDED: "décidée",
+    Stage.WITHDRAWN: "retirée",
+    Stage.IMPLEMENTATION: "mise en œuvre",
+    Stage.EVALUATION: "évaluation citoyenne",
+    Stage.CLOSED: "close",
 }
 MAJORITY_FR = {"simple": "simple", "absolute": "absolue",
                "two_thirds_of_members": "des deux tiers des membres"}

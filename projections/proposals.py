@@ -30,6 +30,7 @@ from domain.deliberation.proposal import (
     council_ballot_id,
     override_ballot_id,
 )
+from domain.deliberation.stages import Stage
 from domain.topics import stored_topics
 from projections.labels import (
     CAUSE_FR,
@@ -287,7 +288,7 @@ class ProposalProjection(Projection[ProposalViews]):
                 "summary": e.summary,
                 "author_ref": e.author_ref,
                 "charter_version": e.charter_version,
-                "stage": "submitted",
+                "stage": Stage.SUBMITTED,
                 "submitted_at": e.timestamp,
                 "updated_at": e.timestamp,
                 "position": tracking.notification_id,
@@ -309,7 +310,7 @@ class ProposalProjection(Projection[ProposalViews]):
                 f"(charte v{e.charter_version}, règle {e.rule})"
             ),
             details={"cause": e.cause, "closes_at": e.closes_at.isoformat(), "rule": e.rule},
-            update={"stage": "consultation", "closes_at": e.closes_at},
+            update={"stage": Stage.CONSULTATION, "closes_at": e.closes_at},
         )
 
     @process_event.register
@@ -326,7 +327,7 @@ class ProposalProjection(Projection[ProposalViews]):
                 f"v{e.charter_version}, règle {e.rule})"
             ),
             details={"closes_at": e.closes_at.isoformat(), "ballot_id": str(e.ballot_id)},
-            update={"stage": "vote", "closes_at": e.closes_at, "ballot_id": e.ballot_id},
+            update={"stage": Stage.VOTE, "closes_at": e.closes_at, "ballot_id": e.ballot_id},
         )
 
     def _ballot_fr(self, e: Vote.Cast) -> str:
@@ -375,7 +376,7 @@ class ProposalProjection(Projection[ProposalViews]):
             + f" ({CAUSE_FR.get(e.cause, e.cause)})",
             details={"cutoff_position": tracking.notification_id},
             # The override ballot's close leaves the stage to the window's close, next.
-            update={"stage": "counting", "closes_at": None} if council_ballot else {},
+            update={"stage": Stage.COUNTING, "closes_at": None} if council_ballot else {},
             extra=("INSERT INTO closed_ballot_view VALUES (%(b)s, %(p)s) ON CONFLICT DO NOTHING",
                    {"b": e.ballot_id, "p": tracking.notification_id}),
         )
@@ -402,7 +403,7 @@ class ProposalProjection(Projection[ProposalViews]):
             },
             # The official tally replaces the running count: only votes before the cut-off.
             update={
-                "stage": "decided", "outcome": e.outcome, "cause": e.cause,
+                "stage": Stage.DECIDED, "outcome": e.outcome, "cause": e.cause,
                 "yes": e.yes, "no": e.no, "abstain": e.abstain,
             },
         )
@@ -413,7 +414,7 @@ class ProposalProjection(Projection[ProposalViews]):
             tracking, proposal_id=e.originator_id, at=e.timestamp, event="Withdrawn",
             actor_role="citizen", label="Proposition retirée par son auteur·rice",
             details={"cause": e.cause},
-            update={"stage": "withdrawn", "closes_at": None, "outcome": "withdrawn",
+            update={"stage": Stage.WITHDRAWN, "closes_at": None, "outcome": "withdrawn",
                     "cause": e.cause},
         )
 
@@ -426,7 +427,7 @@ class ProposalProjection(Projection[ProposalViews]):
                    f"opposer un veto jusqu'au {date_fr(e.closes_at)} (charte "
                    f"v{e.charter_version}, règle {e.rule})"),
             details={"cause": e.cause, "closes_at": e.closes_at.isoformat(), "rule": e.rule},
-            update={"stage": "veto_window", "closes_at": e.closes_at},
+            update={"stage": Stage.VETO_WINDOW, "closes_at": e.closes_at},
         )
 
     @process_event.register
@@ -456,7 +457,7 @@ class ProposalProjection(Projection[ProposalViews]):
                    f"règles {', '.join(e.rules_cited)})"),
             details={"outcome": e.outcome, "cause": e.cause, "yes": e.yes, "no": e.no,
                      "abstain": e.abstain, "cutoff_position": e.cutoff_position},
-            update={"stage": "decided", "outcome": e.outcome, "cause": e.cause,
+            update={"stage": Stage.DECIDED, "outcome": e.outcome, "cause": e.cause,
                     "closes_at": None},
             extra=("UPDATE veto_record_view SET outcome = %(o)s, cause = %(c)s "
                    "WHERE proposal_id = %(p)s", {"o": e.outcome, "c": e.cause,
@@ -482,7 +483,7 @@ class ProposalProjection(Projection[ProposalViews]):
                    f"v{e.charter_version}, règle {e.rule})"),
             details={"cause": e.cause, "evaluations_at": [t.isoformat() for t in e.evaluations_at],
                      "closes_at": e.closes_at.isoformat()},
-            update={"stage": "implementation", "closes_at": e.evaluations_at[0]},
+            update={"stage": Stage.IMPLEMENTATION, "closes_at": e.evaluations_at[0]},
         )
 
     @process_event.register
@@ -499,7 +500,7 @@ class ProposalProjection(Projection[ProposalViews]):
             tracking, proposal_id=e.originator_id, at=e.timestamp, event="EvaluationOpened",
             actor_role="registre",
             label=f"Évaluation citoyenne n° {e.step} ouverte ({CAUSE_FR.get(e.cause, e.cause)})",
-            details={"step": e.step}, update={"stage": "evaluation"},
+            details={"step": e.step}, update={"stage": Stage.EVALUATION},
         )
 
     @process_event.register
@@ -518,7 +519,7 @@ class ProposalProjection(Projection[ProposalViews]):
         self.view.record(
             tracking, proposal_id=e.originator_id, at=e.timestamp, event="Closed",
             actor_role="registre", label="Processus clos après la dernière évaluation",
-            details={"cause": e.cause}, update={"stage": "closed", "closes_at": None},
+            details={"cause": e.cause}, update={"stage": Stage.CLOSED, "closes_at": None},
         )
 
     @process_event.register
@@ -529,7 +530,7 @@ class ProposalProjection(Projection[ProposalViews]):
             label=(f"Examen de recevabilité par le greffe jusqu'au {date_fr(e.closes_at)} "
                    f"(charte v{e.charter_version}, règle {e.rule})"),
             details={"cause": e.cause, "closes_at": e.closes_at.isoformat()},
-            update={"stage": "admissibility", "closes_at": e.closes_at},
+            update={"stage": Stage.ADMISSIBILITY, "closes_at": e.closes_at},
         )
 
     @process_event.register
@@ -547,7 +548,7 @@ class ProposalProjection(Projection[ProposalViews]):
             label=f"{label} (charte v{e.charter_version}, règle {e.rule})",
             details={"admissible": e.admissible, "competence": e.competence,
                      "reason": e.reason, "cause": e.cause},
-            update={"stage": "admissible" if e.admissible else "inadmissible",
+            update={"stage": Stage.ADMISSIBLE if e.admissible else Stage.INADMISSIBLE,
                     "closes_at": None,
                     **({} if e.admissible else {"outcome": "inadmissible",
                                                   "cause": "ruled_inadmissible"})},
@@ -637,7 +638,7 @@ class ProposalProjection(Projection[ProposalViews]):
             label=(f"Fin de la consultation : délibération du conseil (amendements) jusqu'au "
                    f"{date_fr(e.closes_at)} (charte v{e.charter_version}, règle {e.rule})"),
             details={"cause": e.cause, "closes_at": e.closes_at.isoformat()},
-            update={"stage": "deliberation", "closes_at": e.closes_at},
+            update={"stage": Stage.DELIBERATION, "closes_at": e.closes_at},
         )
 
     @process_event.register
@@ -656,7 +657,7 @@ class ProposalProjection(Projection[ProposalViews]):
             actor_role="registre",
             label=f"Délibération close ({CAUSE_FR.get(e.cause, e.cause)})",
             details={"cutoff_position": tracking.notification_id},
-            update={"stage": "deliberated", "closes_at": None},
+            update={"stage": Stage.DELIBERATED, "closes_at": None},
             extra=("INSERT INTO closed_ballot_view SELECT (details->>'ballot_id')::uuid, %(p)s "
                    "FROM timeline_view WHERE proposal_id = %(i)s AND event = 'AmendmentTabled' "
                    "ON CONFLICT DO NOTHING", {"p": tracking.notification_id,

@@ -8,6 +8,7 @@ errors into non-retryable Temporal errors naming the broken rule.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -18,10 +19,43 @@ from temporalio.exceptions import ApplicationError
 
 from domain.application import Registre
 from domain.deliberation.commands import StageOpened
+from domain.deliberation.stages import Stage
 from domain.errors import DomainError
-from workflows.proposal import DecideInput, EvaluationInput, StageInput, StageResult
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+# One input dataclass per activity (fields can be added compatibly). Times cross the workflow
+# boundary as ISO 8601 strings: inside the workflow sandbox `datetime.datetime` is a proxied
+# class that the payload converter cannot rebuild. A `Stage` crosses as its string value.
+
+
+@dataclass
+class StageInput:
+    proposal_id: str
+    at: str
+
+
+@dataclass
+class StageResult:
+    stage: Stage
+    closes_at: str
+    position: int
+    charter_version: int
+
+
+@dataclass
+class DecideInput:
+    proposal_id: str
+    opened_position: int
+    cutoff_position: int
+
+
+@dataclass
+class EvaluationInput:
+    proposal_id: str
+    step: int
+    at: str
 
 
 def _domain_errors_are_final(fn: F) -> F:
@@ -51,80 +85,80 @@ class ProposalActivities:
     def __init__(self, app: Registre) -> None:
         self.app = app
 
-    @activity.defn(name="open_consultation")
+    @activity.defn
     @_domain_errors_are_final
     def open_consultation(self, input: StageInput) -> StageResult:
         opened = self.app.open_consultation(UUID(input.proposal_id), _time(input.at))
         return _result(opened, self._version(input.proposal_id))
 
-    @activity.defn(name="open_vote")
+    @activity.defn
     @_domain_errors_are_final
     def open_vote(self, input: StageInput) -> StageResult:
         opened = self.app.open_vote(UUID(input.proposal_id), _time(input.at))
         return _result(opened, self._version(input.proposal_id))
 
-    @activity.defn(name="close_ballot")
+    @activity.defn
     @_domain_errors_are_final
     def close_ballot(self, input: StageInput) -> int:
         return self.app.close_ballot(UUID(input.proposal_id), _time(input.at))
 
-    @activity.defn(name="decide")
+    @activity.defn
     @_domain_errors_are_final
     def decide(self, input: DecideInput) -> str:
         return self.app.decide(
             UUID(input.proposal_id), input.opened_position, input.cutoff_position
         )
 
-    @activity.defn(name="open_veto_window")
+    @activity.defn
     @_domain_errors_are_final
     def open_veto_window(self, input: StageInput) -> StageResult | None:
         opened = self.app.open_veto_window(UUID(input.proposal_id), _time(input.at))
         return None if opened is None else _result(opened, self._version(input.proposal_id))
 
-    @activity.defn(name="close_veto_window")
+    @activity.defn
     @_domain_errors_are_final
     def close_veto_window(self, input: StageInput) -> str:
         return self.app.close_veto_window(UUID(input.proposal_id), _time(input.at))
 
-    @activity.defn(name="open_implementation")
+    @activity.defn
     @_domain_errors_are_final
     def open_implementation(self, input: StageInput) -> list[str] | None:
         plan = self.app.open_implementation(UUID(input.proposal_id), _time(input.at))
         return None if plan is None else [t.isoformat() for t in plan]
 
-    @activity.defn(name="open_evaluation")
+    @activity.defn
     @_domain_errors_are_final
     def open_evaluation(self, input: EvaluationInput) -> None:
         self.app.open_evaluation(UUID(input.proposal_id), input.step, _time(input.at))
 
-    @activity.defn(name="close_process")
+    @activity.defn
     @_domain_errors_are_final
     def close_process(self, input: StageInput) -> str:
         return self.app.close_process(UUID(input.proposal_id), _time(input.at))
 
-    @activity.defn(name="open_admissibility")
+    @activity.defn
     @_domain_errors_are_final
     def open_admissibility(self, input: StageInput) -> StageResult | None:
         opened = self.app.open_admissibility(UUID(input.proposal_id), _time(input.at))
         return None if opened is None else _result(opened, self._version(input.proposal_id))
 
-    @activity.defn(name="conclude_admissibility")
+    @activity.defn
     @_domain_errors_are_final
-    def conclude_admissibility(self, input: StageInput) -> str:
+    def conclude_admissibility(self, input: StageInput) -> Stage:
         return self.app.conclude_admissibility(UUID(input.proposal_id), _time(input.at))
 
-    @activity.defn(name="open_deliberation")
+    @activity.defn
     @_domain_errors_are_final
     def open_deliberation(self, input: StageInput) -> StageResult | None:
         opened = self.app.open_deliberation(UUID(input.proposal_id), _time(input.at))
         return None if opened is None else _result(opened, self._version(input.proposal_id))
 
-    @activity.defn(name="close_deliberation")
+    @activity.defn
     @_domain_errors_are_final
     def close_deliberation(self, input: StageInput) -> int:
         return self.app.close_deliberation(UUID(input.proposal_id), _time(input.at))
 
-    @activity.defn(name="open_required_consultation")
+    @activity.defn
     @_domain_errors_are_final
     def open_required_consultation(self, input: StageInput) -> StageResult | None:
         opened = self.app.open_required_consultation(UUID(input.proposal_id), _time(input.at))

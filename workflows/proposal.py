@@ -2,21 +2,29 @@
 
 The process: when the charter asks for it, open the clerk's admissibility review and wait
 until the clerk rules (a signal from the relay) or the deadline passes (admissible by default);
-an inadmissible proposal ends there → open the public consultation → wait on a durable timer until the consultation's
-deadline (its length comes from the charter version pinned when the proposal was submitted),
-unless the author withdraws → when the charter has one, the deliberation (councillors table
+an inadmissible proposal ends there → open the public consultation → wait on a durable timer
+until the consultation's deadline (its length comes from the charter version pinned when the
+proposal was submitted) → when the charter has one, the deliberation (councillors table
 amendments and vote on each; closing it decides them) → when the guarantor required a public
 consultation and none has been held since, open it and wait it out → open the council's
-roll-call ballot → wait on a timer until the
-ballot's deadline → close the ballot (its log position is the tally's cut-off) → count and
-record the decision → after an adoption, when the charter grants mayors a veto over the
-concerned communes, wait out the veto window (or until the council's override is carried
-whatever the votes to come) and record the final outcome.
+roll-call ballot → wait on a timer until the ballot's deadline → close the ballot (its log
+position is the tally's cut-off) → count and record the decision → after an adoption, when the
+charter grants mayors a veto over the concerned communes, wait out the veto window (or until the
+council's override is carried whatever the votes to come) and record the final outcome → after
+the final adoption, when the charter schedules evaluations, implementation, the evaluation steps
+at the charter's times, and closing. Until the vote opens, every wait ends early when the author
+withdraws (the workflow then ends `withdrawn`).
 
 Council members' votes (and override votes) go straight to the event store (D3), never
-through this workflow; domain facts it must react to arrive as signals from the relay (D4). Every stage change is an idempotent activity, so a retry never
-records a second event. The code here must stay deterministic: time comes from
-`workflow.now()`, all I/O happens in activities.
+through this workflow; domain facts it must react to arrive as signals from the relay (D4).
+Every stage change is an idempotent activity, so a retry never records a second event. The
+code here must stay deterministic: time comes from `workflow.now()`, all I/O happens in
+activities.
+
+Version: this is v1, the first frozen baseline (nothing earlier was ever deployed); its
+recorded histories are tests/data/histories/proposal-v1-*.json. From now on every change goes
+through `workflow.patched` with a recorded history and a replay test
+(tests/workflows/test_replay.py).
 """
 
 from __future__ import annotations
@@ -25,13 +33,27 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+# Activities and the stage enum are passed through the sandbox: they are not workflow code,
+# and re-importing the domain application in every workflow run would only cost time.
+with workflow.unsafe.imports_passed_through():
+    from domain.deliberation.stages import Stage
+    from workflows.activities import (
+        DecideInput,
+        EvaluationInput,
+        ProposalActivities,
+        StageInput,
+        StageResult,
+    )
+
 WORKFLOW_ID_PREFIX = "proposal-"
+
+T = TypeVar("T")
 
 
 def workflow_id(proposal_id: str) -> str:
@@ -43,55 +65,26 @@ class ProposalInput:
     proposal_id: str
 
 
-# Times cross the workflow boundary as ISO 8601 strings: inside the workflow sandbox
-# `datetime.datetime` is a proxied class that the payload converter cannot rebuild.
-
-
-@dataclass
-class StageInput:
-    proposal_id: str
-    at: str
-
-
-@dataclass
-class StageResult:
-    stage: str
-    closes_at: str
-    position: int
-    charter_version: int
-
-
-@dataclass
-class DecideInput:
-    proposal_id: str
-    opened_position: int
-    cutoff_position: int
-
-
-@dataclass
-class EvaluationInput:
-    proposal_id: str
-    step: int
-    at: str
-
-
 @dataclass
 class ProposalStatus:
-    stage: str
+    stage: Stage
     closes_at: str | None
     outcome: str | None
 
 
-ACTIVITY_OPTIONS = {
-    "start_to_close_timeout": timedelta(seconds=60),
-    # Domain errors are raised as non-retryable ApplicationErrors by the activities;
-    # anything else (database restart, network) is retried with backoff.
-    "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30)),
-}
+ACTIVITY_TIMEOUT = timedelta(seconds=60)
+# Domain errors are raised as non-retryable ApplicationErrors by the activities;
+# anything else (database restart, network) is retried with backoff.
+ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 
 class _Withdrawn(Exception):
     """The proposal was withdrawn: the workflow ends without another stage."""
+
+
+def _refused_for(e: ActivityError, rule: str) -> bool:
+    """Whether the activity failed because the domain refused it for `rule`."""
+    return isinstance(e.cause, ApplicationError) and e.cause.type == rule
 
 
 @workflow.defn
@@ -99,25 +92,19 @@ class ProposalWorkflow:
     """Drives one proposal from submission to its decision (and, once adopted, through
     implementation and evaluation to closing) on the pinned charter's deadlines.
 
-    It waits on durable timers (admissibility review, consultation, deliberation, ballot, the
-    mayors' veto window after an adoption, the evaluation steps) and on signals from the relay:
-    `withdrawn` ends it early, `admissibility_ruled` ends the review early, `override_carried`
-    ends the veto window early (the override is counted when the window closes). `veto_filed`
-    only updates what `get_veto_position` reports.
-    Changes to this code reach running workflows through `workflow.patched`:
-    `withdrawal-signal` (timers that a withdrawal interrupts), `veto-window`, `evaluation`
-    (implementation, then the evaluation steps at the charter's times after adoption, then
-    closing), `admissibility`, `deliberation`, `withdrawal-in-deliberation` (a withdrawal
-    ends the deliberation's wait), `guarantor-consultation` (before the vote,
-    the public consultation the guarantor required, when the charter's was already held) and
-    `override-carried` (the veto window ends when the override is carried).
+    It waits on durable timers (admissibility review, consultation, deliberation, the
+    guarantor's required consultation, ballot, the mayors' veto window after an adoption, the
+    evaluation steps) and on signals from the relay: `withdrawn` ends every wait before the vote
+    (the workflow ends `withdrawn`), `admissibility_ruled` ends the review early,
+    `override_carried` ends the veto window early (the override is counted when the window
+    closes). `veto_filed` only updates what `get_veto_position` reports.
     """
 
     @workflow.init
     def __init__(self, input: ProposalInput) -> None:
         # State is set here rather than in run(): a query or signal may arrive in the
         # first activation, before run() has started.
-        self._status = ProposalStatus(stage="submitted", closes_at=None, outcome=None)
+        self._status = ProposalStatus(stage=Stage.SUBMITTED, closes_at=None, outcome=None)
         self._seen_positions: set[int] = set()
         self._withdrawn = False
         self._veto_position: int | None = None
@@ -129,122 +116,103 @@ class ProposalWorkflow:
         try:
             return await self._deliberate(input.proposal_id)
         except _Withdrawn:
-            self._status = ProposalStatus("withdrawn", None, "withdrawn")
+            self._status = ProposalStatus(Stage.WITHDRAWN, None, "withdrawn")
             return "withdrawn"
 
     async def _deliberate(self, proposal_id: str) -> str:
-        if workflow.patched("admissibility"):
-            review: StageResult | None = await self._act(
-                "open_admissibility", StageInput(proposal_id, workflow.now().isoformat()),
-                Optional[StageResult])  # noqa: UP007 - a runtime type for the converter
-            if review is not None:
-                self._status = ProposalStatus("admissibility", review.closes_at, None)
-                await self._wait_until(review.closes_at, lambda: self._admissibility_ruled)
-                verdict: str = await self._act(
-                    "conclude_admissibility",
-                    StageInput(proposal_id, workflow.now().isoformat()), str)
-                if verdict == "inadmissible":
-                    self._status = ProposalStatus("inadmissible", None, "inadmissible")
-                    return "inadmissible"
+        review = await self._act(ProposalActivities.open_admissibility, self._at(proposal_id))
+        if review is not None:
+            self._status = ProposalStatus(Stage.ADMISSIBILITY, review.closes_at, None)
+            await self._wait_until(review.closes_at, lambda: self._admissibility_ruled)
+            verdict = await self._act(ProposalActivities.conclude_admissibility,
+                                      self._at(proposal_id))
+            if verdict == Stage.INADMISSIBLE:
+                self._status = ProposalStatus(Stage.INADMISSIBLE, None, "inadmissible")
+                return "inadmissible"
 
-        consultation: StageResult = await self._act(
-            "open_consultation", StageInput(proposal_id, workflow.now().isoformat()),
-            StageResult)
-        self._status = ProposalStatus("consultation", consultation.closes_at, None)
+        consultation = await self._act(ProposalActivities.open_consultation,
+                                       self._at(proposal_id))
+        self._status = ProposalStatus(Stage.CONSULTATION, consultation.closes_at, None)
         await self._wait_until(consultation.closes_at)
 
-        if workflow.patched("deliberation"):
-            deliberation: StageResult | None = await self._act(
-                "open_deliberation", StageInput(proposal_id, workflow.now().isoformat()),
-                Optional[StageResult])  # noqa: UP007 - a runtime type for the converter
-            if deliberation is not None:
-                self._status = ProposalStatus("deliberation", deliberation.closes_at, None)
-                if workflow.patched("withdrawal-in-deliberation"):
-                    await self._wait_until(deliberation.closes_at)
-                else:
-                    await self._sleep_until(deliberation.closes_at)
-                await self._act("close_deliberation",
-                                StageInput(proposal_id, workflow.now().isoformat()), int)
+        deliberation = await self._act(ProposalActivities.open_deliberation,
+                                       self._at(proposal_id))
+        if deliberation is not None:
+            self._status = ProposalStatus(Stage.DELIBERATION, deliberation.closes_at, None)
+            await self._wait_until(deliberation.closes_at)
+            await self._act(ProposalActivities.close_deliberation, self._at(proposal_id))
 
         vote = await self._open_vote(proposal_id)
-        self._status = ProposalStatus("vote", vote.closes_at, None)
+        self._status = ProposalStatus(Stage.VOTE, vote.closes_at, None)
         await self._sleep_until(vote.closes_at)
 
-        cutoff: int = await self._act(
-            "close_ballot", StageInput(proposal_id, workflow.now().isoformat()), int)
-        self._status = ProposalStatus("counting", None, None)
-        outcome: str = await self._act(
-            "decide", DecideInput(proposal_id, vote.position, cutoff), str)
-        self._status = ProposalStatus("decided", None, outcome)
+        cutoff = await self._act(ProposalActivities.close_ballot, self._at(proposal_id))
+        self._status = ProposalStatus(Stage.COUNTING, None, None)
+        outcome = await self._act(ProposalActivities.decide,
+                                  DecideInput(proposal_id, vote.position, cutoff))
+        self._status = ProposalStatus(Stage.DECIDED, None, outcome)
 
-        if outcome == "adopted" and workflow.patched("veto-window"):
-            window: StageResult | None = await self._act(
-                "open_veto_window", StageInput(proposal_id, workflow.now().isoformat()),
-                Optional[StageResult])  # noqa: UP007 - a runtime type for the converter
-            if window is not None:
-                self._status = ProposalStatus("veto_window", window.closes_at, None)
-                if workflow.patched("override-carried"):
-                    await self._wait_until(window.closes_at, lambda: self._override_carried)
-                    try:
-                        outcome = await self._close_veto_window(proposal_id)
-                    except ActivityError as e:
-                        # Refused early (the override not carried after all): the term decides.
-                        if not (isinstance(e.cause, ApplicationError)
-                                and e.cause.type == "wrong_stage"):
-                            raise
-                        await self._sleep_until(window.closes_at)
-                        outcome = await self._close_veto_window(proposal_id)
-                else:
-                    await self._sleep_until(window.closes_at)
-                    outcome = await self._close_veto_window(proposal_id)
-                self._status = ProposalStatus("decided", None, outcome)
-
-        if outcome == "adopted" and workflow.patched("evaluation"):
-            plan: list[str] | None = await self._act(
-                "open_implementation", StageInput(proposal_id, workflow.now().isoformat()),
-                Optional[list[str]])  # noqa: UP007 - a runtime type for the converter
-            if plan is not None:
-                *steps, closes_at = plan
-                self._status = ProposalStatus("implementation", steps[0], outcome)
-                for step, at in enumerate(steps, start=1):
-                    await self._sleep_until(at)
-                    await self._act("open_evaluation", EvaluationInput(
-                        proposal_id, step, workflow.now().isoformat()), type(None))
-                    following = steps[step] if step < len(steps) else closes_at
-                    self._status = ProposalStatus("evaluation", following, outcome)
-                await self._sleep_until(closes_at)
-                await self._act("close_process",
-                                StageInput(proposal_id, workflow.now().isoformat()), str)
-                self._status = ProposalStatus("closed", None, outcome)
+        if outcome == "adopted":
+            outcome = await self._veto_window(proposal_id, outcome)
+        if outcome == "adopted":
+            await self._evaluate(proposal_id, outcome)
         return outcome
 
-    async def _close_veto_window(self, proposal_id: str) -> str:
-        return await self._act(  # type: ignore[return-value]
-            "close_veto_window", StageInput(proposal_id, workflow.now().isoformat()), str)
-
     async def _open_vote(self, proposal_id: str) -> StageResult:
-        """Open the council's ballot, after any public consultation the guarantor required
-        (patch `guarantor-consultation`): such a consultation opens and is waited out first;
-        a requirement recorded just before the vote refuses its opening, and the loop holds
-        the consultation it requires."""
-        while workflow.patched("guarantor-consultation"):
-            required: StageResult | None = await self._act(
-                "open_required_consultation",
-                StageInput(proposal_id, workflow.now().isoformat()),
-                Optional[StageResult])  # noqa: UP007 - a runtime type for the converter
+        """Open the council's ballot, after any public consultation the guarantor required:
+        such a consultation opens and is waited out first; a requirement recorded just before
+        the vote refuses its opening, and the loop holds the consultation it requires."""
+        while True:
+            required = await self._act(ProposalActivities.open_required_consultation,
+                                       self._at(proposal_id))
             if required is not None:
-                self._status = ProposalStatus("consultation", required.closes_at, None)
+                self._status = ProposalStatus(Stage.CONSULTATION, required.closes_at, None)
                 await self._wait_until(required.closes_at)
                 continue
             try:
-                return await self._act("open_vote", StageInput(  # type: ignore[return-value]
-                    proposal_id, workflow.now().isoformat()), StageResult)
+                return await self._act(ProposalActivities.open_vote, self._at(proposal_id))
             except ActivityError as e:
-                if not (isinstance(e.cause, ApplicationError)
-                        and e.cause.type == "guarantor.consultation"):
+                if not _refused_for(e, "guarantor.consultation"):
                     raise
-        return await self._act(  # type: ignore[return-value]
-            "open_vote", StageInput(proposal_id, workflow.now().isoformat()), StageResult)
+
+    async def _veto_window(self, proposal_id: str, outcome: str) -> str:
+        """When a veto applies, wait out the window (or until the override is carried) and
+        return the final outcome; else the adoption stands."""
+        window = await self._act(ProposalActivities.open_veto_window, self._at(proposal_id))
+        if window is None:
+            return outcome
+        self._status = ProposalStatus(Stage.VETO_WINDOW, window.closes_at, None)
+        await self._wait_until(window.closes_at, lambda: self._override_carried)
+        try:
+            outcome = await self._act(ProposalActivities.close_veto_window,
+                                      self._at(proposal_id))
+        except ActivityError as e:
+            # Refused early (the override not carried after all): the term decides.
+            if not _refused_for(e, "wrong_stage"):
+                raise
+            await self._sleep_until(window.closes_at)
+            outcome = await self._act(ProposalActivities.close_veto_window,
+                                      self._at(proposal_id))
+        self._status = ProposalStatus(Stage.DECIDED, None, outcome)
+        return outcome
+
+    async def _evaluate(self, proposal_id: str, outcome: str) -> None:
+        """Implementation, the evaluation steps at the charter's times, then closing, when
+        the charter schedules evaluations."""
+        plan = await self._act(ProposalActivities.open_implementation, self._at(proposal_id))
+        if plan is None:
+            return
+        *steps, closes_at = plan
+        self._status = ProposalStatus(Stage.IMPLEMENTATION, steps[0], outcome)
+        for step, at in enumerate(steps, start=1):
+            await self._sleep_until(at)
+            await self._act(ProposalActivities.open_evaluation,
+                            EvaluationInput(proposal_id, step, workflow.now().isoformat()))
+            following = steps[step] if step < len(steps) else closes_at
+            self._status = ProposalStatus(Stage.EVALUATION, following, outcome)
+        await self._sleep_until(closes_at)
+        await self._act(ProposalActivities.close_process, self._at(proposal_id))
+        self._status = ProposalStatus(Stage.CLOSED, None, outcome)
 
     @workflow.signal
     def withdrawn(self, position: int) -> None:
@@ -283,22 +251,25 @@ class ProposalWorkflow:
     def get_veto_position(self) -> int | None:
         return self._veto_position
 
-    async def _act(self, name: str, arg: object, result_type: object) -> object:
+    @staticmethod
+    def _at(proposal_id: str) -> StageInput:
+        return StageInput(proposal_id, workflow.now().isoformat())
+
+    async def _act(self, activity: Callable[[Any, Any], T], arg: object) -> T:
+        """Run one activity method (its name and result type come from its definition)."""
         try:
-            return await workflow.execute_activity(
-                name, arg, result_type=result_type, **ACTIVITY_OPTIONS)  # type: ignore[call-overload]
+            return await workflow.execute_activity_method(
+                activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY)
         except ActivityError as e:
             # Withdrawn before the signal arrived: the domain refused the next stage.
-            if isinstance(e.cause, ApplicationError) and e.cause.type == "proposal_withdrawn":
+            if _refused_for(e, "proposal_withdrawn"):
                 raise _Withdrawn from None
             raise
 
     async def _wait_until(self, deadline: str,
                           done: Callable[[], bool] = lambda: False) -> None:
         """Wait for the deadline, unless the proposal is withdrawn or `done()` first."""
-        if not workflow.patched("withdrawal-signal"):
-            await self._sleep_until(deadline)
-            return
         remaining = datetime.fromisoformat(deadline) - workflow.now()
         if remaining > timedelta(0):
             try:

@@ -9,7 +9,7 @@ the aggregate has already moved past it, return what was recorded instead of rec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +23,7 @@ from domain.deliberation.draft import Draft
 from domain.deliberation.notice import NOTICE_KINDS, Notice
 from domain.deliberation.participation import Comment, Support
 from domain.deliberation.proposal import Proposal
+from domain.deliberation.stages import Stage
 from domain.errors import (
     ConsultationNotOpen,
     InvalidCharter,
@@ -38,11 +39,10 @@ from domain.errors import (
 )
 from domain.rules.charter import CHOICES, ORDINARY, CharterRules
 from domain.rules.council import Tally, carried_irrevocably, decide, decide_proposal
-from domain.topics import stored_topics
+from domain.ports import Clock
 from domain.topics import stored_topics
 
 
-Clock = Callable[[], datetime]
 VOTE_TOPICS = list(stored_topics(Vote.Cast))
 
 
@@ -50,7 +50,7 @@ VOTE_TOPICS = list(stored_topics(Vote.Cast))
 class StageOpened:
     """What an activity needs to tell the workflow after opening a stage."""
 
-    stage: str
+    stage: Stage
     closes_at: datetime
     position: int
     rules: CharterRules
@@ -196,10 +196,11 @@ class DeliberationCommands:
         rules = self.pinned_rules(proposal)
         if rules.admissibility_seconds == 0:
             return None
-        if proposal.stage == "submitted":
+        if proposal.stage == Stage.SUBMITTED:
             proposal.open_admissibility(at, at + timedelta(seconds=rules.admissibility_seconds))
             self.save(proposal)
-        return self._recorded_stage(proposal, Proposal.AdmissibilityOpened, "admissibility", rules)
+        return self._recorded_stage(proposal, Proposal.AdmissibilityOpened, Stage.ADMISSIBILITY,
+                                    rules)
 
     def rule_admissibility(self, proposal_id: UUID, clerk_ref: str, admissible: bool,
                            competence: str = "", reason: str = "") -> int:
@@ -210,16 +211,16 @@ class DeliberationCommands:
                                       rules.competences, "clerk_ruling")
         return self.save(proposal)[-1].notification.id
 
-    def conclude_admissibility(self, proposal_id: UUID, at: datetime) -> str:
+    def conclude_admissibility(self, proposal_id: UUID, at: datetime) -> Stage:
         """At the review's deadline (or after the clerk's ruling): `admissible` or
         `inadmissible`; without a ruling the proposal is admissible by default (idempotent)."""
         proposal = self.get_proposal(proposal_id)
-        if proposal.stage == "withdrawn":
+        if proposal.stage == Stage.WITHDRAWN:
             raise ProposalWithdrawn(f"proposal {proposal_id} was withdrawn by its author")
-        if proposal.stage == "admissibility":
+        if proposal.stage == Stage.ADMISSIBILITY:
             proposal.decide_admissibility("registre", True, "", "", (), "deadline_reached")
             self.save(proposal)
-        return "inadmissible" if proposal.stage == "inadmissible" else "admissible"
+        return Stage.INADMISSIBLE if proposal.stage == Stage.INADMISSIBLE else Stage.ADMISSIBLE
 
     def refer_to_guarantor(self, proposal_id: UUID, author_ref: str, text: str) -> int:
         """The author refers an inadmissibility ruling to the guarantor."""
@@ -231,7 +232,7 @@ class DeliberationCommands:
         """Open the public consultation (idempotent: a retry returns what was recorded)."""
         proposal = self.get_proposal(proposal_id)
         rules = self.pinned_rules(proposal)
-        if proposal.stage in ("submitted", "admissible"):
+        if proposal.stage in (Stage.SUBMITTED, Stage.ADMISSIBLE):
             seconds = max(rules.consultation_seconds, proposal.required_consultation_seconds or 0)
             proposal.open_consultation(at, at + timedelta(seconds=seconds))
             self.save(proposal)
@@ -243,12 +244,12 @@ class DeliberationCommands:
         None when the vote may open."""
         proposal = self.get_proposal(proposal_id)
         rules = self.pinned_rules(proposal)
-        if (proposal.stage in ("consultation", "deliberated")
+        if (proposal.stage in (Stage.CONSULTATION, Stage.DELIBERATED)
                 and proposal.required_consultation_seconds is not None):
             seconds = max(rules.consultation_seconds, proposal.required_consultation_seconds)
             proposal.open_required_consultation(at, at + timedelta(seconds=seconds))
             self.save(proposal)
-        if proposal.stage == "consultation" and proposal.stage_closes_at is not None and (
+        if proposal.stage == Stage.CONSULTATION and proposal.stage_closes_at is not None and (
                 proposal.stage_closes_at > at):
             return self._stage_opened(proposal, Proposal.ConsultationOpened, rules)
         return None
@@ -270,10 +271,11 @@ class DeliberationCommands:
         rules = self.pinned_rules(proposal)
         if rules.deliberation_seconds == 0:
             return None
-        if proposal.stage == "consultation":
+        if proposal.stage == Stage.CONSULTATION:
             proposal.open_deliberation(at, at + timedelta(seconds=rules.deliberation_seconds))
             self.save(proposal)
-        return self._recorded_stage(proposal, Proposal.DeliberationOpened, "deliberation", rules)
+        return self._recorded_stage(proposal, Proposal.DeliberationOpened, Stage.DELIBERATION,
+                                    rules)
 
     def table_amendment(self, proposal_id: UUID, councillor_ref: str,
                         text: str) -> tuple[int, int]:
@@ -291,9 +293,9 @@ class DeliberationCommands:
         """Close the deliberation and decide every amendment from its votes before the close
         position (idempotent); returns how many amendments were decided."""
         proposal = self.get_proposal(proposal_id)
-        if proposal.stage == "withdrawn":
+        if proposal.stage == Stage.WITHDRAWN:
             raise ProposalWithdrawn(f"proposal {proposal_id} was withdrawn by its author")
-        if proposal.stage == "deliberation":
+        if proposal.stage == Stage.DELIBERATION:
             proposal.close_deliberation(at)
             self.save(proposal)
         cutoff = self._position_of_last(proposal, Proposal.DeliberationClosed)
@@ -320,7 +322,7 @@ class DeliberationCommands:
         (idempotent)."""
         proposal = self.get_proposal(proposal_id)
         rules = self.pinned_rules(proposal)
-        if proposal.stage in ("consultation", "deliberated"):
+        if proposal.stage in (Stage.CONSULTATION, Stage.DELIBERATED):
             proposal.open_vote(at, at + timedelta(seconds=rules.vote_seconds))
             self.save(proposal)
         return self._stage_opened(proposal, Proposal.VoteOpened, rules)
@@ -329,7 +331,7 @@ class DeliberationCommands:
         """Close the ballot at its deadline; returns the close event's log position, the
         tally's cut-off (idempotent)."""
         proposal = self.get_proposal(proposal_id)
-        if proposal.stage == "vote":
+        if proposal.stage == Stage.VOTE:
             proposal.close_ballot(at)
             self.save(proposal)
         return self._position_of_last(proposal, Proposal.BallotClosed)
@@ -339,10 +341,10 @@ class DeliberationCommands:
         apply the pinned charter's quorum and majority, and record the decision
         (idempotent). Returns the outcome, `adopted` or `rejected`."""
         proposal = self.get_proposal(proposal_id)
-        if proposal.stage == "decided":
+        if proposal.stage == Stage.DECIDED:
             assert proposal.outcome is not None
             return proposal.outcome
-        proposal.require_stage("counting")
+        proposal.require_stage(Stage.COUNTING)
         assert proposal.ballot_id is not None
         rules = self.pinned_rules(proposal)
         metropolis = self.get_metropolis(proposal.metropolis_id)
@@ -401,14 +403,15 @@ class DeliberationCommands:
         veto and the proposal concerns communes; None when no window applies (idempotent)."""
         proposal = self.get_proposal(proposal_id)
         rules = self.pinned_rules(proposal)
-        if proposal.stage == "decided" and not any(
+        if proposal.stage == Stage.DECIDED and not any(
             isinstance(e, Proposal.VetoWindowOpened) for e in self.events.get(proposal_id)
         ):
             if proposal.outcome != "adopted" or not self._veto_applies(proposal, rules):
                 return None
             proposal.open_veto_window(at, at + timedelta(seconds=rules.veto_window_seconds))
             self.save(proposal)
-        return self._recorded_stage(proposal, Proposal.VetoWindowOpened, "veto_window", rules)
+        return self._recorded_stage(proposal, Proposal.VetoWindowOpened, Stage.VETO_WINDOW,
+                                    rules)
 
     def file_veto(self, proposal_id: UUID, mayor_ref: str, commune: str, reason: str) -> int:
         """A mayor seated for a concerned commune files a reasoned veto within the window;
@@ -429,7 +432,7 @@ class DeliberationCommands:
         override majority whatever the votes still to come (e.g. two thirds of the members
         have voted for it): the window may then close before its term."""
         proposal = self.get_proposal(proposal_id)
-        if (proposal.stage != "veto_window" or proposal.override_ballot_id is None
+        if (proposal.stage != Stage.VETO_WINDOW or proposal.override_ballot_id is None
                 or proposal.override_closed):
             return False
         filed = self._position_of_last(proposal, Proposal.VetoFiled)
@@ -444,10 +447,10 @@ class DeliberationCommands:
         charter's override majority. Before the deadline, only when the override is already
         carried (`override_carried`). Records and returns the final outcome (idempotent)."""
         proposal = self.get_proposal(proposal_id)
-        if proposal.stage == "decided":
+        if proposal.stage == Stage.DECIDED:
             assert proposal.outcome is not None
             return proposal.outcome
-        proposal.require_stage("veto_window")
+        proposal.require_stage(Stage.VETO_WINDOW)
         rules = self.pinned_rules(proposal)
         members = self.get_metropolis(proposal.metropolis_id).council_size
         early = proposal.stage_closes_at is not None and at < proposal.stage_closes_at
@@ -490,7 +493,7 @@ class DeliberationCommands:
         schedules no evaluation (idempotent)."""
         proposal = self.get_proposal(proposal_id)
         rules = self.pinned_rules(proposal)
-        if proposal.stage == "decided":
+        if proposal.stage == Stage.DECIDED:
             if proposal.outcome != "adopted" or not rules.evaluation_after_seconds:
                 return None
             steps = [at + timedelta(seconds=s) for s in rules.evaluation_after_seconds]
@@ -503,7 +506,8 @@ class DeliberationCommands:
     def open_evaluation(self, proposal_id: UUID, step: int, at: datetime) -> None:
         """Open evaluation step `step` at its scheduled time (idempotent)."""
         proposal = self.get_proposal(proposal_id)
-        if proposal.stage in ("implementation", "evaluation") and proposal.evaluation_step < step:
+        if (proposal.stage in (Stage.IMPLEMENTATION, Stage.EVALUATION)
+                and proposal.evaluation_step < step):
             proposal.open_evaluation(step, at)
             self.save(proposal)
 
@@ -529,7 +533,7 @@ class DeliberationCommands:
     def close_process(self, proposal_id: UUID, at: datetime) -> str:
         """Close the process after its last evaluation step (idempotent)."""
         proposal = self.get_proposal(proposal_id)
-        if proposal.stage != "closed":
+        if proposal.stage != Stage.CLOSED:
             proposal.close(at)
             self.save(proposal)
         return proposal.stage
@@ -538,7 +542,7 @@ class DeliberationCommands:
 
     def _in_consultation(self, proposal_id: UUID) -> None:
         proposal = self.get_proposal(proposal_id)
-        if proposal.stage != "consultation" or (
+        if proposal.stage != Stage.CONSULTATION or (
                 proposal.stage_closes_at and self.clock() >= proposal.stage_closes_at):
             raise ConsultationNotOpen(f"proposal {proposal_id} is not under public consultation")
 
@@ -617,7 +621,7 @@ class DeliberationCommands:
     def _stage_opened(
         self, proposal: Proposal, event_class: type, rules: CharterRules
     ) -> StageOpened:
-        if proposal.stage == "withdrawn":
+        if proposal.stage == Stage.WITHDRAWN:
             raise ProposalWithdrawn(f"proposal {proposal.id} was withdrawn by its author")
         if proposal.stage_closes_at is None:
             raise WrongStage(f"proposal {proposal.id} has moved past that stage")
@@ -628,10 +632,10 @@ class DeliberationCommands:
             rules=rules,
         )
 
-    def _recorded_stage(self, proposal: Proposal, event_class: type, stage: str,
+    def _recorded_stage(self, proposal: Proposal, event_class: type, stage: Stage,
                         rules: CharterRules) -> StageOpened:
         """What the workflow needs of a stage already opened: its deadline and position."""
-        if proposal.stage == "withdrawn":  # the workflow ends on it, at whatever stage
+        if proposal.stage == Stage.WITHDRAWN:  # the workflow ends on it, at whatever stage
             raise ProposalWithdrawn(f"proposal {proposal.id} was withdrawn by its author")
         opened = self._last(proposal, event_class)
         return StageOpened(stage, opened.closes_at,

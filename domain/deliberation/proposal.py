@@ -18,7 +18,8 @@ already been held, another (stage `consultation` again) opens before the vote. A
 declare a decision type of its charter (e.g. `budget`), decided by that type's majority. Only
 the members of the evaluation panel the guarantor appointed score the evaluation steps.
 Stage changes are driven by the proposal's workflow at the pinned charter's deadlines; each
-carries its cause.
+carries its cause. Which stage may follow which is the one table `stages.TRANSITIONS`: the
+aggregate refuses any other move.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.deliberation.stages import BEFORE_THE_VOTE, Stage, check_transition, preceding
 from domain.errors import (
     AlreadyScored,
     AmendmentHasNoDecisionType,
@@ -56,11 +58,6 @@ from domain.errors import (
     WithdrawalTooLate,
     WrongStage,
 )
-
-
-# The stages before the council's vote opens (withdrawal, the guarantor's requirement).
-BEFORE_THE_VOTE = ("submitted", "admissibility", "admissible", "consultation", "deliberation",
-                   "deliberated")
 
 
 def override_ballot_id(proposal_id: UUID) -> UUID:
@@ -233,42 +230,48 @@ class Proposal(Aggregate):
         self.author_ref = author_ref
         self.title = title
         self.summary = summary
-        self.stage = "submitted"
+        self.stage = Stage.SUBMITTED
         self.stage_closes_at: datetime | None = None
         self.ballot_id: UUID | None = None
         self.outcome: str | None = None
 
     # -- stage transitions (run by the workflow's activities) ---------------------------
 
-    def require_stage(self, *stages: str) -> None:
-        if self.stage == "withdrawn" and "withdrawn" not in stages:
+    def require_stage(self, *stages: Stage) -> None:
+        if self.stage == Stage.WITHDRAWN and Stage.WITHDRAWN not in stages:
             raise ProposalWithdrawn(f"proposal {self.id} was withdrawn by its author")
         if self.stage not in stages:
             raise WrongStage(
                 f"proposal {self.id} is in stage '{self.stage}', expected {' or '.join(stages)}"
             )
 
+    def _advance(self, to: Stage, *among: Stage) -> None:
+        """Refuse the move to `to` unless the transition table lists it from the current
+        stage (and, for a command narrower than the table, the current stage is `among`)."""
+        self.require_stage(*(among or preceding(to)))
+        check_transition(self.stage, to)
+
     @event(ConsultationOpened)
     def _open_consultation(
         self, opened_at: datetime, closes_at: datetime, charter_version: int, rule: str, cause: str
     ) -> None:
-        self.stage = "consultation"
+        self.stage = Stage.CONSULTATION
         self.stage_closes_at = closes_at
         self.required_consultation_seconds = None  # any consultation opened meets it
 
     def open_consultation(self, at: datetime, closes_at: datetime) -> None:
         """The charter's consultation (rule `guarantor.consultation` when the guarantor
         required one beforehand: the caller then gives it at least the required length)."""
-        self.require_stage("submitted", "admissible")
+        self._advance(Stage.CONSULTATION, Stage.SUBMITTED, Stage.ADMISSIBLE)
         rule = ("guarantor.consultation" if self.required_consultation_seconds is not None
                 else "stage.consultation")
         cause = ("guarantor_required" if self.required_consultation_seconds is not None
-                 else "admissible" if self.stage == "admissible" else "submitted")
+                 else "admissible" if self.stage == Stage.ADMISSIBLE else "submitted")
         self._open_consultation(at, closes_at, self.charter_version, rule, cause)
 
     def open_required_consultation(self, at: datetime, closes_at: datetime) -> None:
         """The consultation the guarantor required, held before the vote."""
-        self.require_stage("consultation", "deliberated")
+        self._advance(Stage.CONSULTATION, Stage.CONSULTATION, Stage.DELIBERATED)
         if self.required_consultation_seconds is None:
             raise WrongStage(f"no consultation on proposal {self.id} is required")
         self._open_consultation(at, closes_at, self.charter_version, "guarantor.consultation",
@@ -284,12 +287,12 @@ class Proposal(Aggregate):
         charter_version: int,
         rule: str,
     ) -> None:
-        self.stage = "vote"
+        self.stage = Stage.VOTE
         self.ballot_id = ballot_id
         self.stage_closes_at = closes_at
 
     def open_vote(self, at: datetime, closes_at: datetime) -> None:
-        self.require_stage("consultation", "deliberated")
+        self._advance(Stage.VOTE)
         if self.required_consultation_seconds is not None:
             raise ConsultationStillRequired(
                 f"the guarantor required a public consultation on proposal {self.id}: the vote "
@@ -304,18 +307,18 @@ class Proposal(Aggregate):
         if ballot_id == self.override_ballot_id:
             self.override_closed = True  # the window's close records the outcome next
             return
-        self.stage = "counting"
+        self.stage = Stage.COUNTING
         self.stage_closes_at = None
 
     def close_override_ballot(self, at: datetime, cause: str = "deadline_reached") -> None:
         """Close the override ballot at the window's end, or earlier when the override is
         already carried whatever the votes to come (cause `override_carried`)."""
-        self.require_stage("veto_window")
+        self.require_stage(Stage.VETO_WINDOW)
         assert self.override_ballot_id is not None
         self._close_ballot(self.override_ballot_id, at, cause)
 
     def close_ballot(self, at: datetime) -> None:
-        self.require_stage("vote")
+        self._advance(Stage.COUNTING)
         assert self.ballot_id is not None
         self._close_ballot(self.ballot_id, at, "deadline_reached")
 
@@ -333,11 +336,11 @@ class Proposal(Aggregate):
         charter_version: int,
         rules_cited: list[str],
     ) -> None:
-        self.stage = "decided"
+        self.stage = Stage.DECIDED
         self.outcome = outcome
 
     def record_decision(self, **decision: Any) -> None:
-        self.require_stage("counting")
+        self._advance(Stage.DECIDED, Stage.COUNTING)
         self._decide(charter_version=self.charter_version, **decision)
 
     @event(CharterAmendmentProposed)
@@ -346,7 +349,7 @@ class Proposal(Aggregate):
 
     @event(Withdrawn)
     def _withdraw(self, cause: str) -> None:
-        self.stage = "withdrawn"
+        self.stage = Stage.WITHDRAWN
         self.stage_closes_at = None
 
     def withdraw(self, author_ref: str) -> None:
@@ -362,11 +365,11 @@ class Proposal(Aggregate):
     @event(VetoWindowOpened)
     def _open_veto_window(self, opened_at: datetime, closes_at: datetime,
                           charter_version: int, rule: str, cause: str) -> None:
-        self.stage = "veto_window"
+        self.stage = Stage.VETO_WINDOW
         self.stage_closes_at = closes_at
 
     def open_veto_window(self, at: datetime, closes_at: datetime) -> None:
-        self.require_stage("decided")
+        self._advance(Stage.VETO_WINDOW)
         if self.outcome != "adopted":
             raise WrongStage(f"proposal {self.id} was not adopted: no veto window")
         self._open_veto_window(at, closes_at, self.charter_version, "veto.window", "adopted")
@@ -382,7 +385,7 @@ class Proposal(Aggregate):
         """A mayor (whose seat the caller checked) vetoes for `commune`, which must be among
         the charter's veto `territories` (all communes when empty); returns the id of the
         council's override ballot."""
-        if self.stage != "veto_window" or (self.stage_closes_at and now >= self.stage_closes_at):
+        if self.stage != Stage.VETO_WINDOW or (self.stage_closes_at and now >= self.stage_closes_at):
             raise VetoOutsideWindow(f"proposal {self.id} is not within a veto window")
         if commune not in self.communes:
             raise CommuneNotConcerned(
@@ -403,12 +406,12 @@ class Proposal(Aggregate):
         self, outcome: str, cause: str, yes: int, no: int, abstain: int, members: int,
         cutoff_position: int, charter_version: int, rules_cited: list[str],
     ) -> None:
-        self.stage = "decided"
+        self.stage = Stage.DECIDED
         self.outcome = outcome
         self.stage_closes_at = None
 
     def close_veto_window(self, **result: Any) -> None:
-        self.require_stage("veto_window")
+        self._advance(Stage.DECIDED, Stage.VETO_WINDOW)
         self._close_veto_window(charter_version=self.charter_version, **result)
 
     # -- admissibility -----------------------------------------------------------------
@@ -451,11 +454,11 @@ class Proposal(Aggregate):
     @event(AdmissibilityOpened)
     def _open_admissibility(self, opened_at: datetime, closes_at: datetime,
                             charter_version: int, rule: str, cause: str) -> None:
-        self.stage = "admissibility"
+        self.stage = Stage.ADMISSIBILITY
         self.stage_closes_at = closes_at
 
     def open_admissibility(self, at: datetime, closes_at: datetime) -> None:
-        self.require_stage("submitted")
+        self._advance(Stage.ADMISSIBILITY)
         self._open_admissibility(at, closes_at, self.charter_version,
                                  "admissibility.competences", "submitted")
 
@@ -463,14 +466,14 @@ class Proposal(Aggregate):
     def _decide_admissibility(self, admissible: bool, competence: str, reason: str,
                               clerk_ref: str, cause: str, charter_version: int,
                               rule: str) -> None:
-        self.stage = "admissible" if admissible else "inadmissible"
+        self.stage = Stage.ADMISSIBLE if admissible else Stage.INADMISSIBLE
         self.stage_closes_at = None
         if not admissible:
             self.outcome = "inadmissible"
 
     def decide_admissibility(self, clerk_ref: str, admissible: bool, competence: str,
                              reason: str, competences: tuple[str, ...], cause: str) -> None:
-        self.require_stage("admissibility")
+        self._advance(Stage.ADMISSIBLE if admissible else Stage.INADMISSIBLE)
         if admissible and competences and competence not in competences:
             raise NotACompetence(f"'{competence}' is not a competence of the metropolis: "
                                  f"{', '.join(competences)}")
@@ -486,7 +489,7 @@ class Proposal(Aggregate):
     def refer_to_guarantor(self, author_ref: str, text: str) -> None:
         if author_ref != self.author_ref:
             raise NotTheAuthor(f"only the author of proposal {self.id} may refer it")
-        if self.stage != "inadmissible":
+        if self.stage != Stage.INADMISSIBLE:
             raise NotInadmissible(f"proposal {self.id} was not ruled inadmissible")
         self._refer(author_ref, text)
 
@@ -542,11 +545,11 @@ class Proposal(Aggregate):
     @event(DeliberationOpened)
     def _open_deliberation(self, opened_at: datetime, closes_at: datetime,
                            charter_version: int, rule: str, cause: str) -> None:
-        self.stage = "deliberation"
+        self.stage = Stage.DELIBERATION
         self.stage_closes_at = closes_at
 
     def open_deliberation(self, at: datetime, closes_at: datetime) -> None:
-        self.require_stage("consultation")
+        self._advance(Stage.DELIBERATION)
         self._open_deliberation(at, closes_at, self.charter_version, "stage.deliberation",
                                 "deadline_reached")
 
@@ -561,16 +564,16 @@ class Proposal(Aggregate):
         return number
 
     def _check_deliberation_open(self, now: datetime) -> None:
-        if self.stage != "deliberation" or (self.stage_closes_at and now >= self.stage_closes_at):
+        if self.stage != Stage.DELIBERATION or (self.stage_closes_at and now >= self.stage_closes_at):
             raise DeliberationNotOpen(f"proposal {self.id} is not in deliberation")
 
     @event(DeliberationClosed)
     def _close_deliberation(self, closed_at: datetime, cause: str) -> None:
-        self.stage = "deliberated"
+        self.stage = Stage.DELIBERATED
         self.stage_closes_at = None
 
     def close_deliberation(self, at: datetime) -> None:
-        self.require_stage("deliberation")
+        self._advance(Stage.DELIBERATED)
         self._close_deliberation(at, "deadline_reached")
 
     @event(AmendmentDecided)
@@ -634,14 +637,14 @@ class Proposal(Aggregate):
     @event(ImplementationOpened)
     def _open_implementation(self, opened_at: datetime, evaluations_at: list[datetime],
                              closes_at: datetime, charter_version: int, rule: str, cause: str) -> None:
-        self.stage = "implementation"
+        self.stage = Stage.IMPLEMENTATION
         self.stage_closes_at = closes_at
         self.evaluation_step = 0
         self.scored: set[tuple[int, str]] = set()
 
     def open_implementation(self, at: datetime, evaluations_at: list[datetime],
                             closes_at: datetime) -> None:
-        self.require_stage("decided")
+        self._advance(Stage.IMPLEMENTATION)
         if self.outcome != "adopted":
             raise WrongStage(f"proposal {self.id} was not adopted: nothing to implement")
         self._open_implementation(at, evaluations_at, closes_at, self.charter_version,
@@ -652,17 +655,17 @@ class Proposal(Aggregate):
         pass
 
     def record_milestone(self, clerk_ref: str, text: str) -> None:
-        if self.stage not in ("implementation", "evaluation"):
+        if self.stage not in (Stage.IMPLEMENTATION, Stage.EVALUATION):
             raise NotInImplementation(f"proposal {self.id} is not being implemented")
         self._record_milestone(clerk_ref, text)
 
     @event(EvaluationOpened)
     def _open_evaluation(self, step: int, opened_at: datetime, cause: str) -> None:
-        self.stage = "evaluation"
+        self.stage = Stage.EVALUATION
         self.evaluation_step = step
 
     def open_evaluation(self, step: int, at: datetime) -> None:
-        self.require_stage("implementation", "evaluation")
+        self._advance(Stage.EVALUATION)
         self._open_evaluation(step, at, "schedule_reached")
 
     @event(EvaluationScored)
@@ -670,7 +673,7 @@ class Proposal(Aggregate):
         self.scored.add((step, panel_ref))
 
     def score(self, panel_ref: str, indicators: dict[str, int], comment: str) -> None:
-        if self.stage != "evaluation":
+        if self.stage != Stage.EVALUATION:
             raise EvaluationNotOpen(f"no evaluation step of proposal {self.id} is open")
         if panel_ref not in self.evaluation_panel:
             raise NotOnEvaluationPanel(
@@ -683,11 +686,11 @@ class Proposal(Aggregate):
 
     @event(Closed)
     def _close(self, closed_at: datetime, cause: str) -> None:
-        self.stage = "closed"
+        self.stage = Stage.CLOSED
         self.stage_closes_at = None
 
     def close(self, at: datetime) -> None:
-        self.require_stage("implementation", "evaluation")
+        self._advance(Stage.CLOSED)
         self._close(at, "evaluation_complete")
 
     # -- decision type, the guarantor's required consultation, the evaluation panel -----
@@ -733,16 +736,15 @@ class Proposal(Aggregate):
     def declare_decision_type(self, decision_type: str, majority: str, declared_by: str,
                               reason: str = "") -> None:
         """Declared at submission, or requalified (with its reason) until the vote opens."""
-        if self.stage == "withdrawn":
+        if self.stage == Stage.WITHDRAWN:
             raise ProposalWithdrawn(f"proposal {self.id} was withdrawn by its author")
-        if self.stage not in ("submitted", "admissibility", "admissible", "consultation",
-                              "deliberation", "deliberated"):
+        if self.stage not in BEFORE_THE_VOTE:
             raise WrongStage(f"proposal {self.id} is at stage '{self.stage}': its decision "
                              "type is fixed once the vote opens")
         if self.amends_charter_with is not None:
             raise AmendmentHasNoDecisionType(
                 f"proposal {self.id} amends the charter: the charter amendment majority applies")
-        if self.stage != "submitted" and not reason.strip():
+        if self.stage != Stage.SUBMITTED and not reason.strip():
             raise ReasonRequired("a requalification states its reason")
         self._declare_decision_type(decision_type, majority, declared_by, reason,
                                     self.charter_version, f"decision.{decision_type}")
@@ -754,9 +756,9 @@ class Proposal(Aggregate):
 
     def require_consultation(self, guarantor_ref: str, reason: str, seconds: int) -> None:
         """The guarantor requires a public consultation before the vote."""
-        if self.stage == "withdrawn":
+        if self.stage == Stage.WITHDRAWN:
             raise ProposalWithdrawn(f"proposal {self.id} was withdrawn by its author")
-        if self.stage == "inadmissible":
+        if self.stage == Stage.INADMISSIBLE:
             raise WrongStage(f"proposal {self.id} was ruled inadmissible: no vote will follow")
         if self.stage not in BEFORE_THE_VOTE:
             raise ConsultationRequiredTooLate(
@@ -776,8 +778,9 @@ class Proposal(Aggregate):
 
     def appoint_evaluation_panel(self, guarantor_ref: str, members: list[str],
                                  method: str = "designation") -> None:
-        if self.stage not in ("decided", "veto_window", "implementation", "evaluation") or (
-                self.stage == "decided" and self.outcome != "adopted"):
+        if self.stage not in (Stage.DECIDED, Stage.VETO_WINDOW, Stage.IMPLEMENTATION,
+                              Stage.EVALUATION) or (
+                self.stage == Stage.DECIDED and self.outcome != "adopted"):
             raise NotInImplementation(
                 f"proposal {self.id} is not adopted: it has no evaluation panel")
         members = list(dict.fromkeys(m for m in members if m.strip()))
@@ -796,14 +799,13 @@ class Proposal(Aggregate):
                 raise UnknownAmendment(f"proposal {self.id} has no amendment {amendment}")
             self._check_deliberation_open(now)
             return self.amendments[amendment]["ballot_id"]
-        if self.stage == "veto_window" and self.override_ballot_id is not None:
+        if self.stage == Stage.VETO_WINDOW and self.override_ballot_id is not None:
             if self.override_closed or (self.stage_closes_at and now >= self.stage_closes_at):
                 raise VoteAfterClose(f"the override ballot on proposal {self.id} is closed")
             return self.override_ballot_id
-        if self.stage in ("submitted", "admissibility", "admissible", "consultation",
-                          "deliberation", "deliberated"):
+        if self.stage in BEFORE_THE_VOTE:
             raise VoteNotOpen(f"the ballot on proposal {self.id} is not open yet")
-        if self.stage != "vote" or (self.stage_closes_at and now >= self.stage_closes_at):
+        if self.stage != Stage.VOTE or (self.stage_closes_at and now >= self.stage_closes_at):
             raise VoteAfterClose(f"the ballot on proposal {self.id} is closed")
         assert self.ballot_id is not None
         return self.ballot_id

@@ -192,7 +192,7 @@ def test_warns_when_keys_are_not_pinned(ledger: Ledger) -> None:
 def vote_positions(settings: Settings) -> list[int]:
     with psycopg.connect(settings.postgres_url) as conn:
         return [r[0] for r in conn.execute(
-            "SELECT notification_id FROM registre_events WHERE topic = 'domain.ballot:Vote.Cast'"
+            "SELECT notification_id FROM registre_events WHERE topic = 'domain.deliberation.ballot:Vote.Cast'"
             " ORDER BY notification_id")]
 
 
@@ -257,7 +257,7 @@ def test_recount_catches_a_decision_that_misstates_the_votes_when_the_log_is_int
     # signatures then agree, and only the recount can tell.
     sql(ledger.settings, "UPDATE registre_events SET state = convert_to(replace(convert_from("
         "state, 'UTF8'), '\"no\":1', '\"no\":0'), 'UTF8') "
-        "WHERE topic = 'domain.proposal:Proposal.Decided'")
+        "WHERE topic = 'domain.deliberation.proposal:Proposal.Decided'")
     ledger.checkpoint()
     report = ledger.verify()
     assert not report.ok

@@ -12,7 +12,7 @@ STATE = (b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-25T17:49:08+0
 
 
 def test_round_trips_every_field_when_encoded_and_decoded() -> None:
-    record = LogRecord(281, uuid4(), 3, "domain.ballot:Vote.Cast", STATE)
+    record = LogRecord(281, uuid4(), 3, "domain.deliberation.ballot:Vote.Cast", STATE)
     assert decode_leaf(record.leaf()) == record
 
 

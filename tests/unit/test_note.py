@@ -1,4 +1,4 @@
-"""domain.note: C2SP signed notes, checkpoints and cosignatures.
+"""domain.ledger.note: C2SP signed notes, checkpoints and cosignatures.
 
 Published examples used verbatim (the interoperability proof):
 * golang.org/x/mod/sumdb/note (github.com/golang/mod, sumdb/note/note.go package documentation

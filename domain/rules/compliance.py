@@ -1,0 +1,477 @@
+"""The guarantor's compliance checks as pure functions over the log (D12).
+
+Question answered: for each proposal, was any stage shorter than the charter's minimum
+(admissibility review, consultation — including one the guarantor required —, deliberation,
+ballot, veto window, evaluation steps), was a proposal, an amendment or a veto's override
+carried without quorum, was a veto filed outside its window, did the vote open without the
+consultation the guarantor required, did an evaluation step open before its date, did a rule
+check cite a charter version that was not in force when the proposal was submitted?
+
+`ComplianceChecker.apply` takes the log's events one at a time, in log order, as plain data
+(`LoggedEvent`: the fields `domain.ledger.leaf.decode_state` reads from a leaf, UUIDs and
+times as text) and returns the flags each one proves. Each flag names the rule, says what was
+broken in French, and lists the log positions of the events that prove it; the last of them
+is the event that revealed it. The checker's state is plain JSON-able data (charter versions,
+one dict of facts per proposal), so the projection can persist it and a verifier can hold it
+in memory: both produce the same flags from the same log.
+
+Standard library only, with `domain.ledger.leaf` and `domain.rules`: a guarantor can copy
+these files and run them on an export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from domain.ledger.leaf import LogRecord, canonical_topic, decode_state
+from domain.rules.charter import CharterRules
+from domain.rules.council import Tally, carried_irrevocably
+
+RULE_FR = {
+    "stage.consultation": "consultation publique plus courte que le minimum de la charte",
+    "stage.vote": "scrutin plus court que le minimum de la charte",
+    "stage.deliberation": "délibération plus courte que le minimum de la charte",
+    "veto.window.cut_short": "délai de veto clos avant son terme sans levée acquise du veto",
+    "quorum": "proposition adoptée sans quorum",
+    "veto.window": "veto déposé hors du délai de veto",
+    "charter.version":
+        "règle appliquée selon une version de la charte qui n'était pas en vigueur",
+    "stage.admissibility": "examen de recevabilité écourté ou omis",
+    "guarantor.consultation": "vote ouvert sans la consultation publique exigée par le garant",
+    "evaluation.schedule": "évaluation citoyenne ouverte avant la date prévue par la charte",
+    "stage.evaluation": "dernière évaluation citoyenne plus courte que le minimum de la charte",
+}
+
+_CHARTER = "domain.governance.charter:Charter."
+_PROPOSAL = "domain.deliberation.proposal:Proposal."
+CHARTER_ADOPTED = _CHARTER + "Adopted"
+CHARTER_AMENDED = _CHARTER + "Amended"
+SUBMITTED = _PROPOSAL + "Submitted"
+
+# The events the checks read (today's topics; `canonical_topic` maps the older ones here).
+CHECKED_TOPICS = (
+    CHARTER_ADOPTED, CHARTER_AMENDED,
+    *(_PROPOSAL + name for name in (
+        "Submitted", "AdmissibilityOpened", "AdmissibilityDecided", "ConsultationRequired",
+        "ConsultationOpened", "DeliberationOpened", "DeliberationClosed", "VoteOpened",
+        "BallotClosed", "Decided", "DecisionTypeDeclared", "AmendmentDecided",
+        "VetoWindowOpened", "VetoFiled", "VetoWindowClosed", "ImplementationOpened",
+        "EvaluationOpened", "Closed")),
+)
+
+
+def plain(value: Any) -> Any:
+    """A field's value as `decode_state` reads it from the stored JSON: UUIDs as their text,
+    times as ISO 8601 text (eventsourcing stores `isoformat()`), tuples as lists."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """One stored event as plain data: its (today's) topic, log position, aggregate id and
+    version, and its fields (with `timestamp`, the time it was recorded)."""
+
+    topic: str
+    position: int
+    originator_id: str
+    originator_version: int
+    fields: dict[str, Any]
+
+    @classmethod
+    def of(cls, topic: str, position: int, originator_id: UUID | str, originator_version: int,
+           fields: dict[str, Any]) -> LoggedEvent:
+        """From an event's attributes (e.g. a domain event's `__dict__`)."""
+        data = {k: plain(v) for k, v in fields.items()
+                if k not in ("originator_id", "originator_version")}
+        return cls(canonical_topic(topic), position, str(originator_id), originator_version,
+                   data)
+
+    @classmethod
+    def from_record(cls, record: LogRecord) -> LoggedEvent:
+        """From a leaf of the ledger (an export's record)."""
+        return cls(canonical_topic(record.topic), record.notification_id,
+                   str(record.originator_id), record.originator_version,
+                   decode_state(record.state))
+
+    @property
+    def name(self) -> str:
+        """The event's class name, e.g. `VoteOpened`."""
+        return self.topic.rpartition(".")[2]
+
+    @property
+    def recorded_at(self) -> str:
+        """When the event was recorded (ISO 8601), as the store holds it."""
+        return self.fields["timestamp"]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A breach of the pinned charter, with the log positions that prove it (the last one is
+    the event that revealed it)."""
+
+    proposal_id: str
+    rule: str
+    message: str
+    positions: tuple[int, ...]
+    charter_version: int | None
+
+    @property
+    def flagged_at(self) -> int:
+        return self.positions[-1]
+
+    @property
+    def key(self) -> tuple[str, str, tuple[int, ...], str]:
+        """What makes a flag itself: the same rule proved by the same events, saying the
+        same thing (two breaches of one rule at one position differ by what they say)."""
+        return (self.proposal_id, self.rule, self.positions, self.message)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The flag as `GET /guarantor/compliance` serves it (same fields, same order)."""
+        return {"proposal_id": self.proposal_id, "rule": self.rule, "message": self.message,
+                "positions": list(self.positions), "charter_version": self.charter_version}
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _seconds(later: str, earlier: str) -> float:
+    return (_at(later) - _at(earlier)).total_seconds()
+
+
+def _copied(value: Any) -> Any:
+    """A copy of JSON-like state (dicts, lists, scalars), to undo a check that failed."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    return value
+
+
+class ComplianceChecker:
+    """Folds the log into compliance flags.
+
+    State: `charters` (charter id → {version: rules as stored}) and `proposals` (proposal
+    id → facts the later checks need: pinned charter, open stages with their positions).
+    Give it the state saved after the events before, or none to start from the log's
+    beginning."""
+
+    def __init__(self, charters: dict[str, dict[int, dict[str, Any]]] | None = None,
+                 proposals: dict[str, dict[str, Any]] | None = None) -> None:
+        self.charters = charters if charters is not None else {}
+        self.proposals = proposals if proposals is not None else {}
+
+    def apply(self, e: LoggedEvent) -> list[Flag]:
+        """The flags event `e` proves, in a fixed order; updates the state. An event it
+        cannot read (KeyError, TypeError, ValueError) leaves the state as it was."""
+        if e.topic == CHARTER_ADOPTED:
+            self.charters.setdefault(e.originator_id, {})[1] = e.fields["rules"]
+            return []
+        if e.topic == CHARTER_AMENDED:
+            # The aggregate's version n+1 is its n-th amendment, i.e. charter version n + 1.
+            self.charters.setdefault(e.originator_id, {})[e.originator_version] = e.fields["rules"]
+            return []
+        handler = _HANDLERS.get(e.topic)
+        if handler is None:
+            return []
+        before = _copied(self.proposals.get(e.originator_id))
+        try:
+            check = _Check(self, e)
+            handler(check)
+        except (KeyError, TypeError, ValueError):
+            if before is None:
+                self.proposals.pop(e.originator_id, None)
+            else:
+                self.proposals[e.originator_id] = before
+            raise
+        return check.flags
+
+
+class _Check:
+    """The checks of one proposal event: its facts, its pinned rules, the flags found."""
+
+    def __init__(self, checker: ComplianceChecker, e: LoggedEvent) -> None:
+        self.checker, self.e, self.f = checker, e, e.fields
+        self.facts = checker.proposals.setdefault(e.originator_id, {})
+        self.flags: list[Flag] = []
+
+    @cached_property
+    def rules(self) -> CharterRules:
+        """The rules of the charter version the proposal pinned (if it pinned one absent from
+        the log, flagged at its submission: those in force then)."""
+        versions = self.checker.charters.get(self.facts.get("charter_id", ""), {})
+        rules = (versions.get(self.facts.get("charter_version", 0))
+                 or versions.get(self.facts.get("in_force", 0)))
+        if rules is None:
+            raise ValueError(f"proposal {self.e.originator_id}: no submission under a charter "
+                             "in the log")
+        return CharterRules.from_dict(rules)
+
+    @property
+    def version(self) -> int | None:
+        return self.facts.get("charter_version")
+
+    def flag(self, rule: str, detail: str, positions: Iterable[int],
+             version: int | None = None) -> None:
+        self.flags.append(Flag(self.e.originator_id, rule, f"{RULE_FR[rule]} : {detail}",
+                               tuple(positions),
+                               self.version if version is None else version))
+
+    def cited(self) -> None:
+        """The event cites the charter version in force at submission."""
+        if "submitted" in self.facts and self.f["charter_version"] != self.facts.get("in_force"):
+            self.flag("charter.version",
+                      f"{self.e.name} cite la v{self.f['charter_version']}, la "
+                      f"v{self.facts.get('in_force')} était en vigueur au dépôt",
+                      [self.facts["submitted"], self.e.position], self.f["charter_version"])
+
+    def consultation_ended(self, ended_at: str) -> None:
+        """The consultation under way ended (the deliberation, the vote or a required
+        consultation opened): flag it if shorter than its minimum; it is then checked, once."""
+        consultation = self.facts.pop("consultation", None)
+        if consultation:
+            lasted = _seconds(ended_at, consultation["at"])
+            minimum = consultation.get("min", self.rules.consultation_seconds)
+            if lasted < minimum:
+                self.flag("stage.consultation", f"{lasted:.0f} s au lieu de {minimum} s",
+                          [consultation["position"], self.e.position])
+            self.facts["consulted"] = True
+
+    def quorum(self, took_part: int, members: int, what: str) -> None:
+        rules = self.rules
+        if not rules.quorum_met(took_part, members):
+            self.flag("quorum", f"{what}{took_part} votants sur {members} membres, quorum de "
+                      f"{rules.quorum_percent} %", [self.e.position])
+
+
+def _submitted(c: _Check) -> None:
+    f = c.f
+    in_force = max(c.checker.charters.get(f["charter_id"], {}), default=0)
+    c.facts.clear()
+    c.facts.update({"charter_id": f["charter_id"], "charter_version": f["charter_version"],
+                    "in_force": in_force, "submitted": c.e.position})
+    if f["charter_version"] != in_force:
+        c.flag("charter.version", f"la proposition épingle la v{f['charter_version']}, la "
+               f"v{in_force} était en vigueur", [c.e.position])
+
+
+def _consultation_opened(c: _Check) -> None:
+    facts, rules = c.facts, c.rules
+    if ("consulted" not in facts and "consultation" not in facts
+            and rules.admissibility_seconds > 0 and "admissibility_decided" not in facts):
+        c.flag("stage.admissibility", "consultation ouverte sans décision de recevabilité",
+               [facts["submitted"], c.e.position])
+    # A consultation following one under way (required by the guarantor) ends it.
+    c.consultation_ended(c.f["opened_at"])
+    required = facts.pop("required", None)
+    facts["consultation"] = {
+        "at": c.f["opened_at"], "position": c.e.position,
+        "min": max(rules.consultation_seconds, required["seconds"] if required else 0)}
+    c.cited()
+
+
+def _vote_opened(c: _Check) -> None:
+    c.consultation_ended(c.f["opened_at"])
+    required = c.facts.get("required")
+    if required:
+        c.flag("guarantor.consultation",
+               "exigée par le garant, aucune consultation n'a été ouverte depuis",
+               [required["position"], c.e.position])
+    c.facts["vote"] = {"at": c.f["opened_at"], "position": c.e.position,
+                       "ballot_id": c.f["ballot_id"]}
+    c.cited()
+
+
+def _ballot_closed(c: _Check) -> None:
+    vote = c.facts.get("vote")
+    if vote and vote["ballot_id"] == c.f["ballot_id"]:
+        minimum = c.rules.vote_seconds
+        lasted = _seconds(c.f["closed_at"], vote["at"])
+        if lasted < minimum:
+            c.flag("stage.vote", f"{lasted:.0f} s au lieu de {minimum} s",
+                   [vote["position"], c.e.position])
+
+
+def _took_part(f: dict[str, Any]) -> int:
+    return f["yes"] + f["no"] + f["abstain"]
+
+
+def _decided(c: _Check) -> None:
+    if c.f["outcome"] == "adopted":
+        c.quorum(_took_part(c.f), c.f["members"], "")
+    c.cited()
+
+
+def _amendment_decided(c: _Check) -> None:
+    if c.f["outcome"] == "adopted":
+        c.quorum(_took_part(c.f), c.f["members"], f"amendement n° {c.f['number']} adopté par ")
+    c.cited()
+
+
+def _veto_window_opened(c: _Check) -> None:
+    c.facts["veto_window"] = {"closes_at": c.f["closes_at"], "position": c.e.position}
+    c.cited()
+
+
+def _veto_filed(c: _Check) -> None:
+    window = c.facts.get("veto_window")
+    if window is None:
+        c.flag("veto.window", "aucun délai de veto n'était ouvert", [c.e.position])
+    elif _seconds(c.e.recorded_at, window["closes_at"]) >= 0:
+        c.flag("veto.window", f"déposé après la clôture du délai ({window['closes_at']})",
+               [window["position"], c.e.position])
+    c.cited()
+
+
+def _veto_window_closed(c: _Check) -> None:
+    f, rules = c.f, c.rules
+    window = c.facts.get("veto_window")
+    if f["cause"] == "override_carried":
+        c.quorum(_took_part(f), f["members"], "veto levé par ")
+    c.cited()
+    # Closing early is the rule when the override was carried whatever the votes to come
+    # (two thirds of the members, or every member having voted).
+    carried = f["cause"] == "override_carried" and carried_irrevocably(
+        Tally(f["yes"], f["no"], f["abstain"]), f["members"], rules.for_override())
+    if window and not carried and _seconds(c.e.recorded_at, window["closes_at"]) < 0:
+        c.flag("veto.window.cut_short",
+               f"clos le {c.e.recorded_at}, terme {window['closes_at']}",
+               [window["position"], c.e.position])
+
+
+def _deliberation_opened(c: _Check) -> None:
+    c.consultation_ended(c.f["opened_at"])
+    c.facts["deliberation"] = {"at": c.f["opened_at"], "position": c.e.position}
+    c.cited()
+
+
+def _deliberation_closed(c: _Check) -> None:
+    opened = c.facts.get("deliberation")
+    if opened:
+        minimum = c.rules.deliberation_seconds
+        lasted = _seconds(c.f["closed_at"], opened["at"])
+        if lasted < minimum:
+            c.flag("stage.deliberation", f"{lasted:.0f} s au lieu de {minimum} s",
+                   [opened["position"], c.e.position])
+
+
+def _admissibility_opened(c: _Check) -> None:
+    minimum = c.rules.admissibility_seconds
+    given = _seconds(c.f["closes_at"], c.f["opened_at"])
+    if given < minimum:
+        c.flag("stage.admissibility", f"délai d'examen de {given:.0f} s au lieu de {minimum} s",
+               [c.e.position])
+    c.facts["admissibility"] = {"closes_at": c.f["closes_at"], "position": c.e.position}
+    c.cited()
+
+
+def _admissibility_decided(c: _Check) -> None:
+    review = c.facts.get("admissibility")
+    if (review and c.f["cause"] == "deadline_reached"
+            and _seconds(c.e.recorded_at, review["closes_at"]) < 0):
+        c.flag("stage.admissibility",
+               f"déclarée recevable à l'échéance le {c.e.recorded_at}, "
+               f"échéance {review['closes_at']}", [review["position"], c.e.position])
+    c.facts["admissibility_decided"] = c.e.position
+    c.cited()
+
+
+def _consultation_required(c: _Check) -> None:
+    c.facts["required"] = {"seconds": c.f["seconds"], "position": c.e.position}
+    c.cited()
+
+
+def _implementation_opened(c: _Check) -> None:
+    f, steps = c.f, c.rules.evaluation_after_seconds
+    for n, (at, after) in enumerate(zip(f["evaluations_at"], steps, strict=False), 1):
+        planned = _seconds(at, f["opened_at"])
+        if planned < after:
+            c.flag("evaluation.schedule", f"évaluation n° {n} prévue {planned:.0f} s après "
+                   f"l'adoption au lieu de {after} s", [c.e.position])
+    if len(f["evaluations_at"]) != len(steps):
+        c.flag("evaluation.schedule", f"{len(f['evaluations_at'])} évaluation(s) prévue(s) au "
+               f"lieu de {len(steps)}", [c.e.position])
+    c.facts["implementation"] = {"evaluations_at": list(f["evaluations_at"]),
+                                 "closes_at": f["closes_at"], "position": c.e.position}
+    c.cited()
+
+
+def _evaluation_opened(c: _Check) -> None:
+    f, plan = c.f, c.facts.get("implementation")
+    if plan and 0 < f["step"] <= len(plan["evaluations_at"]):
+        due = plan["evaluations_at"][f["step"] - 1]
+        if _seconds(f["opened_at"], due) < 0:
+            c.flag("evaluation.schedule", f"évaluation n° {f['step']} ouverte le "
+                   f"{f['opened_at']}, prévue le {due}", [plan["position"], c.e.position])
+    c.facts.setdefault("evaluation_opened", {})[str(f["step"])] = {
+        "at": f["opened_at"], "position": c.e.position}
+
+
+def _closed(c: _Check) -> None:
+    plan = c.facts.get("implementation")
+    if plan and _seconds(c.f["closed_at"], plan["closes_at"]) < 0:
+        last = c.facts.get("evaluation_opened", {}).get(str(len(plan["evaluations_at"])), {})
+        lasted = _seconds(c.f["closed_at"], last["at"]) if last else 0
+        c.flag("stage.evaluation",
+               f"close le {c.f['closed_at']} ({lasted:.0f} s après l'ouverture de la dernière "
+               f"évaluation, au lieu de {c.rules.evaluation_window_seconds} s)",
+               [p for p in (last.get("position"), c.e.position) if p])
+
+
+_HANDLERS = {
+    SUBMITTED: _submitted,
+    _PROPOSAL + "AdmissibilityOpened": _admissibility_opened,
+    _PROPOSAL + "AdmissibilityDecided": _admissibility_decided,
+    _PROPOSAL + "ConsultationRequired": _consultation_required,
+    _PROPOSAL + "ConsultationOpened": _consultation_opened,
+    _PROPOSAL + "DeliberationOpened": _deliberation_opened,
+    _PROPOSAL + "DeliberationClosed": _deliberation_closed,
+    _PROPOSAL + "VoteOpened": _vote_opened,
+    _PROPOSAL + "BallotClosed": _ballot_closed,
+    _PROPOSAL + "Decided": _decided,
+    _PROPOSAL + "DecisionTypeDeclared": lambda c: c.cited(),
+    _PROPOSAL + "AmendmentDecided": _amendment_decided,
+    _PROPOSAL + "VetoWindowOpened": _veto_window_opened,
+    _PROPOSAL + "VetoFiled": _veto_filed,
+    _PROPOSAL + "VetoWindowClosed": _veto_window_closed,
+    _PROPOSAL + "ImplementationOpened": _implementation_opened,
+    _PROPOSAL + "EvaluationOpened": _evaluation_opened,
+    _PROPOSAL + "Closed": _closed,
+}
+
+
+def check_log(events: Iterable[LoggedEvent],
+              unreadable: Callable[[LoggedEvent, Exception], None] | None = None,
+              ) -> Iterator[Flag]:
+    """Every flag of a whole log, in log order (a flag is never given twice). An event whose
+    fields the checks cannot read is passed to `unreadable` and skipped (raised without it),
+    as the view skips one it cannot apply (D13)."""
+    checker, seen = ComplianceChecker(), set()
+    for e in events:
+        try:
+            flags = checker.apply(e)
+        except (KeyError, TypeError, ValueError) as error:
+            if unreadable is None:
+                raise
+            unreadable(e, error)
+            continue
+        for flag in flags:
+            if flag.key not in seen:
+                seen.add(flag.key)
+                yield flag
