@@ -76,12 +76,13 @@ def _refusal(response: httpx.Response) -> str:
     except ValueError:
         detail = response.text
     if isinstance(detail, dict):
-        return (f"Refusé (HTTP {response.status_code}), règle « {detail.get('rule')} » : "
+        text = (f"Refusé (HTTP {response.status_code}), règle « {detail.get('rule')} » : "
                 f"{detail.get('explication', '')} ({detail.get('message')})")
-    if isinstance(detail, list):  # 422: the fields at fault
-        fields = "; ".join(f"{'.'.join(str(p) for p in d.get('loc', []))} : {d.get('msg')}"
-                           for d in detail)
-        return f"Requête invalide (HTTP {response.status_code}) — {fields}"
+        if detail.get("errors"):  # 422: the fields at fault
+            text += " — " + "; ".join(
+                f"{'.'.join(str(p) for p in d.get('loc', []))} : {d.get('msg')}"
+                for d in detail["errors"])
+        return text
     return f"Refusé (HTTP {response.status_code}) : {detail}"
 
 

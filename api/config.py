@@ -2,7 +2,9 @@
 
 It declares each metropolis, its communes, the members seated on its council and its charter
 version 1: stage durations, quorum, majority, and the mayors' veto (window and override
-majority; no window, no veto). Durations are ISO 8601 (`P30D`, `PT45S`) or seconds.
+majority; no window, no veto). Durations are ISO 8601 (`P30D`, `PT45S`) or seconds, at most
+ten years; every count and list is bounded and every name is clean text (api/schemas.py), as
+the domain requires again of any charter (domain/rules/charter.py).
 """
 
 from __future__ import annotations
@@ -10,23 +12,35 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from collections.abc import Callable, Iterable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from api.schemas import Code, Line, SeatKind
+from domain.rules.charter import (
+    MAX_DECISION_TYPES,
+    MAX_DURATION_SECONDS,
+    MAX_EVALUATION_STEPS,
+    MAX_NAMES,
+    MAX_SEATS,
+)
+
+DURATION_FIELDS = ("consultation", "vote", "veto_window", "admissibility", "deliberation",
+                   "evaluation_window")
+
 
 class CommuneConfig(BaseModel):
-    code: str
-    name: str
-    population: int = Field(ge=0)
+    code: Code
+    name: Line
+    population: int = Field(ge=0, le=100_000_000)
 
 
 class MemberConfig(BaseModel):
-    ref: str = Field(min_length=1, description="pseudonymous reference, the token's subject")
-    name: str
+    ref: Line = Field(min_length=1, description="pseudonymous reference, the token's subject")
+    name: Line
     role: Literal["councillor", "mayor"] = "councillor"
-    commune: str = ""
+    commune: Code = ""
 
 
 class CharterConfig(BaseModel):
@@ -44,21 +58,23 @@ class CharterConfig(BaseModel):
     veto_role: Literal["mayor", "councillor"] = "mayor"
     veto_override_majority: Literal["simple", "absolute", "two_thirds_of_members"] = (
         "two_thirds_of_members")
-    veto_territories: list[str] = Field(
-        default_factory=list, description="communes whose mayor holds the veto; empty: all")
-    decision_majorities: dict[str, Literal["simple", "absolute", "two_thirds_of_members"]] = (
-        Field(default_factory=dict, description="further decision types and their majority"))
+    veto_territories: list[Code] = Field(
+        default_factory=list, max_length=MAX_NAMES,
+        description="communes whose mayor holds the veto; empty: all")
+    decision_majorities: dict[Line, Literal["simple", "absolute", "two_thirds_of_members"]] = (
+        Field(default_factory=dict, max_length=MAX_DECISION_TYPES,
+              description="further decision types and their majority"))
     charter_amendment_majority: Literal["simple", "absolute", "two_thirds_of_members"] = (
         "two_thirds_of_members")
 
     admissibility: timedelta = timedelta(0)
     deliberation: timedelta = timedelta(0)
-    petition_threshold_percent: float = Field(default=1.0, gt=0, le=100)
-    bureau: dict[Literal["maires_majoritaires", "vice_presidents_minoritaires",
-                         "citoyens_tires_au_sort"], int] = Field(default_factory=dict)
-    competences: list[str] = Field(default_factory=list,
-                                   description="the metropolis' competences (admissibility)")
-    evaluations: list[timedelta] = Field(default_factory=list,
+    petition_threshold_percent: float = Field(default=1.0, gt=0, le=100, allow_inf_nan=False)
+    bureau: dict[SeatKind, Annotated[int, Field(ge=0, le=MAX_SEATS)]] = Field(
+        default_factory=dict)
+    competences: list[Line] = Field(default_factory=list, max_length=MAX_NAMES,
+                                    description="the metropolis' competences (admissibility)")
+    evaluations: list[timedelta] = Field(default_factory=list, max_length=MAX_EVALUATION_STEPS,
                                          description="after adoption, e.g. [P182D, P365D]")
     evaluation_window: timedelta = timedelta(days=30)
 
@@ -67,6 +83,15 @@ class CharterConfig(BaseModel):
     def _positive(cls, v: timedelta) -> timedelta:
         if v.total_seconds() < 1:
             raise ValueError("a stage lasts at least one second")
+        return v
+
+    @field_validator(*DURATION_FIELDS, "evaluations")
+    @classmethod
+    def _at_most_ten_years(cls, v: Any) -> Any:
+        for t in v if isinstance(v, list) else [v]:
+            if t is not None and not 0 <= t.total_seconds() <= MAX_DURATION_SECONDS:
+                raise ValueError(f"a duration lies between 0 and {MAX_DURATION_SECONDS} "
+                                 "seconds (ten years)")
         return v
 
     def as_rules(self) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""FastAPI dependencies as `Annotated` aliases: the ledger, the views, the current user."""
+"""FastAPI dependencies as `Annotated` aliases (the ledger, the views, the current user) and
+the role checks that write routes declare (`require_role`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -43,17 +45,27 @@ def _current_user(
         ) from None
 
 
-def require_role(principal: Principal, *roles: str) -> None:
-    """403 naming the rule when the principal's role is not among `roles`."""
-    if principal.role not in roles:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail={"rule": "role_required",
-                    "message": f"this act needs the role {' or '.join(roles)}; "
-                               f"your token carries '{principal.role}'"},
-        )
-
-
 LedgerDep = Annotated[Registre, Depends(_registre)]
 ViewsDep = Annotated[ProposalViews, Depends(_views)]
 CurrentUser = Annotated[Principal, Depends(_current_user)]
+
+
+def require_role(*roles: str) -> Callable[[Principal], Principal]:
+    """A route dependency: 403 naming the rule when the token's role is not among `roles`,
+    e.g. `dependencies=[Depends(require_role("clerk"))]`."""
+
+    def role_required(user: CurrentUser) -> Principal:
+        if user.role not in roles:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail={"rule": "role_required",
+                        "message": f"this act needs the role {' or '.join(roles)}; "
+                                   f"your token carries '{user.role}'"},
+            )
+        return user
+
+    role_required.__name__ = f"require_role_{'_or_'.join(roles)}"
+    role_required.roles = roles  # type: ignore[attr-defined]  # what the OpenAPI and tests read
+    return role_required
+
+

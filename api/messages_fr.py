@@ -13,6 +13,12 @@ RULE_FR: dict[str, str] = {
     "invalid_token": "Le jeton d'accès est invalide ou a expiré.",
     "role_required": "Votre rôle ne permet pas cet acte.",
     "territory_required": "Un veto est déposé pour une commune : le jeton doit porter son code.",
+    # malformed requests (API)
+    "invalid_request": "La requête est mal formée : les champs en cause sont indiqués ; rien "
+                       "n'a été enregistré.",
+    "body_too_large": "La requête est trop volumineuse ; rien n'a été enregistré.",
+    "method_not_allowed": "Cette adresse n'accepte pas cette méthode.",
+    "http_error": "La requête n'a pas pu être traitée ; rien n'a été enregistré.",
     # generic families
     "domain": "L'acte a été refusé ; rien n'a été enregistré.",
     "concurrent_change": "Un autre acte a modifié ce dossier au même instant ; rien n'a été "

@@ -1,40 +1,146 @@
-"""Request and response schemas of the HTTP API (kept out of `domain/`)."""
+"""Request and response schemas of the HTTP API (kept out of `domain/`).
+
+Every text a request carries has one of the constrained types below (`Line`, `Text`,
+`Code`): no NUL, lone surrogate, control or bidirectional formatting character, NFC, a
+bounded length (domain/rules/text.py). Every number is bounded. So no request can store an
+event that a view cannot apply or a reader cannot read as stored (D13). The error body is
+documented once (`ErrorResponse`) and declared on every route (api/edge.py).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from functools import partial
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from domain.rules.charter import (
+    MAX_DECISION_TYPES,
+    MAX_DURATION_SECONDS,
+    MAX_EVALUATION_STEPS,
+    MAX_NAME_LENGTH,
+    MAX_NAMES,
+    MAX_SEATS,
+)
+from domain.rules.text import clean_text, displayable
+
+LINE_MAX = MAX_NAME_LENGTH
+TEXT_MAX = 10_000
+CODE_MAX = 50
+
+
+def _text_type(max_length: int, *, multiline: bool) -> Any:
+    return Annotated[str, Field(max_length=max_length),
+                     AfterValidator(partial(clean_text, multiline=multiline,
+                                            max_length=max_length))]
+
+
+Line = _text_type(LINE_MAX, multiline=False)
+"""One line: a title, a name, a reference, a competence, an indicator, a decision type."""
+Text = _text_type(TEXT_MAX, multiline=True)
+"""Multi-line text (line feeds and tabs allowed): summaries, comments, reasons, notices."""
+Code = _text_type(CODE_MAX, multiline=False)
+"""A short code: a commune's INSEE code."""
+SignatureLine = _text_type(500, multiline=True)
+"""A signed note's signature line (`— name base64`, with its newline; the note parser checks
+the rest)."""
+ShownLine = Annotated[str, AfterValidator(displayable)]
+"""Stored text shown on one line (a timeline label, a title): what is odd is neutralised."""
+ShownText = Annotated[str, AfterValidator(partial(displayable, multiline=True))]
+"""Stored multi-line text shown as it was written, what is odd neutralised."""
+
+
+def _shown(value: Any) -> Any:
+    """Every string inside `value` (dicts, lists) neutralised for display."""
+    if isinstance(value, str):
+        return displayable(value, multiline=True)
+    if isinstance(value, dict):
+        return {_shown(k): _shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    return value
+
+
+ShownDetails = Annotated[dict[str, Any], AfterValidator(_shown)]
+"""Stored details shown: every string inside neutralised."""
+Seconds = Annotated[int, Field(ge=0, le=MAX_DURATION_SECONDS)]
+"""A duration in seconds, at most ten years (the charter's bound)."""
+PositiveSeconds = Annotated[int, Field(gt=0, le=MAX_DURATION_SECONDS)]
+Percent = Annotated[int, Field(ge=0, le=100)]
+LOG_POSITION_MAX = 2**63 - 1
+"""The largest log position (PostgreSQL bigint); query offsets and positions stay below."""
 
 Majority = Literal["simple", "absolute", "two_thirds_of_members"]
+SeatKind = Literal["maires_majoritaires", "vice_presidents_minoritaires",
+                   "citoyens_tires_au_sort"]
+
+
+class FieldError(BaseModel):
+    """One field at fault in a request: where, and why (the input is never echoed)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorDetail(BaseModel):
+    """Why a request was refused: the rule broken, a precise message, the rule in French."""
+
+    rule: str = Field(description="stable identifier of the rule broken")
+    message: str = Field(description="what was refused, precisely (English)")
+    explication: str = Field(description="la règle expliquée en français")
+    errors: list[FieldError] | None = Field(
+        default=None, description="422 only: the fields at fault (never their input)")
+
+
+class ErrorResponse(BaseModel):
+    """Every refusal of the API: `{"detail": {"rule", "message", "explication"}}`."""
+
+    detail: ErrorDetail
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    what = {401: "no valid bearer token", 403: "the token's role or seat does not permit "
+            "this act", 404: "no such thing (or an id of another kind)", 409: "the act "
+            "conflicts with the record or the charter; nothing was recorded",
+            413: "the request body is too large", 422: "the request is malformed (the "
+            "fields at fault, never their input)"}
+    return {code: {"model": ErrorResponse, "description": what[code]} for code in codes}
+
+
+WRITE_ERRORS = _errors(401, 403, 404, 409, 413, 422)
+READ_ERRORS = _errors(404, 422)
 
 
 class CharterRulesPayload(BaseModel):
-    """The rules a charter amendment changes (durations in seconds); the rules left out stay
-    as they are in the charter version in force when the proposal is submitted."""
+    """The rules a charter amendment changes (durations in seconds, at most ten years); the
+    rules left out stay as they are in the charter version in force when the proposal is
+    submitted."""
 
     model_config = ConfigDict(extra="forbid")
 
-    consultation_seconds: int | None = Field(default=None, gt=0)
-    vote_seconds: int | None = Field(default=None, gt=0)
-    quorum_percent: int | None = Field(default=None, ge=0, le=100)
+    consultation_seconds: PositiveSeconds | None = None
+    vote_seconds: PositiveSeconds | None = None
+    quorum_percent: Percent | None = None
     majority: Majority | None = None
-    veto_window_seconds: int | None = Field(default=None, ge=0)
+    veto_window_seconds: Seconds | None = None
     veto_override_majority: Majority | None = None
     veto_role: Literal["mayor", "councillor"] | None = None
-    evaluation_after_seconds: list[int] | None = None
-    evaluation_window_seconds: int | None = Field(default=None, gt=0)
-    admissibility_seconds: int | None = Field(default=None, ge=0)
-    competences: list[str] | None = None
+    evaluation_after_seconds: list[PositiveSeconds] | None = Field(
+        default=None, max_length=MAX_EVALUATION_STEPS)
+    evaluation_window_seconds: PositiveSeconds | None = None
+    admissibility_seconds: Seconds | None = None
+    competences: list[Line] | None = Field(default=None, max_length=MAX_NAMES)
     charter_amendment_majority: Majority | None = None
-    deliberation_seconds: int | None = Field(default=None, ge=0)
-    bureau_seats: dict[str, int] | None = None
-    petition_threshold_percent: float | None = Field(default=None, gt=0, le=100)
-    veto_territories: list[str] | None = Field(default=None, max_length=500)
-    decision_majorities: dict[str, Majority] | None = None
+    deliberation_seconds: Seconds | None = None
+    bureau_seats: dict[SeatKind, Annotated[int, Field(ge=0, le=MAX_SEATS)]] | None = None
+    petition_threshold_percent: float | None = Field(default=None, gt=0, le=100,
+                                                     allow_inf_nan=False)
+    veto_territories: list[Code] | None = Field(default=None, max_length=MAX_NAMES)
+    decision_majorities: dict[Line, Majority] | None = Field(default=None,
+                                                             max_length=MAX_DECISION_TYPES)
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
@@ -44,14 +150,14 @@ class SubmitProposalRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     metropolis_id: UUID
-    title: str = Field(min_length=3, max_length=200, description="Titre de la proposition")
-    summary: str = Field(min_length=1, max_length=10_000, description="Objectif et moyens")
-    communes: list[str] = Field(default_factory=list, max_length=200,
+    title: Line = Field(min_length=3, max_length=200, description="Titre de la proposition")
+    summary: Text = Field(min_length=1, max_length=10_000, description="Objectif et moyens")
+    communes: list[Code] = Field(default_factory=list, max_length=200,
                                 description="codes des communes concernées (droit de veto)")
     charter_amendment: CharterRulesPayload | None = Field(
         default=None, description="les règles de la charte que modifie un amendement (les "
         "autres restent celles de la version en vigueur)")
-    decision_type: str = Field(default="ordinary", min_length=1, max_length=100,
+    decision_type: Line = Field(default="ordinary", min_length=1, max_length=100,
                                description="type de décision de la charte (majorité requise)")
 
 
@@ -70,57 +176,58 @@ class CastVoteRequest(BaseModel):
 class FileVetoRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=10, max_length=5_000, description="motif du veto")
+    reason: Text = Field(min_length=10, max_length=5_000, description="motif du veto")
 
 
 class RuleAdmissibilityRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     admissible: bool
-    competence: str = Field(default="", max_length=200,
+    competence: Line = Field(default="", max_length=200,
                             description="la compétence métropolitaine concernée")
-    reason: str = Field(default="", max_length=5_000, description="motif (irrecevabilité)")
+    reason: Text = Field(default="", max_length=5_000, description="motif (irrecevabilité)")
 
 
 class RequalifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    decision_type: str = Field(min_length=1, max_length=100,
+    decision_type: Line = Field(min_length=1, max_length=100,
                                description="type de décision prévu par la charte")
-    reason: str = Field(min_length=10, max_length=5_000, description="motif de la requalification")
+    reason: Text = Field(min_length=10, max_length=5_000,
+                         description="motif de la requalification")
 
 
 class ReferralRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=10, max_length=5_000, description="saisine du garant")
+    text: Text = Field(min_length=10, max_length=5_000, description="saisine du garant")
 
 
 class RecordMilestoneRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=3, max_length=5_000, description="jalon de mise en œuvre")
+    text: Text = Field(min_length=3, max_length=5_000, description="jalon de mise en œuvre")
 
 
 class ScoreEvaluationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    indicators: dict[str, int] = Field(min_length=1, max_length=50,
-                                       description="indicateur → note de 0 à 10")
-    comment: str = Field(default="", max_length=5_000)
+    indicators: dict[Line, Annotated[int, Field(ge=-1_000, le=1_000)]] = Field(
+        min_length=1, max_length=50, description="indicateur → note de 0 à 10")
+    comment: Text = Field(default="", max_length=5_000)
 
 
 class PostCommentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=2, max_length=5_000, description="commentaire public")
+    text: Text = Field(min_length=2, max_length=5_000, description="commentaire public")
 
 
 class CommentResponse(BaseModel):
     position: int
     at: datetime
     citizen_ref: str
-    text: str
+    text: ShownText
 
 
 class RecordedResponse(BaseModel):
@@ -130,7 +237,7 @@ class RecordedResponse(BaseModel):
 class TableAmendmentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=5, max_length=10_000, description="texte de l'amendement")
+    text: Text = Field(min_length=5, max_length=10_000, description="texte de l'amendement")
 
 
 class AmendmentTabledResponse(BaseModel):
@@ -152,8 +259,8 @@ class TallyResponse(BaseModel):
 class ProposalResponse(BaseModel):
     id: UUID
     metropolis_id: UUID
-    title: str
-    summary: str
+    title: ShownLine
+    summary: ShownText
     charter_version: int
     stage: str
     stage_fr: str
@@ -191,8 +298,8 @@ class TimelineEntry(BaseModel):
     stage_fr: str = Field(description="l'étape, en français")
     actor_role: str
     actor_fr: str = Field(description="qui a agi, en français")
-    label: str
-    details: dict[str, Any]
+    label: ShownLine = Field(description="ce qui s'est passé, en français")
+    details: ShownDetails
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> TimelineEntry:

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
         "else var/keys/witness.vkey when present")
     checkpoint_interval: float = Field(
         default=30.0, description="seconds between automatic checkpoints when the log grew")
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=0,
+        description="largest request body accepted (413 above it, before anything is read "
+                    "further, authenticated or parsed)")
+    views_wait_seconds: float = Field(
+        default=2.0, ge=0, le=30,
+        description="how long a write asked with `Prefer: wait-for-views` waits for the views")
 
     @property
     def ledger_key_path(self) -> Path:

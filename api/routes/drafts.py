@@ -5,20 +5,23 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CurrentUser, LedgerDep, ViewsDep, require_role
-from api.routes.proposals import _caught_up
+from api.deps import CurrentUser, LedgerDep, require_role
+from api.edge import EdgeRoute
 from api.schemas import (
     CharterRulesPayload,
+    Code,
+    Line,
     ProposalSubmittedResponse,
     RecordedResponse,
     SubmitProposalRequest,
+    Text,
 )
 from workflows.proposal import workflow_id
 
-router = APIRouter(prefix="/drafts", tags=["drafts"])
+router = APIRouter(prefix="/drafts", tags=["drafts"], route_class=EdgeRoute)
 
 
 class DraftStartedResponse(BaseModel):
@@ -31,10 +34,10 @@ class ReviseDraftRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=3, max_length=200)
-    summary: str | None = Field(default=None, min_length=1, max_length=10_000)
-    communes: list[str] | None = Field(default=None, max_length=200)
-    decision_type: str | None = Field(default=None, min_length=1, max_length=100)
+    title: Line | None = Field(default=None, min_length=3, max_length=200)
+    summary: Text | None = Field(default=None, min_length=1, max_length=10_000)
+    communes: list[Code] | None = Field(default=None, max_length=200)
+    decision_type: Line | None = Field(default=None, min_length=1, max_length=100)
     charter_amendment: CharterRulesPayload | None = None
 
 
@@ -56,11 +59,11 @@ def _changes(payload: CharterRulesPayload | None) -> dict[str, Any] | None:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DraftStartedResponse,
-             summary="Commencer un brouillon / Start drafting a proposal")
+             summary="Commencer un brouillon / Start drafting a proposal",
+             dependencies=[Depends(require_role("citizen"))])
 def start_draft(body: SubmitProposalRequest, user: CurrentUser,
                 ledger: LedgerDep) -> DraftStartedResponse:
     """A citizen begins a proposal; nothing runs until it is submitted."""
-    require_role(user, "citizen")
     draft_id, position = ledger.start_draft(
         body.metropolis_id, user.sub, body.title, body.summary, body.communes,
         body.decision_type, _changes(body.charter_amendment))
@@ -83,11 +86,11 @@ def get_draft(draft_id: UUID, user: CurrentUser, ledger: LedgerDep) -> DraftResp
 
 
 @router.patch("/{draft_id}", response_model=RecordedResponse,
-              summary="Réviser son brouillon / Revise one's draft")
+              summary="Réviser son brouillon / Revise one's draft",
+              dependencies=[Depends(require_role("citizen"))])
 def revise_draft(draft_id: UUID, body: ReviseDraftRequest, user: CurrentUser,
                  ledger: LedgerDep) -> RecordedResponse:
     """The author revises the draft before submitting it."""
-    require_role(user, "citizen")
     text = body.model_dump(exclude={"charter_amendment"})
     position = ledger.revise_draft(draft_id, user.sub, **text,
                                    charter_amendment=_changes(body.charter_amendment))
@@ -96,21 +99,20 @@ def revise_draft(draft_id: UUID, body: ReviseDraftRequest, user: CurrentUser,
 
 @router.post("/{draft_id}/submission", status_code=status.HTTP_201_CREATED,
              response_model=ProposalSubmittedResponse,
-             summary="Déposer son brouillon / Submit one's draft")
-def submit_draft(draft_id: UUID, user: CurrentUser, ledger: LedgerDep,
-                 views: ViewsDep) -> ProposalSubmittedResponse:
+             summary="Déposer son brouillon / Submit one's draft",
+             dependencies=[Depends(require_role("citizen"))])
+def submit_draft(draft_id: UUID, user: CurrentUser,
+                 ledger: LedgerDep) -> ProposalSubmittedResponse:
     """The draft becomes a proposal: the charter in force is pinned and its workflow starts."""
-    require_role(user, "citizen")
     proposal_id, position = ledger.submit_draft(draft_id, user.sub)
-    _caught_up(views, ledger.name, position)
     return ProposalSubmittedResponse(id=proposal_id, position=position,
                                      workflow_id=workflow_id(str(proposal_id)))
 
 
 @router.post("/{draft_id}/abandonment", status_code=status.HTTP_201_CREATED,
              response_model=RecordedResponse,
-             summary="Abandonner son brouillon / Abandon one's draft")
+             summary="Abandonner son brouillon / Abandon one's draft",
+             dependencies=[Depends(require_role("citizen"))])
 def abandon_draft(draft_id: UUID, user: CurrentUser, ledger: LedgerDep) -> RecordedResponse:
     """The author abandons the draft; it stays in the log as abandoned."""
-    require_role(user, "citizen")
     return RecordedResponse(position=ledger.abandon_draft(draft_id, user.sub))

@@ -5,27 +5,27 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CurrentUser, LedgerDep, ViewsDep, require_role
-from api.routes.proposals import _caught_up
-from api.schemas import RecordedResponse
+from api.deps import CurrentUser, LedgerDep, require_role
+from api.edge import EdgeRoute
+from api.schemas import Line, RecordedResponse, Text
 
-router = APIRouter(tags=["guarantor"])
+router = APIRouter(tags=["guarantor"], route_class=EdgeRoute)
 
 
 class IssueNoticeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["avis"] = "avis"
-    text: str = Field(min_length=10, max_length=10_000, description="texte de l'avis")
+    text: Text = Field(min_length=10, max_length=10_000, description="texte de l'avis")
 
 
 class RequireConsultationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=10, max_length=10_000,
+    reason: Text = Field(min_length=10, max_length=10_000,
                         description="motif : pourquoi une consultation publique est requise")
     duration_seconds: int | None = Field(
         default=None, gt=0, le=366 * 86400,
@@ -35,7 +35,7 @@ class RequireConsultationRequest(BaseModel):
 class AppointPanelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    members: list[str] = Field(min_length=1, max_length=500,
+    members: list[Line] = Field(min_length=1, max_length=500,
                                description="références des citoyen·nes du panel d'évaluation")
 
 
@@ -49,41 +49,38 @@ class ComplianceFlag(BaseModel):
 
 @router.post("/proposals/{proposal_id}/notices", status_code=status.HTTP_201_CREATED,
              response_model=RecordedResponse,
-             summary="Publier un avis (garant) / Publish a guarantor's notice")
+             summary="Publier un avis (garant) / Publish a guarantor's notice",
+             dependencies=[Depends(require_role("guarantor"))])
 def issue_notice(proposal_id: UUID, body: IssueNoticeRequest, user: CurrentUser,
-                 ledger: LedgerDep, views: ViewsDep) -> RecordedResponse:
+                 ledger: LedgerDep) -> RecordedResponse:
     """The guarantor attaches a public notice to a proposal; it joins the timeline."""
-    require_role(user, "guarantor")
     position = ledger.issue_notice(proposal_id, user.sub, body.kind, body.text)
-    _caught_up(views, ledger.name, position)
     return RecordedResponse(position=position)
 
 
 @router.post("/proposals/{proposal_id}/consultation-requirement",
              status_code=status.HTTP_201_CREATED, response_model=RecordedResponse,
-             summary="Exiger une consultation publique (garant) / Require a public consultation")
+             summary="Exiger une consultation publique (garant) / Require a public consultation",
+             dependencies=[Depends(require_role("guarantor"))])
 def require_consultation(proposal_id: UUID, body: RequireConsultationRequest, user: CurrentUser,
-                         ledger: LedgerDep, views: ViewsDep) -> RecordedResponse:
+                         ledger: LedgerDep) -> RecordedResponse:
     """Before the vote opens, the guarantor requires a public consultation (at least the
     charter's length): if the charter's consultation was already held, another opens before
     the vote, which cannot open until it has."""
-    require_role(user, "guarantor")
     position = ledger.require_consultation(proposal_id, user.sub, body.reason,
                                            body.duration_seconds)
-    _caught_up(views, ledger.name, position)
     return RecordedResponse(position=position)
 
 
 @router.post("/proposals/{proposal_id}/evaluation-panel", status_code=status.HTTP_201_CREATED,
              response_model=RecordedResponse,
-             summary="Désigner le panel d'évaluation (garant) / Appoint the evaluation panel")
+             summary="Désigner le panel d'évaluation (garant) / Appoint the evaluation panel",
+             dependencies=[Depends(require_role("guarantor"))])
 def appoint_evaluation_panel(proposal_id: UUID, body: AppointPanelRequest, user: CurrentUser,
-                             ledger: LedgerDep, views: ViewsDep) -> RecordedResponse:
+                             ledger: LedgerDep) -> RecordedResponse:
     """The guarantor appoints the citizens' evaluation panel of an adopted proposal; only its
     members score the evaluation steps. A new appointment replaces it for the steps to come."""
-    require_role(user, "guarantor")
     position = ledger.appoint_evaluation_panel(proposal_id, user.sub, body.members)
-    _caught_up(views, ledger.name, position)
     return RecordedResponse(position=position)
 
 

@@ -6,15 +6,16 @@ import logging
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentUser, LedgerDep, ViewsDep, require_role
+from api.deps import LedgerDep, ViewsDep, require_role
+from api.edge import EdgeRoute
 from api.messages_fr import explain
 from projections.followers import dead_letters, read_state
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=EdgeRoute)
 log = logging.getLogger(__name__)
 
 DATABASE_TIMEOUT_SECONDS = 2.0
@@ -79,12 +80,11 @@ def health(request: Request, ledger: LedgerDep, views: ViewsDep) -> HealthRespon
 
 
 @router.get("/guarantor/dead-letters", response_model=list[DeadLetterResponse],
-            tags=["guarantor"],
+            tags=["guarantor"], dependencies=[Depends(require_role("guarantor"))],
             summary="Événements mis de côté (garant) / Events the followers set aside")
-def list_dead_letters(user: CurrentUser, views: ViewsDep, follower: str | None = None,
+def list_dead_letters(views: ViewsDep, follower: str | None = Query(None, max_length=100),
                       after: int = Query(0, ge=0, le=2**62),
                       limit: int = Query(100, ge=1, le=1000)) -> list[DeadLetterResponse]:
     """The events a view or the relay could not apply, in log order (guarantor)."""
-    require_role(user, "guarantor")
     return [DeadLetterResponse(**d.__dict__)
             for d in dead_letters(views.datastore, follower, after, limit)]

@@ -6,14 +6,20 @@ import base64
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentUser, LedgerDep, require_role
+from api.deps import LedgerDep, require_role
+from api.edge import EdgeRoute
+from api.schemas import LOG_POSITION_MAX, SignatureLine
 from domain.ledger.leaf import encode_leaf
 from projections.ledger import CheckpointRefused, CheckpointRow, MerkleLog, add_cosignature
 
-router = APIRouter(prefix="/ledger", tags=["ledger"])
+router = APIRouter(prefix="/ledger", tags=["ledger"], route_class=EdgeRoute)
+
+# Positions and tree sizes are PostgreSQL bigints: larger ones are malformed (422), not 500s.
+Position = Annotated[int, Query(ge=0, le=LOG_POSITION_MAX - 1)]
+Size = Annotated[int, Query(ge=1, le=LOG_POSITION_MAX)]
 
 
 def _log(request: Request) -> MerkleLog:
@@ -40,7 +46,7 @@ class CheckpointResponse(BaseModel):
 
 
 class CosignRequest(BaseModel):
-    line: str = Field(min_length=10, max_length=500,
+    line: SignatureLine = Field(min_length=10, max_length=500,
                       description="the witness' cosignature/v1 signature line")
 
 
@@ -98,7 +104,7 @@ def latest_checkpoint(log: MerkleLogDep) -> CheckpointResponse:
 
 @router.get("/checkpoints", response_model=list[CheckpointResponse],
             summary="Historique des points de contrôle / Checkpoint history")
-def list_checkpoints(log: MerkleLogDep, after: int = Query(0, ge=0),
+def list_checkpoints(log: MerkleLogDep, after: Position = 0,
                      limit: int = Query(100, ge=1, le=1000)) -> list[CheckpointResponse]:
     """Checkpoints in increasing size, after tree size `after`."""
     return [CheckpointResponse.of(r) for r in log.checkpoints(limit=limit, after=after)]
@@ -106,12 +112,12 @@ def list_checkpoints(log: MerkleLogDep, after: int = Query(0, ge=0),
 
 @router.post("/checkpoints", status_code=status.HTTP_201_CREATED,
              response_model=CheckpointResponse,
-             summary="Émettre un point de contrôle / Issue a checkpoint now")
-def issue_now(request: Request, user: CurrentUser, log: MerkleLogDep) -> CheckpointResponse:
+             summary="Émettre un point de contrôle / Issue a checkpoint now",
+             dependencies=[Depends(require_role("clerk", "guarantor"))])
+def issue_now(request: Request, log: MerkleLogDep) -> CheckpointResponse:
     """Sign the current tree now (clerk or guarantor); returns the latest if nothing new."""
     from projections.ledger import issue_checkpoint
 
-    require_role(user, "clerk", "guarantor")
     row = issue_checkpoint(log, request.app.state.ledger_key)
     if row is None:
         raise _refused(409, "empty_log", "the log holds no event yet")
@@ -119,11 +125,11 @@ def issue_now(request: Request, user: CurrentUser, log: MerkleLogDep) -> Checkpo
 
 
 @router.post("/checkpoints/{size}/cosignatures", response_model=CheckpointResponse,
-             summary="Co-signer (garant) / Co-sign as witness")
-def cosign(size: int, body: CosignRequest, request: Request, user: CurrentUser,
-           log: MerkleLogDep) -> CheckpointResponse:
+             summary="Co-signer (garant) / Co-sign as witness",
+             dependencies=[Depends(require_role("guarantor"))])
+def cosign(size: Annotated[int, Path(ge=1, le=LOG_POSITION_MAX)], body: CosignRequest,
+           request: Request, log: MerkleLogDep) -> CheckpointResponse:
     """The guarantor's witness attaches its cosignature/v1 to a checkpoint."""
-    require_role(user, "guarantor")
     witness = request.app.state.witness_vkey()
     if witness is None:
         raise _refused(409, "no_witness_key", "no witness public key is configured")
@@ -136,8 +142,9 @@ def cosign(size: int, body: CosignRequest, request: Request, user: CurrentUser,
 
 @router.get("/proofs/inclusion", response_model=InclusionProofResponse,
             summary="Preuve d'inclusion / Inclusion proof")
-def inclusion(log: MerkleLogDep, notification_id: int = Query(ge=1),
-              size: int | None = Query(None, ge=1)) -> InclusionProofResponse:
+def inclusion(log: MerkleLogDep, notification_id: Size,
+              size: Annotated[int | None, Query(ge=1, le=LOG_POSITION_MAX)] = None,
+              ) -> InclusionProofResponse:
     """Proof that event #notification_id is in the tree of `size` (default: current)."""
     index = log.index_of(notification_id)
     if index is None:
@@ -154,8 +161,7 @@ def inclusion(log: MerkleLogDep, notification_id: int = Query(ge=1),
 
 @router.get("/proofs/consistency", response_model=ConsistencyProofResponse,
             summary="Preuve de cohérence / Consistency proof")
-def consistency(log: MerkleLogDep, old: int = Query(ge=1),
-                new: int = Query(ge=1)) -> ConsistencyProofResponse:
+def consistency(log: MerkleLogDep, old: Size, new: Size) -> ConsistencyProofResponse:
     """Proof that the tree of size `old` is a prefix of the tree of size `new`."""
     try:
         proof = log.consistency_proof(old, new)
@@ -169,7 +175,7 @@ def consistency(log: MerkleLogDep, old: int = Query(ge=1),
 
 @router.get("/records", response_model=list[RecordResponse],
             summary="Export du journal brut / Raw log export (paged)")
-def records(ledger: LedgerDep, after: int = Query(0, ge=0),
+def records(ledger: LedgerDep, after: Position = 0,
             limit: int = Query(1000, ge=1, le=10000)) -> list[dict[str, Any]]:
     """Stored events after position `after`, in log order, each with its leaf bytes."""
     page = ledger.recorder.select_notifications(start=after + 1, limit=limit)
@@ -183,7 +189,7 @@ def records(ledger: LedgerDep, after: int = Query(0, ge=0),
 
 @router.get("/leaves", response_model=list[LeafResponse],
             summary="Empreintes des feuilles / Leaf hashes (paged)")
-def leaves(log: MerkleLogDep, start: int = Query(0, ge=0),
+def leaves(log: MerkleLogDep, start: Position = 0,
            limit: int = Query(1000, ge=1, le=10000)) -> list[LeafResponse]:
     """The Merkle log's leaf hashes from index `start`: where each event sits in the tree."""
     return [LeafResponse(index=i, notification_id=nid, leaf_hash=h.hex())

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from typing import Annotated
 
-from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Path, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from api.deps import CurrentUser, LedgerDep, require_role
-from api.schemas import MemberResponse, MetropolisResponse, RecordedResponse
+from api.deps import LedgerDep, require_role
+from api.edge import EdgeRoute
+from api.schemas import (
+    Line,
+    MemberResponse,
+    MetropolisResponse,
+    RecordedResponse,
+    SeatKind,
+    Text,
+)
 from domain.governance.metropolis import Metropolis
 
-router = APIRouter(prefix="/metropolises", tags=["metropolises"])
+router = APIRouter(prefix="/metropolises", tags=["metropolises"], route_class=EdgeRoute)
+
+Slug = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,100}$", description="e.g. grand-lyon")]
 
 
 @router.get("/{slug}", response_model=MetropolisResponse,
             summary="Consulter une métropole / Read a metropolis")
-def get_metropolis(slug: str, ledger: LedgerDep) -> MetropolisResponse:
+def get_metropolis(slug: Slug, ledger: LedgerDep) -> MetropolisResponse:
     """A metropolis by its slug: communes, seated council members, charter in force."""
     metropolis = ledger.get_metropolis(Metropolis.create_id(slug))
     charter = ledger.get_charter(metropolis.id)
@@ -29,10 +38,6 @@ def get_metropolis(slug: str, ledger: LedgerDep) -> MetropolisResponse:
     )
 
 
-SeatKind = Literal["maires_majoritaires", "vice_presidents_minoritaires",
-                   "citoyens_tires_au_sort"]
-
-
 class BureauResponse(BaseModel):
     composition: dict[str, int]
     holders: dict[str, dict[str, str]] = Field(description="holder ref → kind, mandate end")
@@ -42,20 +47,20 @@ class FillSeatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: SeatKind
-    holder_ref: str = Field(min_length=1, max_length=200)
-    mandate_until: datetime
+    holder_ref: Line = Field(min_length=1, max_length=200)
+    mandate_until: AwareDatetime = Field(description="with its UTC offset")
 
 
 class VacateSeatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    holder_ref: str = Field(min_length=1, max_length=200)
-    cause: str = Field(min_length=3, max_length=500)
+    holder_ref: Line = Field(min_length=1, max_length=200)
+    cause: Text = Field(min_length=3, max_length=500)
 
 
 @router.get("/{slug}/bureau", response_model=BureauResponse,
             summary="Bureau collégial / Collegial bureau")
-def get_bureau(slug: str, ledger: LedgerDep) -> BureauResponse:
+def get_bureau(slug: Slug, ledger: LedgerDep) -> BureauResponse:
     """The bureau's composition (from the charter) and its current mandates."""
     bureau = ledger.get_bureau(Metropolis.create_id(slug))
     return BureauResponse(composition=bureau.composition, holders={
@@ -65,21 +70,19 @@ def get_bureau(slug: str, ledger: LedgerDep) -> BureauResponse:
 
 @router.post("/{slug}/bureau/seats", status_code=status.HTTP_201_CREATED,
              response_model=RecordedResponse,
-             summary="Pourvoir un siège du bureau (greffe) / Fill a bureau seat")
-def fill_seat(slug: str, body: FillSeatRequest, user: CurrentUser,
-              ledger: LedgerDep) -> RecordedResponse:
+             summary="Pourvoir un siège du bureau (greffe) / Fill a bureau seat",
+             dependencies=[Depends(require_role("clerk"))])
+def fill_seat(slug: Slug, body: FillSeatRequest, ledger: LedgerDep) -> RecordedResponse:
     """A clerk records a mandate on the collegial bureau."""
-    require_role(user, "clerk")
     return RecordedResponse(position=ledger.fill_bureau_seat(
         Metropolis.create_id(slug), body.kind, body.holder_ref, body.mandate_until))
 
 
 @router.post("/{slug}/bureau/vacancies", status_code=status.HTTP_201_CREATED,
              response_model=RecordedResponse,
-             summary="Libérer un siège du bureau (greffe) / Vacate a bureau seat")
-def vacate_seat(slug: str, body: VacateSeatRequest, user: CurrentUser,
-                ledger: LedgerDep) -> RecordedResponse:
+             summary="Libérer un siège du bureau (greffe) / Vacate a bureau seat",
+             dependencies=[Depends(require_role("clerk"))])
+def vacate_seat(slug: Slug, body: VacateSeatRequest, ledger: LedgerDep) -> RecordedResponse:
     """A clerk records the end of a mandate on the collegial bureau."""
-    require_role(user, "clerk")
     return RecordedResponse(position=ledger.vacate_bureau_seat(
         Metropolis.create_id(slug), body.holder_ref, body.cause))

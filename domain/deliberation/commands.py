@@ -167,10 +167,14 @@ class DeliberationCommands:
         return self.save(draft)[-1].notification.id
 
     def get_proposal(self, proposal_id: UUID) -> Proposal:
+        """The proposal; UnknownProposal also when the id is another aggregate's."""
         try:
-            return self.repository.get(proposal_id)
+            proposal = self.repository.get(proposal_id)
         except AggregateNotFoundError:
-            raise UnknownProposal(f"no proposal {proposal_id}") from None
+            proposal = None
+        if not isinstance(proposal, Proposal):
+            raise UnknownProposal(f"no proposal {proposal_id}")
+        return proposal
 
     def pinned_rules(self, proposal: Proposal) -> CharterRules:
         return self.repository.get(proposal.charter_id).rules(proposal.charter_version)

@@ -57,16 +57,23 @@ class GovernanceCommands:
         return metropolis.id
 
     def get_metropolis(self, metropolis_id: UUID) -> Metropolis:
+        """The metropolis; UnknownMetropolis also when the id is another aggregate's."""
         try:
-            return self.repository.get(metropolis_id)
+            metropolis = self.repository.get(metropolis_id)
         except AggregateNotFoundError:
-            raise UnknownMetropolis(f"no metropolis {metropolis_id}") from None
+            metropolis = None
+        if not isinstance(metropolis, Metropolis):
+            raise UnknownMetropolis(f"no metropolis {metropolis_id}")
+        return metropolis
 
     def get_charter(self, metropolis_id: UUID) -> Charter:
         try:
-            return self.repository.get(Charter.create_id(metropolis_id))
+            charter = self.repository.get(Charter.create_id(metropolis_id))
         except AggregateNotFoundError:
-            raise NoCharterInForce(f"metropolis {metropolis_id} has no charter") from None
+            charter = None
+        if not isinstance(charter, Charter):
+            raise NoCharterInForce(f"metropolis {metropolis_id} has no charter")
+        return charter
 
     def amended_rules(self, metropolis_id: UUID, changes: dict[str, Any]) -> CharterRules:
         """The charter in force with `changes` (rules by name) applied: what an amendment
@@ -115,9 +122,12 @@ class GovernanceCommands:
 
     def get_bureau(self, metropolis_id: UUID) -> CollegialBureau:
         try:
-            return self.repository.get(CollegialBureau.create_id(metropolis_id))
+            bureau = self.repository.get(CollegialBureau.create_id(metropolis_id))
         except AggregateNotFoundError:
-            raise NoBureau(f"the charter of metropolis {metropolis_id} declares no bureau") from None
+            bureau = None
+        if not isinstance(bureau, CollegialBureau):
+            raise NoBureau(f"the charter of metropolis {metropolis_id} declares no bureau")
+        return bureau
 
     def fill_bureau_seat(self, metropolis_id: UUID, kind: str, holder_ref: str,
                          mandate_until: datetime) -> int:

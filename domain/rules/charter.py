@@ -10,12 +10,25 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from domain.errors import InvalidCharter
+from domain.rules.text import is_clean_line
 
 CHOICES = ("for", "against", "abstain")
 MAJORITIES = ("simple", "absolute", "two_thirds_of_members")
 ORDINARY = "ordinary"
 CHARTER_AMENDMENT = "charter_amendment"
 RESERVED_DECISION_TYPES = (ORDINARY, CHARTER_AMENDMENT)
+VETO_ROLES = ("mayor", "councillor")
+
+# Bounds of every number and list a charter holds: a stage of more than ten years, or a
+# timer past the calendar's end, would leave every later process stuck (D13).
+MAX_DURATION_SECONDS = 10 * 366 * 86400
+MAX_SEATS = 1_000
+MAX_NAMES = 500  # competences, veto territories
+MAX_DECISION_TYPES = 50
+MAX_EVALUATION_STEPS = 20
+MAX_NAME_LENGTH = 200
+DURATIONS = ("consultation_seconds", "vote_seconds", "veto_window_seconds",
+             "evaluation_window_seconds", "admissibility_seconds", "deliberation_seconds")
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,9 @@ class CharterRules:
     - `evaluation_window_seconds`: how long the last evaluation step stays open before the
       process closes.
     Fields added after version 1 have defaults, so rules stored before them still load.
+    Every duration is at most `MAX_DURATION_SECONDS`, every count and list is bounded, and
+    every name (competence, commune, decision type, seat kind) is one clean line of text
+    (`domain/rules/text.py`): an invalid charter raises `InvalidCharter`, so none is stored.
     """
 
     consultation_seconds: int
@@ -78,6 +94,7 @@ class CharterRules:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "veto_territories", tuple(self.veto_territories))
+        self._check_bounds()
         for kind, majority in self.decision_majorities.items():
             if kind in RESERVED_DECISION_TYPES or not kind.strip():
                 raise InvalidCharter(f"'{kind}' cannot name a further decision type")
@@ -89,30 +106,48 @@ class CharterRules:
         object.__setattr__(self, "competences", tuple(self.competences))
         if not 0 < self.petition_threshold_percent <= 100:
             raise InvalidCharter("the petition threshold is a share of residents, in (0, 100]")
-        if any(n < 0 for n in self.bureau_seats.values()):
-            raise InvalidCharter("a bureau cannot have a negative number of seats")
-        if self.deliberation_seconds < 0:
-            raise InvalidCharter("the deliberation cannot last a negative time")
-        if self.admissibility_seconds < 0:
-            raise InvalidCharter("the admissibility review cannot last a negative time")
         if any(s <= 0 for s in steps) or list(steps) != sorted(set(steps)):
             raise InvalidCharter("evaluation steps must be positive and increasing")
         if self.evaluation_window_seconds <= 0:
             raise InvalidCharter("the evaluation window must be positive")
         if self.consultation_seconds <= 0 or self.vote_seconds <= 0:
             raise InvalidCharter("stage durations must be positive")
-        if self.veto_window_seconds < 0:
-            raise InvalidCharter("the veto window cannot be negative")
         if self.charter_amendment_majority not in MAJORITIES:
             raise InvalidCharter(
                 f"charter_amendment_majority must be one of {', '.join(MAJORITIES)}")
         if self.veto_override_majority not in MAJORITIES:
             raise InvalidCharter(
                 f"veto_override_majority must be one of {', '.join(MAJORITIES)}")
-        if not 0 <= self.quorum_percent <= 100:
-            raise InvalidCharter("quorum_percent must lie between 0 and 100")
         if self.majority not in MAJORITIES:
             raise InvalidCharter(f"majority must be one of {', '.join(MAJORITIES)}")
+
+    def _check_bounds(self) -> None:
+        for name in DURATIONS:
+            if not _is_number_within(getattr(self, name), MAX_DURATION_SECONDS):
+                raise InvalidCharter(f"{name} must be a number of seconds between 0 and "
+                                     f"{MAX_DURATION_SECONDS} (ten years)")
+        if not _is_number_within(self.quorum_percent, 100):
+            raise InvalidCharter("quorum_percent must lie between 0 and 100")
+        if not _is_number_within(self.petition_threshold_percent, 100):
+            raise InvalidCharter("the petition threshold is a share of residents, in (0, 100]")
+        if self.veto_role not in VETO_ROLES:
+            raise InvalidCharter(f"veto_role must be one of {', '.join(VETO_ROLES)}")
+        steps = self.evaluation_after_seconds
+        if (not isinstance(steps, (list, tuple)) or len(steps) > MAX_EVALUATION_STEPS
+                or not all(_is_number_within(s, MAX_DURATION_SECONDS) for s in steps)):
+            raise InvalidCharter(f"at most {MAX_EVALUATION_STEPS} evaluation steps, each within "
+                                 f"{MAX_DURATION_SECONDS} seconds of the adoption")
+        for name, names, most in (("competences", self.competences, MAX_NAMES),
+                                  ("veto_territories", self.veto_territories, MAX_NAMES),
+                                  ("decision_majorities", self.decision_majorities,
+                                   MAX_DECISION_TYPES),
+                                  ("bureau_seats", self.bureau_seats, MAX_DECISION_TYPES)):
+            if len(names) > most or not all(is_clean_line(n, MAX_NAME_LENGTH) for n in names):
+                raise InvalidCharter(f"{name} holds at most {most} names, each one line of at "
+                                     f"most {MAX_NAME_LENGTH} characters without control "
+                                     "characters")
+        if not all(_is_number_within(n, MAX_SEATS) for n in self.bureau_seats.values()):
+            raise InvalidCharter(f"a bureau has between 0 and {MAX_SEATS} seats of each kind")
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -151,3 +186,9 @@ class CharterRules:
         """The rules an override ballot is decided by: same quorum, the override majority."""
         return CharterRules(self.consultation_seconds, self.vote_seconds, self.quorum_percent,
                             self.veto_override_majority)
+
+
+def _is_number_within(value: object, most: float) -> bool:
+    """A number (not a boolean, not NaN) between 0 and `most`."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and 0 <= value <= most)

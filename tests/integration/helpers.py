@@ -5,8 +5,21 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from fastapi.testclient import TestClient
+
+from api.settings import Settings
+from api.wiring import create_api
 from domain.application import Registre
 from domain.rules.charter import CharterRules
+
+
+READ_YOUR_WRITES = {"Prefer": "wait-for-views"}
+
+
+def api_client(settings: Settings) -> TestClient:
+    """A client of the API that reads its own writes: each write answers once the views have
+    applied it (the tests read the views right after writing)."""
+    return TestClient(create_api(settings), headers=READ_YOUR_WRITES)
 
 
 def found(app: Registre, members: int = 5, **rules: object) -> uuid.UUID:

@@ -62,7 +62,7 @@ def test_names_the_field_when_a_revision_is_malformed(api: Api) -> None:  # noqa
     size = log_size(api.settings)
     r = api.client.patch(f"/drafts/{draft_id}", json={"title": "x"}, headers=author)
     assert_refused(api, r, 422, None, size)
-    assert r.json()["detail"][0]["loc"] == ["body", "title"]
+    assert r.json()["detail"]["errors"][0]["loc"] == ["body", "title"]
 
 
 def test_a_drafted_charter_amendment_applies_its_changes_to_the_charter_in_force_at_submission(

@@ -83,4 +83,4 @@ def test_names_the_field_when_no_indicator_is_scored(api: Api) -> None:  # noqa:
     pid = in_implementation(api)
     r = api.client.post(f"/proposals/{pid}/evaluations", json={"indicators": {}},
                         headers=api.token("panel-1", "citizen"))
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "indicators"]
+    assert r.status_code == 422 and r.json()["detail"]["errors"][0]["loc"] == ["body", "indicators"]

@@ -70,7 +70,7 @@ def test_names_the_field_when_the_requirement_is_malformed(
     r = api.client.post(f"/proposals/{pid}/consultation-requirement", json=body,
                         headers=api.token("garant", "guarantor"))
     assert_refused(api, r, 422, None, size)
-    assert r.json()["detail"][0]["loc"][-1] == field
+    assert r.json()["detail"]["errors"][0]["loc"][-1] == field
 
 
 def test_guarantor_appoints_the_panel_and_only_its_members_score(api: Api) -> None:  # noqa: F811
@@ -99,7 +99,7 @@ def test_refuses_an_empty_panel_naming_the_field(api: Api) -> None:  # noqa: F81
     r = api.client.post(f"/proposals/{pid}/evaluation-panel", json={"members": []},
                         headers=api.token("garant", "guarantor"))
     assert_refused(api, r, 422, None, size)
-    assert r.json()["detail"][0]["loc"] == ["body", "members"]
+    assert r.json()["detail"]["errors"][0]["loc"] == ["body", "members"]
 
 
 def test_refuses_a_decision_type_the_charter_does_not_declare(api: Api) -> None:  # noqa: F811

@@ -45,4 +45,4 @@ def test_names_the_field_when_the_notice_kind_is_unknown(api: Api) -> None:  # n
     pid, _ = api.app.submit_proposal(api.metropolis_id, "c1", "Titre", "Résumé")
     r = api.client.post(f"/proposals/{pid}/notices", json={"kind": "blâme", "text": TEXT},
                         headers=api.token("garant", "guarantor"))
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "kind"]
+    assert r.status_code == 422 and r.json()["detail"]["errors"][0]["loc"] == ["body", "kind"]

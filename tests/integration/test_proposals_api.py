@@ -17,7 +17,7 @@ from api.settings import Settings
 from api.wiring import create_api, make_registre, projection_runner
 from domain.application import Registre
 from tests.conftest import log_size
-from tests.integration.helpers import found, to_vote
+from tests.integration.helpers import api_client, found, to_vote
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +44,7 @@ class Api:
 def api(settings: Settings) -> Iterator[Api]:
     app = make_registre(settings)
     mid = found(app, members=3)
-    with projection_runner(settings), TestClient(create_api(settings)) as client:
+    with projection_runner(settings), api_client(settings) as client:
         yield Api(client, app, settings, mid)
     app.close()
 
@@ -101,7 +101,7 @@ def test_names_the_field_when_submission_is_malformed(api: Api, override: dict,
     r = api.client.post("/proposals", json=api.submit(**override),
                         headers=api.token("c1", "citizen"))
     assert_refused(api, r, 422, None, size)
-    assert field in [e["loc"][-1] for e in r.json()["detail"]]
+    assert field in [e["loc"][-1] for e in r.json()["detail"]["errors"]]
 
 
 def test_refuses_submission_when_metropolis_is_unknown(api: Api) -> None:
@@ -176,7 +176,7 @@ def test_names_the_field_when_choice_is_not_a_vote(api: Api) -> None:
     r = api.client.post(f"/proposals/{pid}/votes", json={"choice": "peut-être"},
                         headers=api.token("m1", "councillor"))
     assert_refused(api, r, 422, None, size)
-    assert r.json()["detail"][0]["loc"] == ["body", "choice"]
+    assert r.json()["detail"]["errors"][0]["loc"] == ["body", "choice"]
 
 
 def test_answers_404_naming_the_rule_when_reading_an_unknown_proposal(api: Api) -> None:
@@ -263,7 +263,7 @@ def test_names_the_field_when_a_charter_amendment_is_malformed(api: Api) -> None
     r = api.client.post("/proposals", json=api.submit(charter_amendment=rules),
                         headers=api.token("c1", "citizen"))
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"][-2:] == ["charter_amendment", "quorum_percent"]
+    assert r.json()["detail"]["errors"][0]["loc"][-2:] == ["charter_amendment", "quorum_percent"]
     assert log_size(api.settings) == size
 
 

@@ -15,6 +15,7 @@ from api.wiring import create_api, make_registre, make_views, projection_runner
 from domain.application import Registre
 from domain.rules.charter import CharterRules
 from tests.conftest import log_size
+from tests.integration.helpers import api_client
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +54,7 @@ class Pact:
 @pytest.fixture
 def pact(settings: Settings) -> Iterator[Pact]:
     app = make_registre(settings)
-    with projection_runner(settings), TestClient(create_api(settings)) as client:
+    with projection_runner(settings), api_client(settings) as client:
         yield Pact(client, app, settings)
     app.close()
 
@@ -81,7 +82,8 @@ def test_mayor_of_a_concerned_commune_files_a_veto_when_the_window_is_open(pact:
     ("maire-b", "mayor", "B", 403, "commune_not_concerned"),
     ("maire-b", "mayor", "A", 403, "not_mayor_of_commune"),
     ("maire-a", "mayor", None, 403, "territory_required"),
-    ("c1", "councillor", "A", 403, "not_mayor_of_commune"),  # the charter's role is mayor
+    ("c1", "councillor", "A", 403, "role_required"),  # the charter's role is mayor
+    ("maire-a", "councillor", "A", 403, "role_required"),  # a mayor's seat, a councillor's token
     ("citoyen", "citizen", "A", 403, "role_required"),
 ])
 def test_refuses_veto_naming_the_rule_when_the_caller_has_no_veto_right(
@@ -108,7 +110,7 @@ def test_names_the_field_when_the_veto_has_no_reason(pact: Pact) -> None:
     pid = pact.in_veto_window()
     r = pact.client.post(f"/proposals/{pid}/vetoes", json={"reason": "non"},
                          headers=pact.headers("maire-a", "mayor", "A"))
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "reason"]
+    assert r.status_code == 422 and r.json()["detail"]["errors"][0]["loc"] == ["body", "reason"]
 
 
 def test_author_withdraws_when_the_vote_has_not_opened(pact: Pact) -> None:
