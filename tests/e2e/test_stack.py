@@ -115,8 +115,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def wait_for(client: httpx.Client, path: str, stage: str, timeout: float = 60) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        body = client.get(path).json()
-        if body["stage"] == stage:
+        r = client.get(path)  # 404 until the views have read the write (they answer at once)
+        body = r.json()
+        if r.status_code == 200 and body["stage"] == stage:
             return body
         time.sleep(0.3)
     raise AssertionError(f"{path} never reached {stage}: {body}")
