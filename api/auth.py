@@ -1,7 +1,9 @@
 """Identity v0 (D10): bearer JWTs carrying a role and, where it matters, a territory.
 
 In embedded mode tokens are signed (HS256) by a local key (`registre token issue`); production
-will verify an OIDC issuer's tokens instead. Subjects are pseudonymous references.
+will verify an OIDC issuer's tokens instead. A citizen's (issuer, subject) never reaches the
+log: the API turns it into the citizen's pseudonym in the metropolis concerned (api/deps.py
+`acting_ref`, D10); officials act under their subject, their public mandate reference.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ ALGORITHM = "HS256"
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is acting: a pseudonymous subject, a role, and a territory (a commune code)."""
+    """Who is acting: the identity provider's subject, a role, a territory (a commune code),
+    and the issuer that vouches for the subject."""
 
     sub: str
     role: str
     territory: str | None = None
+    issuer: str = ISSUER
 
 
 class InvalidToken(Exception):
@@ -53,4 +57,5 @@ def verify_token(secret: str, token: str) -> Principal:
     role = claims.get("role")
     if role not in ROLES:
         raise InvalidToken(f"unknown role {role!r}")
-    return Principal(sub=claims["sub"], role=role, territory=claims.get("territory"))
+    return Principal(sub=claims["sub"], role=role, territory=claims.get("territory"),
+                     issuer=claims["iss"])

@@ -15,6 +15,8 @@
     registre audit verify (--url API | --export FILE) [--ledger-key PUB] [--witness-key PUB]
     registre audit compliance --export FILE [--json] [--proposal ID]
     registre bench ledger --events N
+    registre privacy erase --subject SUB --metropolis SLUG
+                                      destroy a citizen's data key (D10)
     registre draft … | proposal … | guarantor … | bureau …
                                       every act of the deliberation over the API (api/acts.py)
 """
@@ -457,6 +459,45 @@ def bench_ledger_cmd(
     from api.bench import bench_ledger
 
     bench_ledger(events, postgres_url, proofs)
+
+
+# -- privacy (D10): erase a citizen's personal data ----------------------------------------
+
+privacy_cli = typer.Typer(help="Personal data: erasure (the person's data key is destroyed).",
+                          no_args_is_help=True)
+cli.add_typer(privacy_cli, name="privacy")
+
+
+@privacy_cli.command("erase")
+def privacy_erase(
+    subject: str = typer.Option(..., help="the citizen's subject at the identity provider"),
+    metropolis: str = typer.Option(..., help="the metropolis' slug"),
+    issuer: Optional[str] = typer.Option(None, help="the subject's issuer (default: local)"),
+) -> None:
+    """Destroy a citizen's data key in one metropolis: every text they wrote then reads
+    « contenu effacé »; the log, its proofs and recounts stay as they were."""
+    from api.auth import ISSUER
+    from api.wiring import make_registre
+    from domain.errors import UnknownMetropolis
+    from domain.governance.metropolis import Metropolis
+
+    app = make_registre(_settings())
+    try:
+        metropolis_id = Metropolis.create_id(metropolis)
+        try:
+            app.get_metropolis(metropolis_id)
+        except UnknownMetropolis:
+            typer.echo(f"unknown metropolis {metropolis!r}: nothing erased", err=True)
+            raise typer.Exit(1) from None
+        person = app.personal_data.pseudonym(metropolis_id, issuer or ISSUER, subject,
+                                             create=False)
+        if person is None or not app.personal_data.erase(metropolis_id, person):
+            typer.echo(f"no personal data of this subject in {metropolis}: nothing erased",
+                       err=True)
+            raise typer.Exit(1)
+        typer.echo(f"erased: {person} in {metropolis} (its texts now read « contenu effacé »)")
+    finally:
+        app.close()
 
 
 def main() -> None:

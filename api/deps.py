@@ -9,8 +9,13 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import InvalidToken, Principal, verify_token
+from uuid import UUID
+
+from api.auth import ISSUER, InvalidToken, Principal, verify_token
 from domain.application import Registre
+from domain.deliberation.proposal import Proposal
+from domain.errors import UnknownMetropolis, UnknownProposal
+from domain.governance.metropolis import Metropolis
 from projections.proposals import ProposalViews
 
 _bearer = HTTPBearer(auto_error=False, description="JWT issued by `registre token issue`")
@@ -43,6 +48,40 @@ def _current_user(
             detail={"rule": "invalid_token", "message": str(e)},
             headers={"WWW-Authenticate": "Bearer"},
         ) from None
+
+
+def acting_ref(ledger: Registre, principal: Principal, metropolis_id: UUID, *,
+               known: bool = False) -> str:
+    """The reference under which the principal acts in a metropolis (D10): a citizen's
+    pseudonym there (HMAC of issuer and subject under the metropolis' key), never the subject;
+    an official's public mandate reference (the subject). An id from the request body is
+    checked first (404), so no key is ever made for a metropolis that does not exist."""
+    if principal.role != "citizen":
+        return principal.sub
+    if not known and not isinstance(ledger.get_metropolis(metropolis_id), Metropolis):
+        raise UnknownMetropolis(f"no metropolis {metropolis_id}")
+    return citizen_pseudonym(ledger, metropolis_id, principal.sub, principal.issuer)
+
+
+def citizen_pseudonym(ledger: Registre, metropolis_id: UUID, subject: str,
+                      issuer: str | None = None, *, create: bool = True) -> str | None:
+    """A citizen's pseudonym in a metropolis, from the identity provider's subject (None
+    without `create` when the metropolis has no pseudonym key yet)."""
+    return ledger.personal_data.pseudonym(metropolis_id, issuer or ISSUER, subject,
+                                          create=create)
+
+
+def metropolis_of(ledger: Registre, proposal_id: UUID) -> UUID:
+    """The metropolis a proposal belongs to (404 rule `unknown_proposal` otherwise)."""
+    proposal = ledger.get_proposal(proposal_id)
+    if not isinstance(proposal, Proposal):
+        raise UnknownProposal(f"no proposal {proposal_id}")
+    return proposal.metropolis_id
+
+
+def proposal_ref(ledger: Registre, principal: Principal, proposal_id: UUID) -> str:
+    """`acting_ref` in the metropolis of a proposal."""
+    return acting_ref(ledger, principal, metropolis_of(ledger, proposal_id), known=True)
 
 
 LedgerDep = Annotated[Registre, Depends(_registre)]

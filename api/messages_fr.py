@@ -81,6 +81,8 @@ RULE_FR: dict[str, str] = {
                                                "en attente.",
     "guarantor.consultation": "Le vote ne peut s'ouvrir avant la consultation publique exigée "
                               "par le garant.",
+    "unknown_person": "Aucune donnée personnelle de cette personne dans cette métropole.",
+    "erasure_target": "Désignez la personne par son identifiant ou par son pseudonyme.",
     # the collegial bureau
     "no_free_seat": "Aucun siège de ce type n'est libre au bureau collégial.",
     # the verifiable ledger

@@ -37,6 +37,7 @@ from projections.followers import (
     create_dead_letters_table,
     going_on,
 )
+from projections.personal_data import PostgresKeys, postgres_personal_data
 from projections.positions import PostgresLogPositions
 from projections.ledger import MerkleFollower, MerkleLog, issue_checkpoint
 from projections.proposals import ProposalProjection, ProposalViews
@@ -66,7 +67,8 @@ def eventsourcing_env(settings: Settings, *, create_table: bool = False,
 
 def make_registre(settings: Settings, *, create_table: bool = False) -> Registre:
     return Registre(env=eventsourcing_env(settings, create_table=create_table),
-                    clock=system_clock, positions=PostgresLogPositions)
+                    clock=system_clock, positions=PostgresLogPositions,
+                    personal_data=lambda recorder: postgres_personal_data(recorder.datastore))
 
 
 def _tracking_recorder(settings: Settings, name: str, cls: type, *, create_table: bool) -> Any:
@@ -75,9 +77,11 @@ def _tracking_recorder(settings: Settings, name: str, cls: type, *, create_table
 
 
 def make_views(settings: Settings, *, create_table: bool = False) -> ProposalViews:
-    return _tracking_recorder(
+    views: ProposalViews = _tracking_recorder(
         settings, ProposalProjection.name, ProposalViews, create_table=create_table
     )
+    views.personal_data = postgres_personal_data(views.datastore)  # opens sealed text
+    return views
 
 
 def make_compliance_view(settings: Settings, *, create_table: bool = False) -> ComplianceView:
@@ -113,8 +117,10 @@ def make_relay_tracking(settings: Settings, *, create_table: bool = False) -> An
 
 def migrate(settings: Settings) -> None:
     """Create every table once: the event store, the views, the relay's tracking, the
-    followers' dead letters."""
-    make_registre(settings, create_table=True).close()
+    pseudonym and personal data keys (outside the log, D10), the followers' dead letters."""
+    app = make_registre(settings, create_table=True)
+    PostgresKeys(app.recorder.datastore).create_tables()
+    app.close()
     views = make_views(settings, create_table=True)
     create_dead_letters_table(views.datastore)
     views.datastore.close()

@@ -6,7 +6,9 @@ transaction. Time comes from the `clock` given at construction (the wiring gives
 clock; the default is only for read-only uses such as eventsourcing's ProjectionRunner, which
 builds the application from its environment alone). Log positions of stored events come from
 a `LogPositions` port: the wiring gives the PostgreSQL adapter; by default the log is scanned
-(the in-memory store of unit tests).
+(the in-memory store of unit tests). What private persons write is sealed through a
+`PersonalData` port (D10), a factory of the recorder like `positions`; without one, sealing
+is refused.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from eventsourcing.application import Application
 
 from domain.deliberation.commands import DeliberationCommands
 from domain.governance.commands import GovernanceCommands
-from domain.ports import Clock, LogPositions, ScannedLogPositions
+from domain.ports import Clock, LogPositions, NoPersonalData, PersonalData, ScannedLogPositions
 
 import domain.topics  # noqa: F401  (old stored topics resolve to the moved event classes)
 
@@ -34,7 +36,10 @@ class Registre(GovernanceCommands, DeliberationCommands, Application[UUID]):
     name = "Registre"
 
     def __init__(self, env: dict[str, str] | None = None, clock: Clock = utc_now,
-                 positions: Callable[[object], LogPositions] = ScannedLogPositions) -> None:
+                 positions: Callable[[object], LogPositions] = ScannedLogPositions,
+                 personal_data: Callable[[object], PersonalData] | None = None) -> None:
         super().__init__(env)
         self.clock = clock
         self.positions = positions(self.recorder)
+        # What private persons write is sealed through this port (D10); none wired: refused.
+        self.personal_data = (personal_data or (lambda _: NoPersonalData()))(self.recorder)

@@ -37,3 +37,34 @@ class ScannedLogPositions:
                     return int(n.id)
             start = page[-1].id + 1
         raise LookupError(f"event {originator_id}@{version} is not in the log")
+
+
+ERASED = "contenu effacé"  # what every view shows in place of an erased person's text
+CLEAR = "clear:"  # prefix of a text recorded before sealing existed (upcast of old events)
+
+
+class PersonalData(Protocol):
+    """Seals what a private person writes under that person's data key, kept outside the log
+    (D10): the log holds only the sealed form; erasing the key makes it unreadable for good.
+
+    `person` is the person's pseudonym within the metropolis; `field` names what the text is
+    (`title`, `summary`, `comment`, `referral`, `evaluation`): both are bound to the ciphertext,
+    so a sealed text moved to another person or field no longer opens."""
+
+    def seal(self, metropolis_id: UUID, person: str, field: str, text: str) -> str: ...
+
+    def open(self, sealed: str) -> str | None:
+        """The clear text; None once the person's key was erased. Raises `ValueError` when
+        the sealed form was tampered with."""
+        ...
+
+
+class NoPersonalData:
+    """The default when no adapter is wired (e.g. the application a projection runner builds
+    to read the log): sealing or opening is then a wiring error, never clear text stored."""
+
+    def seal(self, metropolis_id: UUID, person: str, field: str, text: str) -> str:
+        raise RuntimeError("no PersonalData adapter wired: personal text cannot be stored")
+
+    def open(self, sealed: str) -> str | None:
+        raise RuntimeError("no PersonalData adapter wired: personal text cannot be read")

@@ -4,6 +4,11 @@ each commune's veto record, and the consultation's supports and comments.
 Questions answered: which proposals exist and where does each stand (stage, deadline, votes so
 far, decision)? What happened to a proposal, event by event: when, by which role, at which
 stage, said in French? Which vetoes did each commune's mayor file, and were they sustained?
+
+What private persons wrote (titles and summaries, comments, referrals, evaluation comments) is
+kept here as the log holds it, sealed (D10); the queries open it for display, and show
+« contenu effacé » once its author's key was erased. A timeline label names a sealed text by a
+placeholder (`⟦title⟧`) that the query fills from the row's `details["sealed"]`.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from domain.deliberation.proposal import (
     override_ballot_id,
 )
 from domain.deliberation.stages import Stage
+from domain.ports import ERASED, NoPersonalData
 from domain.topics import stored_topics
 from projections.labels import (
     CAUSE_FR,
@@ -40,6 +46,14 @@ from projections.labels import (
     OUTCOME_MASC_FR,
     date_fr,
 )
+from projections.personal_data import TamperedSeal
+
+
+UNREADABLE = "contenu illisible"  # a sealed text that no longer opens (altered in the store)
+
+
+def _placeholder(name: str) -> str:
+    return f"⟦{name}⟧"
 
 
 class ProposalViews(PostgresTrackingRecorder):
@@ -47,6 +61,8 @@ class ProposalViews(PostgresTrackingRecorder):
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        # Opens sealed text for display: set by the wiring (api/wiring.py make_views).
+        self.personal_data: Any = NoPersonalData()
         self.sql_create_statements.append(
             SQL("""CREATE TABLE IF NOT EXISTS proposal_view (
                 proposal_id uuid PRIMARY KEY,
@@ -174,6 +190,40 @@ class ProposalViews(PostgresTrackingRecorder):
 
     # -- queries ----------------------------------------------------------------------------
 
+    def _open(self, sealed: list[str]) -> list[str]:
+        """Sealed texts as citizens read them: clear, « contenu effacé » or « contenu
+        illisible »."""
+        if not sealed:
+            return []
+        try:
+            opened = self.personal_data.open_all(sealed)
+        except TamperedSeal:  # find which: the others still read
+            opened = []
+            for one in sealed:
+                try:
+                    opened.append(self.personal_data.open(one))
+                except TamperedSeal:
+                    opened.append(UNREADABLE)
+        return [ERASED if text is None else text for text in opened]
+
+    def _open_rows(self, rows: list[dict[str, Any]], *columns: str) -> list[dict[str, Any]]:
+        values = self._open([r[c] for r in rows for c in columns])
+        for i, row in enumerate(rows):
+            for j, column in enumerate(columns):
+                row[column] = values[i * len(columns) + j]
+        return rows
+
+    def _open_timeline(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        sealed = [(row, name, value) for row in rows
+                  for name, value in row["details"].get("sealed", {}).items()]
+        values = self._open([value for _, _, value in sealed])
+        for (row, name, _), text in zip(sealed, values):
+            row["label"] = row["label"].replace(_placeholder(name), text)
+            row["details"][name] = text
+        for row in rows:
+            row["details"].pop("sealed", None)
+        return rows
+
     def closed_at(self, ballot_id: UUID) -> int | None:
         """The log position at which `ballot_id` closed, if its close has been applied."""
         with self.datastore.transaction(commit=False) as curs:
@@ -186,7 +236,8 @@ class ProposalViews(PostgresTrackingRecorder):
         with self.datastore.transaction(commit=False) as curs:
             curs.execute("SELECT * FROM comment_view WHERE proposal_id = %s ORDER BY position "
                          "LIMIT %s OFFSET %s", (proposal_id, limit, offset))
-            return list(curs.fetchall())
+            rows = list(curs.fetchall())
+        return self._open_rows(rows, "text")
 
     def list_proposals(
         self, metropolis_id: UUID | None = None, limit: int = 50, offset: int = 0
@@ -198,12 +249,18 @@ class ProposalViews(PostgresTrackingRecorder):
                 "ORDER BY submitted_at DESC, position DESC LIMIT %(l)s OFFSET %(o)s",
                 {"m": metropolis_id, "l": limit, "o": offset},
             )
-            return list(curs.fetchall())
+            rows = list(curs.fetchall())
+        return self._open_rows(rows, "title", "summary")
 
-    def get_proposal(self, proposal_id: UUID) -> dict[str, Any] | None:
+    def get_proposal(self, proposal_id: UUID, *, open_text: bool = True) -> dict[str, Any] | None:
+        """One proposal's row (its title and summary opened, unless `open_text` is false:
+        the projection's own reads never need them)."""
         with self.datastore.transaction(commit=False) as curs:
             curs.execute("SELECT * FROM proposal_view WHERE proposal_id = %s", (proposal_id,))
-            return curs.fetchone()
+            row = curs.fetchone()
+        if row is None or not open_text:
+            return row
+        return self._open_rows([row], "title", "summary")[0]
 
     def veto_record(self, commune: str,
                     metropolis_id: UUID | None = None) -> list[dict[str, Any]]:
@@ -214,7 +271,8 @@ class ProposalViews(PostgresTrackingRecorder):
                          "USING (proposal_id) WHERE commune = %s AND (%s::uuid IS NULL OR "
                          "p.metropolis_id = %s) ORDER BY v.position",
                          (commune, metropolis_id, metropolis_id))
-            return list(curs.fetchall())
+            rows = list(curs.fetchall())
+        return self._open_rows(rows, "title")
 
     def timeline(self, proposal_id: UUID) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as curs:
@@ -222,7 +280,8 @@ class ProposalViews(PostgresTrackingRecorder):
                 "SELECT * FROM timeline_view WHERE proposal_id = %s ORDER BY position",
                 (proposal_id,),
             )
-            return list(curs.fetchall())
+            rows = list(curs.fetchall())
+        return self._open_timeline(rows)
 
 
 class ProposalProjection(Projection[ProposalViews]):
@@ -276,16 +335,17 @@ class ProposalProjection(Projection[ProposalViews]):
             at=e.timestamp,
             event="ProposalSubmitted",
             actor_role="citizen",
-            label=(f"Proposition « {e.title} » déposée (charte v{e.charter_version}"
+            label=(f"Proposition « {_placeholder('title')} » déposée (charte "
+                   f"v{e.charter_version}"
                    + (f", communes concernées : {', '.join(e.communes)})" if e.communes
                       else ")")),
-            details={"title": e.title, "charter_version": e.charter_version,
+            details={"sealed": {"title": e.title_sealed}, "charter_version": e.charter_version,
                      "communes": e.communes},
             insert={
                 "proposal_id": e.originator_id,
                 "metropolis_id": e.metropolis_id,
-                "title": e.title,
-                "summary": e.summary,
+                "title": e.title_sealed,
+                "summary": e.summary_sealed,
                 "author_ref": e.author_ref,
                 "charter_version": e.charter_version,
                 "stage": Stage.SUBMITTED,
@@ -364,7 +424,7 @@ class ProposalProjection(Projection[ProposalViews]):
 
     @process_event.register
     def _(self, e: Proposal.BallotClosed, tracking: Tracking) -> None:
-        row = self.view.get_proposal(e.originator_id)
+        row = self.view.get_proposal(e.originator_id, open_text=False)
         council_ballot = row is not None and row["ballot_id"] == e.ballot_id
         self.view.record(
             tracking,
@@ -510,8 +570,10 @@ class ProposalProjection(Projection[ProposalViews]):
             tracking, proposal_id=e.originator_id, at=e.timestamp, event="EvaluationScored",
             actor_role="citizen",
             label=(f"Évaluation n° {e.step} par {e.panel_ref} : {scores}"
-                   + (f" — « {e.comment} »" if e.comment else "")),
-            details={"step": e.step, "indicators": e.indicators, "comment": e.comment},
+                   + (f" — « {_placeholder('comment')} »" if e.comment_sealed else "")),
+            details={"step": e.step, "indicators": e.indicators,
+                     **({"sealed": {"comment": e.comment_sealed}} if e.comment_sealed
+                        else {"comment": ""})},
         )
 
     @process_event.register
@@ -617,8 +679,9 @@ class ProposalProjection(Projection[ProposalViews]):
     def _(self, e: Proposal.ReferredToGuarantor, tracking: Tracking) -> None:
         self.view.record(
             tracking, proposal_id=e.originator_id, at=e.timestamp, event="ReferredToGuarantor",
-            actor_role="citizen", label=f"Le garant est saisi par l'auteur·rice : « {e.text} »",
-            details={"text": e.text},
+            actor_role="citizen",
+            label=f"Le garant est saisi par l'auteur·rice : « {_placeholder('text')} »",
+            details={"sealed": {"text": e.text_sealed}},
         )
 
     @process_event.register
@@ -628,7 +691,7 @@ class ProposalProjection(Projection[ProposalViews]):
     @process_event.register
     def _(self, e: Comment.Posted, tracking: Tracking) -> None:
         self.view.participate(tracking, e.proposal_id, "comments",
-                              {"at": e.timestamp, "c": e.citizen_ref, "t": e.text})
+                              {"at": e.timestamp, "c": e.citizen_ref, "t": e.text_sealed})
 
     @process_event.register
     def _(self, e: Proposal.DeliberationOpened, tracking: Tracking) -> None:

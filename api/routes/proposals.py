@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
-from api.deps import CurrentUser, LedgerDep, ViewsDep, require_role
+from api.deps import CurrentUser, LedgerDep, ViewsDep, acting_ref, proposal_ref, require_role
 from api.edge import EdgeRoute
 from api.schemas import (
     LOG_POSITION_MAX,
@@ -66,7 +66,8 @@ def submit_proposal(body: SubmitProposalRequest, user: CurrentUser,
     amendment = (ledger.amended_rules(body.metropolis_id, body.charter_amendment.changes())
                  if body.charter_amendment else None)
     proposal_id, position = ledger.submit_proposal(
-        body.metropolis_id, user.sub, body.title, body.summary, body.communes, amendment,
+        body.metropolis_id, acting_ref(ledger, user, body.metropolis_id), body.title,
+        body.summary, body.communes, amendment,
         body.decision_type,
     )
     return ProposalSubmittedResponse(
@@ -129,7 +130,7 @@ def cast_vote(proposal_id: UUID, body: CastVoteRequest, user: CurrentUser,
              dependencies=[Depends(require_role("citizen"))])
 def withdraw(proposal_id: UUID, user: CurrentUser, ledger: LedgerDep) -> RecordedResponse:
     """The author withdraws the proposal before the vote opens; its workflow ends."""
-    position = ledger.withdraw(proposal_id, user.sub)
+    position = ledger.withdraw(proposal_id, proposal_ref(ledger, user, proposal_id))
     return RecordedResponse(position=position)
 
 
@@ -163,7 +164,8 @@ def record_milestone(proposal_id: UUID, body: RecordMilestoneRequest, user: Curr
 def score_evaluation(proposal_id: UUID, body: ScoreEvaluationRequest, user: CurrentUser,
                      ledger: LedgerDep) -> RecordedResponse:
     """A member of the citizens' evaluation panel scores indicators (0–10) for the open step."""
-    position = ledger.score_evaluation(proposal_id, user.sub, body.indicators, body.comment)
+    position = ledger.score_evaluation(proposal_id, proposal_ref(ledger, user, proposal_id),
+                                       body.indicators, body.comment)
     return RecordedResponse(position=position)
 
 
@@ -199,7 +201,8 @@ def requalify_decision(proposal_id: UUID, body: RequalifyRequest, user: CurrentU
 def refer_to_guarantor(proposal_id: UUID, body: ReferralRequest, user: CurrentUser,
                        ledger: LedgerDep) -> RecordedResponse:
     """The author refers an inadmissibility ruling to the guarantor."""
-    position = ledger.refer_to_guarantor(proposal_id, user.sub, body.text)
+    position = ledger.refer_to_guarantor(proposal_id, proposal_ref(ledger, user, proposal_id),
+                                         body.text)
     return RecordedResponse(position=position)
 
 
@@ -209,7 +212,7 @@ def refer_to_guarantor(proposal_id: UUID, body: ReferralRequest, user: CurrentUs
              dependencies=[Depends(require_role("citizen"))])
 def support(proposal_id: UUID, user: CurrentUser, ledger: LedgerDep) -> RecordedResponse:
     """A citizen supports a proposal during its public consultation, once."""
-    position = ledger.support(proposal_id, user.sub)
+    position = ledger.support(proposal_id, proposal_ref(ledger, user, proposal_id))
     return RecordedResponse(position=position)
 
 
@@ -220,7 +223,7 @@ def support(proposal_id: UUID, user: CurrentUser, ledger: LedgerDep) -> Recorded
 def post_comment(proposal_id: UUID, body: PostCommentRequest, user: CurrentUser,
                  ledger: LedgerDep) -> RecordedResponse:
     """A citizen comments publicly during the public consultation."""
-    position = ledger.comment(proposal_id, user.sub, body.text)
+    position = ledger.comment(proposal_id, proposal_ref(ledger, user, proposal_id), body.text)
     return RecordedResponse(position=position)
 
 

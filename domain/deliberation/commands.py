@@ -9,7 +9,7 @@ the aggregate has already moved past it, return what was recorded instead of rec
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,20 +66,30 @@ class DeliberationCommands:
         communes: Iterable[str] = (), charter_amendment: CharterRules | None = None,
         decision_type: str = ORDINARY,
     ) -> tuple[UUID, int]:
-        """A citizen submits a proposal concerning some communes (their mayors may veto it
-        if the charter says so), of a decision type of the charter (`ordinary` by default);
-        the charter version in force is pinned.
-        Returns the proposal id and the log position of its submission."""
-        proposal = self._new_proposal(metropolis_id, author_ref, title, summary, communes,
-                                      charter_amendment, decision_type)
+        """A citizen (`author_ref`: a pseudonym) submits a proposal concerning some communes
+        (their mayors may veto it if the charter says so), of a decision type of the charter
+        (`ordinary` by default); the charter version in force is pinned; title and summary are
+        sealed under the author's data key. Returns the proposal id and the log position of
+        its submission."""
+        proposal = self._new_proposal(
+            metropolis_id, author_ref,
+            lambda: (self._seal(metropolis_id, author_ref, "title", title),
+                     self._seal(metropolis_id, author_ref, "summary", summary)),
+            communes, charter_amendment, decision_type)
         recordings = self.save(proposal)
         return proposal.id, recordings[-1].notification.id
 
+    def _seal(self, metropolis_id: UUID, person: str, field: str, text: str) -> str:
+        """What a private person writes, as the log will hold it: sealed (D10)."""
+        return self.personal_data.seal(metropolis_id, person, field, text)
+
     def _new_proposal(
-        self, metropolis_id: UUID, author_ref: str, title: str, summary: str,
+        self, metropolis_id: UUID, author_ref: str, sealed: Callable[[], tuple[str, str]],
         communes: Iterable[str], charter_amendment: CharterRules | None, decision_type: str,
     ) -> Proposal:
-        """A proposal checked against the metropolis and its charter in force, not saved."""
+        """A proposal checked against the metropolis and its charter in force, not saved.
+        `sealed` gives its sealed title and summary once the checks pass (a refused
+        submission makes no data key)."""
         metropolis = self.get_metropolis(metropolis_id)
         communes = self._communes_of(metropolis, communes)
         known = {c["code"] for c in metropolis.communes}
@@ -93,13 +103,14 @@ class DeliberationCommands:
             if code not in known:
                 raise InvalidCharter(f"the amended charter's veto territories name {code}, "
                                      f"not a commune of {metropolis.name}")
+        title_sealed, summary_sealed = sealed()
         proposal = Proposal(
             metropolis_id=metropolis_id,
             charter_id=charter.id,
             charter_version=charter.current_version,
             author_ref=author_ref,
-            title=title,
-            summary=summary,
+            title_sealed=title_sealed,
+            summary_sealed=summary_sealed,
             communes=communes,
         )
         if charter_amendment is not None:
@@ -119,8 +130,10 @@ class DeliberationCommands:
         communes = self._communes_of(self.get_metropolis(metropolis_id), communes)
         if charter_amendment is not None:
             self.amended_rules(metropolis_id, charter_amendment)  # refused now if invalid
-        draft = Draft(metropolis_id=metropolis_id, author_ref=author_ref, title=title,
-                      summary=summary, communes=communes, decision_type=decision_type,
+        draft = Draft(metropolis_id=metropolis_id, author_ref=author_ref,
+                      title_sealed=self._seal(metropolis_id, author_ref, "title", title),
+                      summary_sealed=self._seal(metropolis_id, author_ref, "summary", summary),
+                      communes=communes, decision_type=decision_type,
                       charter_amendment=charter_amendment)
         return draft.id, self.save(draft)[-1].notification.id
 
@@ -142,6 +155,10 @@ class DeliberationCommands:
                                                  text["communes"])
         if text.get("charter_amendment") is not None:
             self.amended_rules(draft.metropolis_id, text["charter_amendment"])
+        for name in ("title", "summary"):
+            clear = text.pop(name, None)
+            if clear is not None:
+                text[f"{name}_sealed"] = self._seal(draft.metropolis_id, author_ref, name, clear)
         draft.revise(author_ref, **text)
         return self.save(draft)[-1].notification.id
 
@@ -153,9 +170,9 @@ class DeliberationCommands:
         # The rules it changes, over the charter in force now.
         amendment = (self.amended_rules(draft.metropolis_id, draft.charter_amendment)
                      if draft.charter_amendment else None)
-        proposal = self._new_proposal(draft.metropolis_id, author_ref, draft.title,
-                                      draft.summary, draft.communes, amendment,
-                                      draft.decision_type)
+        proposal = self._new_proposal(draft.metropolis_id, author_ref,
+                                      lambda: (draft.title_sealed, draft.summary_sealed),
+                                      draft.communes, amendment, draft.decision_type)
         draft.submit(author_ref, proposal.id)
         recordings = self.save(proposal, draft)
         submitted = [r for r in recordings if r.domain_event.originator_id == proposal.id]
@@ -227,9 +244,10 @@ class DeliberationCommands:
         return Stage.INADMISSIBLE if proposal.stage == Stage.INADMISSIBLE else Stage.ADMISSIBLE
 
     def refer_to_guarantor(self, proposal_id: UUID, author_ref: str, text: str) -> int:
-        """The author refers an inadmissibility ruling to the guarantor."""
+        """The author refers an inadmissibility ruling to the guarantor (the text sealed)."""
         proposal = self.get_proposal(proposal_id)
-        proposal.refer_to_guarantor(author_ref, text)
+        proposal.refer_to_guarantor(
+            author_ref, self._seal(proposal.metropolis_id, author_ref, "referral", text))
         return self.save(proposal)[-1].notification.id
 
     def open_consultation(self, proposal_id: UUID, at: datetime) -> StageOpened:
@@ -531,7 +549,8 @@ class DeliberationCommands:
     def score_evaluation(self, proposal_id: UUID, panel_ref: str, indicators: dict[str, int],
                          comment: str = "") -> int:
         proposal = self.get_proposal(proposal_id)
-        proposal.score(panel_ref, indicators, comment)
+        proposal.score(panel_ref, indicators, self._seal(
+            proposal.metropolis_id, panel_ref, "evaluation", comment) if comment else "")
         return self.save(proposal)[-1].notification.id
 
     def close_process(self, proposal_id: UUID, at: datetime) -> str:
@@ -544,11 +563,12 @@ class DeliberationCommands:
 
     # -- the public consultation: supports and comments ---------------------------------
 
-    def _in_consultation(self, proposal_id: UUID) -> None:
+    def _in_consultation(self, proposal_id: UUID) -> Proposal:
         proposal = self.get_proposal(proposal_id)
         if proposal.stage != Stage.CONSULTATION or (
                 proposal.stage_closes_at and self.clock() >= proposal.stage_closes_at):
             raise ConsultationNotOpen(f"proposal {proposal_id} is not under public consultation")
+        return proposal
 
     def support(self, proposal_id: UUID, citizen_ref: str) -> int:
         """A citizen supports a proposal under consultation, once; returns the log position."""
@@ -561,9 +581,11 @@ class DeliberationCommands:
         return recordings[-1].notification.id
 
     def comment(self, proposal_id: UUID, citizen_ref: str, text: str) -> int:
-        """A citizen comments publicly on a proposal under consultation."""
-        self._in_consultation(proposal_id)
-        comment = Comment(proposal_id=proposal_id, citizen_ref=citizen_ref, text=text)
+        """A citizen comments publicly on a proposal under consultation (the text sealed)."""
+        proposal = self._in_consultation(proposal_id)
+        comment = Comment(proposal_id=proposal_id, citizen_ref=citizen_ref,
+                          text_sealed=self._seal(proposal.metropolis_id, citizen_ref,
+                                                 "comment", text))
         return self.save(comment)[-1].notification.id
 
     # -- the guarantor -----------------------------------------------------------------

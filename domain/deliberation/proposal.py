@@ -58,6 +58,7 @@ from domain.errors import (
     WithdrawalTooLate,
     WrongStage,
 )
+from domain.ports import CLEAR
 
 
 def override_ballot_id(proposal_id: UUID) -> UUID:
@@ -80,22 +81,29 @@ class Proposal(Aggregate):
 
     class Submitted(Aggregate.Created):
         """A citizen submitted a proposal to a metropolis, naming the communes it concerns;
-        the charter version in force was pinned for its whole deliberation."""
+        the charter version in force was pinned for its whole deliberation. Its title and
+        summary are sealed under the author's data key (D10)."""
 
         metropolis_id: UUID
         charter_id: UUID
         charter_version: int
         author_ref: str
-        title: str
-        summary: str
+        title_sealed: str
+        summary_sealed: str
         communes: list[str]
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Proposals submitted before communes were named concern none."""
             state["communes"] = []
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Proposals submitted before sealing kept their title and summary in clear."""
+            for name in ("title", "summary"):
+                state[f"{name}_sealed"] = CLEAR + state.pop(name)
 
     class CharterAmendmentProposed(Aggregate.Event):
         """The proposal amends the charter: if adopted by the charter's amendment majority,
@@ -211,8 +219,8 @@ class Proposal(Aggregate):
         charter_id: UUID,
         charter_version: int,
         author_ref: str,
-        title: str,
-        summary: str,
+        title_sealed: str,
+        summary_sealed: str,
         communes: list[str],
     ) -> None:
         self.metropolis_id = metropolis_id
@@ -228,8 +236,8 @@ class Proposal(Aggregate):
         self.charter_id = charter_id
         self.charter_version = charter_version
         self.author_ref = author_ref
-        self.title = title
-        self.summary = summary
+        self.title_sealed = title_sealed
+        self.summary_sealed = summary_sealed
         self.stage = Stage.SUBMITTED
         self.stage_closes_at: datetime | None = None
         self.ballot_id: UUID | None = None
@@ -446,10 +454,18 @@ class Proposal(Aggregate):
         rule: str
 
     class ReferredToGuarantor(Aggregate.Event):
-        """The author referred the inadmissibility ruling to the guarantor."""
+        """The author referred the inadmissibility ruling to the guarantor (the text sealed
+        under the author's data key)."""
 
         author_ref: str
-        text: str
+        text_sealed: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Referrals made before sealing kept their text in clear."""
+            state["text_sealed"] = CLEAR + state.pop("text")
 
     @event(AdmissibilityOpened)
     def _open_admissibility(self, opened_at: datetime, closes_at: datetime,
@@ -483,15 +499,15 @@ class Proposal(Aggregate):
                                    self.charter_version, "admissibility.competences")
 
     @event(ReferredToGuarantor)
-    def _refer(self, author_ref: str, text: str) -> None:
+    def _refer(self, author_ref: str, text_sealed: str) -> None:
         pass
 
-    def refer_to_guarantor(self, author_ref: str, text: str) -> None:
+    def refer_to_guarantor(self, author_ref: str, text_sealed: str) -> None:
         if author_ref != self.author_ref:
             raise NotTheAuthor(f"only the author of proposal {self.id} may refer it")
         if self.stage != Stage.INADMISSIBLE:
             raise NotInadmissible(f"proposal {self.id} was not ruled inadmissible")
-        self._refer(author_ref, text)
+        self._refer(author_ref, text_sealed)
 
     # -- deliberation and amendments ---------------------------------------------------
 
@@ -621,12 +637,20 @@ class Proposal(Aggregate):
 
     class EvaluationScored(Aggregate.Event):
         """A member of the citizens' evaluation panel scored the policy's indicators (0–10)
-        for the open step."""
+        for the open step (a comment, if any, sealed under the member's data key; "" if none)."""
 
         step: int
         panel_ref: str
         indicators: dict[str, int]
-        comment: str
+        comment_sealed: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Scores given before sealing kept their comment in clear."""
+            comment = state.pop("comment")
+            state["comment_sealed"] = CLEAR + comment if comment else ""
 
     class Closed(Aggregate.Event):
         """The process closed after its last evaluation step."""
@@ -669,10 +693,11 @@ class Proposal(Aggregate):
         self._open_evaluation(step, at, "schedule_reached")
 
     @event(EvaluationScored)
-    def _score(self, step: int, panel_ref: str, indicators: dict[str, int], comment: str) -> None:
+    def _score(self, step: int, panel_ref: str, indicators: dict[str, int],
+               comment_sealed: str) -> None:
         self.scored.add((step, panel_ref))
 
-    def score(self, panel_ref: str, indicators: dict[str, int], comment: str) -> None:
+    def score(self, panel_ref: str, indicators: dict[str, int], comment_sealed: str) -> None:
         if self.stage != Stage.EVALUATION:
             raise EvaluationNotOpen(f"no evaluation step of proposal {self.id} is open")
         if panel_ref not in self.evaluation_panel:
@@ -682,7 +707,7 @@ class Proposal(Aggregate):
             raise AlreadyScored(f"'{panel_ref}' has already scored step {self.evaluation_step}")
         if not indicators or any(not 0 <= v <= 10 for v in indicators.values()):
             raise InvalidScores("score at least one indicator, each from 0 to 10")
-        self._score(self.evaluation_step, panel_ref, indicators, comment)
+        self._score(self.evaluation_step, panel_ref, indicators, comment_sealed)
 
     @event(Closed)
     def _close(self, closed_at: datetime, cause: str) -> None:

@@ -12,9 +12,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import base64
+import json
+
 import httpx
 import pytest
 
+from api.audit import export
 from api.auth import issue_token
 from api.embedded import free_port
 
@@ -205,6 +209,26 @@ def test_guarantor_cosigns_and_an_outsider_verifies_when_using_the_cli(stack: St
     assert "OK" in verified.stdout and "1 co-signed" in verified.stdout
 
 
+# What the demos' citizens are (token subjects) and write: none may appear in the export (D10).
+DEMO_PERSONAL = ("citoyenne-pacte", "citoyen-eval", "citoyenne-garant", "riverain-1",
+                 "riverain-2", "panel-1", "panel-2", "panel-3",
+                 "J'habite en face du parc : la fermeture me convient.",
+                 "Les joggeurs du matin seront pénalisés.", "Évaluation 1", "Évaluation 2",
+                 "Fermeture nocturne du parc de Champagne",
+                 "Budget participatif métropolitain pour la rénovation des écoles")
+
+
+def assert_export_holds_no_personal_data(url: str, path: Path) -> None:
+    with httpx.Client(base_url=url, timeout=30) as client:
+        export(client, path)
+    leaves = b"".join(base64.b64decode(r["leaf"]) for r in map(json.loads, path.open())
+                      if r["kind"] == "record")
+    assert leaves, "the export holds no record"
+    for clear in DEMO_PERSONAL:
+        for form in (clear.encode(), json.dumps(clear)[1:-1].encode()):
+            assert form not in leaves, clear
+
+
 @pytest.mark.parametrize(("scenario", "expected"), [
     ("veto", ["rejected (veto_sustained)", "adopted (override_carried)"]),
     ("evaluation", ["Processus clos.", "Vue de conformité du garant : 0 anomalie(s)."]),
@@ -212,7 +236,7 @@ def test_guarantor_cosigns_and_an_outsider_verifies_when_using_the_cli(stack: St
                 "Vue de conformité du garant : 0 anomalie(s)."]),
 ])
 def test_demo_scenario_runs_end_to_end_over_http_when_the_stack_is_up(
-    stack: Stack, scenario: str, expected: list[str],
+    stack: Stack, scenario: str, expected: list[str], tmp_path: Path,
 ) -> None:
     done = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "api.cli", "demo", "--scenario", scenario, "--url", stack.url,
@@ -225,3 +249,4 @@ def test_demo_scenario_runs_end_to_end_over_http_when_the_stack_is_up(
         health = wait_for_follower(client, "compliance")  # the view has read the demo's acts
         assert client.get("/guarantor/compliance").json() == []
         assert health["dead_letters"] == 0  # every stored event was appliable by every view
+    assert_export_holds_no_personal_data(stack.url, tmp_path / "export.jsonl")

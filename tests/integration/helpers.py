@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.settings import Settings
 from api.wiring import create_api
+from api.auth import ISSUER
 from domain.application import Registre
 from domain.rules.charter import CharterRules
 
@@ -33,6 +34,12 @@ def found(app: Registre, members: int = 5, **rules: object) -> uuid.UUID:
          for i in range(1, members + 1)],
         CharterRules(**r),
     )
+
+
+def citizen(app: Registre, metropolis_id: uuid.UUID, sub: str) -> str:
+    """The pseudonym under which the citizen with token subject `sub` acts in a metropolis
+    (what the API records for them, D10)."""
+    return app.personal_data.pseudonym(metropolis_id, ISSUER, sub)
 
 
 def to_vote(app: Registre, metropolis_id: uuid.UUID) -> uuid.UUID:

@@ -23,6 +23,7 @@ from api.wiring import (
     projection_runner,
 )
 from domain.application import Registre
+from domain.deliberation.notice import Notice
 from domain.deliberation.participation import Comment
 from domain.topics import stored_topics
 from projections.followers import dead_letters
@@ -59,8 +60,9 @@ def test_view_records_a_dead_letter_and_goes_on_when_it_cannot_apply_an_event(
 ) -> None:
     app = make_registre(settings)
     pid = in_consultation(app)
-    # Bypassing the API's validation: a text PostgreSQL refuses ("cannot contain NUL").
-    poisoned = app.comment(pid, "citoyen-2", "avant\x00après")
+    # Bypassing the API's validation: a text PostgreSQL refuses ("cannot contain NUL"), in a
+    # guarantor's notice (public text, stored in clear: D10 seals only personal data).
+    poisoned = app.issue_notice(pid, "garant", "avis", "avant\x00après")
     later = app.comment(pid, "citoyen-3", "Un commentaire lisible")
     app.support(pid, "citoyen-4")
     last = app.recorder.max_notification_id()
@@ -70,7 +72,7 @@ def test_view_records_a_dead_letter_and_goes_on_when_it_cannot_apply_an_event(
         runner.run_forever(timeout=0.1)  # re-raises if the runner had died
     letters = dead_letters(make_views(settings).datastore)
     assert [(d.follower, d.position, d.topic) for d in letters] == [
-        ("public_views", poisoned, stored_topics(Comment.Posted)[0])]
+        ("public_views", poisoned, stored_topics(Notice.Issued)[0])]
     assert "NUL" in letters[0].error
 
     views = make_views(settings)
@@ -78,6 +80,7 @@ def test_view_records_a_dead_letter_and_goes_on_when_it_cannot_apply_an_event(
     row = views.get_proposal(pid)
     assert (row["comments"], row["supports"]) == (1, 1)
     assert views.max_tracking_id(app.name) == last
+    assert "NoticeIssued" not in [t["event"] for t in views.timeline(pid)]
 
     # A restart moves on from the tracked position: the event is not tried again.
     with projection_runner(settings) as runner:

@@ -8,7 +8,7 @@ from uuid import UUID
 import pytest
 
 from tests.conftest import log_size
-from tests.integration.helpers import found
+from tests.integration.helpers import citizen, found
 from tests.integration.test_proposals_api import Api, api  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.integration
@@ -24,7 +24,8 @@ def in_implementation(api: Api) -> UUID:  # noqa: F811
         app.cast_vote(pid, ref, "for")
     app.decide(pid, opened.position, app.close_ballot(pid, now))
     app.open_implementation(pid, now)
-    app.appoint_evaluation_panel(pid, "garant", ["panel-1", "panel-2"])
+    app.appoint_evaluation_panel(pid, "garant", [citizen(app, mid, "panel-1"),
+                                                 citizen(app, mid, "panel-2")])
     return pid
 
 

@@ -19,7 +19,8 @@ def test_reloads_a_proposal_from_postgres_when_read_by_another_process(settings:
     writer, reader = make_registre(settings), make_registre(settings)
     pid = to_vote(writer, found(writer))
     proposal = reader.get_proposal(pid)
-    assert (proposal.stage, proposal.title, proposal.charter_version) == (
+    assert (proposal.stage, reader.personal_data.open(proposal.title_sealed),
+            proposal.charter_version) == (
         "vote", "Pistes cyclables", 1)
     writer.close(), reader.close()
 

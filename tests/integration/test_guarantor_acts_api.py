@@ -10,7 +10,7 @@ import pytest
 
 from domain.rules.charter import CharterRules
 from tests.conftest import log_size
-from tests.integration.helpers import to_vote
+from tests.integration.helpers import citizen, to_vote
 from tests.integration.test_evaluation_api import in_implementation
 from tests.integration.test_proposals_api import Api, api, assert_refused  # noqa: F401
 
@@ -80,8 +80,10 @@ def test_guarantor_appoints_the_panel_and_only_its_members_score(api: Api) -> No
                         headers=api.token("garant", "guarantor"))
     assert r.status_code == 201, r.text
     last = api.client.get(f"/proposals/{pid}/timeline").json()[-1]
-    assert (last["event"], last["details"]["members"]) == ("EvaluationPanelAppointed",
-                                                           ["panel-7", "panel-8"])
+    mid = api.app.get_proposal(pid).metropolis_id  # the panel is named by pseudonyms
+    assert (last["event"], last["details"]["members"]) == (
+        "EvaluationPanelAppointed", [citizen(api.app, mid, "panel-7"),
+                                     citizen(api.app, mid, "panel-8")])
     api.app.open_evaluation(pid, 1, datetime.now(timezone.utc))
     size = log_size(api.settings)
     refused = api.client.post(f"/proposals/{pid}/evaluations",

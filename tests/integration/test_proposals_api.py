@@ -17,7 +17,7 @@ from api.settings import Settings
 from api.wiring import create_api, make_registre, projection_runner
 from domain.application import Registre
 from tests.conftest import log_size
-from tests.integration.helpers import api_client, found, to_vote
+from tests.integration.helpers import api_client, citizen, found, to_vote
 
 pytestmark = pytest.mark.integration
 
@@ -206,8 +206,8 @@ def in_consultation(api: Api) -> UUID:
 
 def test_counts_supports_and_lists_comments_when_citizens_take_part(api: Api) -> None:
     pid = in_consultation(api)
-    for citizen in ("c1", "c2"):
-        r = api.client.post(f"/proposals/{pid}/supports", headers=api.token(citizen, "citizen"))
+    for sub in ("c1", "c2"):
+        r = api.client.post(f"/proposals/{pid}/supports", headers=api.token(sub, "citizen"))
         assert r.status_code == 201, r.text
     r = api.client.post(f"/proposals/{pid}/comments", json={"text": "Bonne idée, à étendre."},
                         headers=api.token("c3", "citizen"))
@@ -215,7 +215,8 @@ def test_counts_supports_and_lists_comments_when_citizens_take_part(api: Api) ->
     body = api.client.get(f"/proposals/{pid}").json()
     assert (body["supports"], body["comments"]) == (2, 1)
     [comment] = api.client.get(f"/proposals/{pid}/comments").json()
-    assert (comment["citizen_ref"], comment["text"]) == ("c3", "Bonne idée, à étendre.")
+    assert (comment["citizen_ref"], comment["text"]) == (
+        citizen(api.app, api.metropolis_id, "c3"), "Bonne idée, à étendre.")  # a pseudonym
 
 
 def test_refuses_a_second_support_when_the_citizen_already_supports(api: Api) -> None:

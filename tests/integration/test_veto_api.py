@@ -15,7 +15,7 @@ from api.wiring import create_api, make_registre, make_views, projection_runner
 from domain.application import Registre
 from domain.rules.charter import CharterRules
 from tests.conftest import log_size
-from tests.integration.helpers import api_client
+from tests.integration.helpers import api_client, citizen
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,8 @@ class Pact:
 
     def in_veto_window(self) -> uuid.UUID:
         app, now = self.app, datetime.now(timezone.utc)
-        pid, _ = app.submit_proposal(self.metropolis_id, "auteur", "Titre", "Résumé", ["A"])
+        pid, _ = app.submit_proposal(self.metropolis_id, citizen(app, self.metropolis_id, "auteur"),
+                                     "Titre", "Résumé", ["A"])
         app.open_consultation(pid, now - timedelta(hours=2))
         opened = app.open_vote(pid, now - timedelta(minutes=1))
         for ref in ("maire-b", "c1"):
@@ -159,7 +160,7 @@ def test_clerk_rules_inadmissible_and_the_author_refers_it_when_contesting(pact:
         [{"ref": "c1", "name": "C1", "role": "councillor", "commune": "A"}],
         CharterRules(consultation_seconds=60, vote_seconds=60, quorum_percent=50,
                      admissibility_seconds=3600, competences=("mobilités",)))
-    pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé")
+    pid, _ = app.submit_proposal(mid, citizen(app, mid, "auteur"), "Titre", "Résumé")
     app.open_admissibility(pid, datetime.now(timezone.utc))
     size = log_size(pact.settings)
     wrong = pact.client.post(f"/proposals/{pid}/admissibility", json={

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from domain.application import Registre
 from domain.rules.charter import CharterRules
+from projections.personal_data import in_memory_personal_data
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -37,4 +38,7 @@ def found(app: Registre, n_members: int = 5, **rules: object) -> UUID:
 
 
 def in_memory_app(clock: ManualClock | None = None) -> Registre:
-    return Registre(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock or ManualClock())
+    """The domain on the in-memory store, sealing personal text under in-memory keys."""
+    keys = in_memory_personal_data()
+    return Registre(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock or ManualClock(),
+                    personal_data=lambda _: keys)

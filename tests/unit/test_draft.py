@@ -22,7 +22,9 @@ def test_submitting_a_revised_draft_creates_the_proposal_with_its_last_text(app)
     app.revise_draft(draft_id, "autrice", title="Jardins partagés", communes=["A"])
     pid, position = app.submit_draft(draft_id, "autrice")
     proposal = app.get_proposal(pid)
-    assert (proposal.title, proposal.summary, proposal.communes, proposal.stage) == (
+    opened = app.personal_data.open
+    assert (opened(proposal.title_sealed), opened(proposal.summary_sealed), proposal.communes,
+            proposal.stage) == (
         "Jardins partagés", "Un jardin partagé par quartier.", ["A"], "submitted")
     assert proposal.charter_version == 1
     draft = app.get_draft(draft_id)

@@ -62,7 +62,7 @@ MOVES: list[tuple[str, Stage, Callable[[Proposal], Any]]] = [
 def _proposal_at(stage: Stage) -> Proposal:
     """A proposal put straight into `stage` (an adopted one, so only the stage decides)."""
     proposal = Proposal(metropolis_id=uuid4(), charter_id=uuid4(), charter_version=1,
-                        author_ref="citoyen-1", title="Titre", summary="Résumé", communes=[])
+                        author_ref="citoyen-1", title_sealed="", summary_sealed="", communes=[])
     proposal.stage = stage
     proposal.outcome = "adopted"
     return proposal

@@ -194,7 +194,8 @@ def test_reads_a_version_1_submission_as_concerning_no_commune(app) -> None:
     stored = app.mapper.to_stored_event(list(app.events.get(pid))[0])
     state = app.mapper.transcoder.decode(stored.state)
     del state["communes"]
-    del state["class_version"]  # as written before communes existed
+    del state["class_version"]  # as written before communes existed (and before sealing)
+    state["title"], state["summary"] = state.pop("title_sealed"), state.pop("summary_sealed")
     v1 = StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
                      app.mapper.transcoder.encode(state))
     event = app.mapper.to_domain_event(v1)
