@@ -79,10 +79,12 @@ def test_online_check_fails_when_the_server_rewrote_its_log_after_a_signed_check
     # the later checkpoint and signs a new one: every root and proof it now serves agrees
     # with itself, but not with the checkpoint of size `old` signed before the rewrite.
     with psycopg.connect(server.settings.postgres_url) as conn:
-        conn.execute("UPDATE registre_events SET state = convert_to(replace(convert_from("
-                     "state, 'UTF8'), 'Pistes', 'Routes'), 'UTF8') WHERE notification_id = "
-                     "(SELECT min(notification_id) FROM registre_events WHERE topic LIKE "
-                     "'%%Proposal.Submitted')")
+        edited = conn.execute(
+            "UPDATE registre_events SET state = convert_to(replace(convert_from(state, "
+            "'UTF8'), '\"for\"', '\"against\"'), 'UTF8') WHERE notification_id = "
+            "(SELECT min(notification_id) FROM registre_events WHERE topic LIKE "
+            "'%%Vote.Cast')")
+        assert edited.rowcount == 1
         conn.execute("TRUNCATE merkle_leaves, merkle_nodes, merkle_log_tracking")
         conn.execute("DELETE FROM ledger_checkpoints WHERE size > %s", (old,))
     new = server.checkpoint()
