@@ -71,7 +71,9 @@ def export(client: httpx.Client, output: Path) -> int:
             for r in records:
                 hint = hints.popleft() if hints else {}
                 out.write(json.dumps({
-                    "kind": "record", "index": count, **r,
+                    "kind": "record", "index": count,
+                    **{k: r[k] for k in ("notification_id", "originator_id",
+                                         "originator_version", "topic", "leaf")},
                     "leaf_hash": hint.get("leaf_hash"),
                     "logged_notification_id": hint.get("notification_id"),
                 }) + "\n")
@@ -183,16 +185,42 @@ def print_compliance_count(flags: list[Flag]) -> None:
         "`registre audit compliance --export FILE` lists them)")
 
 
-def check_consistency_online(client: httpx.Client, report: Report) -> None:
-    """With a live API: also verify the server's consistency proofs between checkpoints."""
-    sizes = [c["size"] for c in client.get("/ledger/checkpoints",
-                                            params={"limit": 1000}).json()]
-    for old, new in zip(sizes, sizes[1:]):
-        p = client.get("/ledger/proofs/consistency", params={"old": old, "new": new}).json()
-        if not merkle.verify_consistency(old, new, [bytes.fromhex(h) for h in p["proof"]],
-                                         bytes.fromhex(p["old_root"]),
-                                         bytes.fromhex(p["new_root"])):
-            report.error(f"the server's consistency proof {old} → {new} does not verify")
+def check_consistency_online(client: httpx.Client, report: Report,
+                             ledger_key: str | None = None) -> None:
+    """With a live API: check the server's consistency proof between every two consecutive
+    signed checkpoints, against the roots their signatures cover (with `ledger_key` pinned,
+    else the server's key, with a warning). The server also has to serve those same roots."""
+    from domain.ledger.verify import check_signed_consistency
+
+    if ledger_key is None:
+        ledger_key = client.get("/ledger/keys").raise_for_status().json()["ledger"]
+        report.warnings.append("consistency checked with the server's ledger key (unpinned): "
+                               "pin it with --ledger-key")
+    notes, after = [], 0
+    while page := client.get("/ledger/checkpoints",
+                             params={"after": after, "limit": 1000}).raise_for_status().json():
+        notes += [c["note"] for c in page]
+        after = page[-1]["size"]
+    signed_roots = {}
+    for text in notes:
+        try:
+            c = note.parse_checkpoint(text)
+            signed_roots[c.size] = c.root_hash
+        except ValueError:
+            pass  # reported by check_signed_consistency
+
+    def proof(old: int, new: int) -> list[bytes]:
+        r = client.get("/ledger/proofs/consistency", params={"old": old, "new": new})
+        if r.status_code != 200:
+            raise LookupError(f"the server answered {r.status_code}")
+        body = r.json()
+        for size, served in ((old, body["old_root"]), (new, body["new_root"])):
+            if bytes.fromhex(served) != signed_roots.get(size):
+                report.error(f"the server now serves root {served[:16]}… for size {size}, "
+                             "not the signed one")
+        return [bytes.fromhex(h) for h in body["proof"]]
+
+    check_signed_consistency(notes, note.parse_vkey(ledger_key), proof, report)
 
 
 def print_report(report: Report) -> None:
@@ -201,7 +229,9 @@ def print_report(report: Report) -> None:
         out.print(f"[yellow]attention[/]: {w}")
     out.print(f"{report.records} events, {report.checkpoints} checkpoints "
               f"({report.cosigned} co-signed by the witness), verified up to size "
-              f"{report.verified_size}, {report.ballots_recounted} closed ballots recounted")
+              f"{report.verified_size}, {report.ballots_recounted} closed ballots recounted"
+              + (f", {report.consistency_checked} consistency proofs between signed "
+                 "checkpoints checked" if report.consistency_checked else ""))
     if report.ok:
         out.print("[green]OK[/]: the export matches every signed checkpoint and every decision")
         return

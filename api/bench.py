@@ -118,7 +118,9 @@ def bench_ledger(events: int, postgres_url: str | None, proofs: int = 1000) -> N
         size = store.size()
 
         leaves: list[bytes] = []
-        lines: list[dict[str, Any]] = []
+        lines: list[dict[str, Any]] = [{"kind": "header", "format": "registre-export/1",
+                                        "source": str(postgres_url), "exported_at": "",
+                                        "keys": {"ledger": None, "witness": None}}]
         start = 0
         with _progress() as progress:
             task = progress.add_task("Lecture du journal", total=size)
@@ -127,11 +129,12 @@ def bench_ledger(events: int, postgres_url: str | None, proofs: int = 1000) -> N
                     leaf = encode_leaf(n.id, n.originator_id, n.originator_version, n.topic,
                                        n.state)
                     leaves.append(leaf)
-                    lines.append({"kind": "record", "index": len(lines),
+                    lines.append({"kind": "record", "index": len(leaves) - 1,
                                   "notification_id": n.id,
                                   "originator_id": str(n.originator_id),
                                   "originator_version": n.originator_version,
-                                  "topic": n.topic, "leaf": base64.b64encode(leaf).decode()})
+                                  "topic": n.topic, "leaf": base64.b64encode(leaf).decode(),
+                                  "leaf_hash": None, "logged_notification_id": None})
                 start = page[-1].id
                 progress.advance(task, len(page))
         total_bytes = sum(len(leaf) for leaf in leaves)

@@ -455,7 +455,8 @@ def audit_verify(
     report = verify_file(path, ledger_key.read_text().strip() if ledger_key else None,
                          witness_key.read_text().strip() if witness_key else None, checked)
     if url is not None:
-        check_consistency_online(client_for(url), report)
+        check_consistency_online(client_for(url), report,
+                                 ledger_key.read_text().strip() if ledger_key else None)
     print_report(report)
     print_compliance_count(compliance_flags(checked))
     raise typer.Exit(0 if report.ok else 1)

@@ -26,6 +26,8 @@ RULE_FR: dict[str, str] = {
     "not_found": "L'élément demandé n'existe pas.",
     "not_permitted": "Vous n'avez pas le droit d'accomplir cet acte.",
     "rule_broken": "L'acte enfreint une règle de la charte ; rien n'a été enregistré.",
+    # the service itself
+    "database_unavailable": "Le registre ne joint pas sa base de données ; réessayez plus tard.",
     # things that do not exist
     "unknown_proposal": "Cette proposition n'existe pas.",
     "unknown_draft": "Ce brouillon n'existe pas.",

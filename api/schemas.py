@@ -326,11 +326,3 @@ class MetropolisResponse(BaseModel):
     council: list[MemberResponse]
     charter_version: int
     charter: dict[str, Any]
-
-
-class HealthResponse(BaseModel):
-    status: Literal["ok"]
-    database: Literal["ok"]
-    log_position: int | None
-    ledger_size: int
-    view_position: int | None

@@ -31,6 +31,12 @@ from domain.rules.charter import CharterRules
 from domain.errors import MetropolisAlreadyFounded
 from domain.governance.metropolis import Metropolis
 from projections.compliance import ComplianceProjection, ComplianceView
+from projections.followers import (
+    Follower,
+    FollowedRegistre,
+    create_dead_letters_table,
+    going_on,
+)
 from projections.personal_data import PostgresKeys, postgres_personal_data
 from projections.positions import PostgresLogPositions
 from projections.ledger import MerkleFollower, MerkleLog, issue_checkpoint
@@ -111,11 +117,13 @@ def make_relay_tracking(settings: Settings, *, create_table: bool = False) -> An
 
 def migrate(settings: Settings) -> None:
     """Create every table once: the event store, the views, the relay's tracking, the
-    pseudonym and personal data keys (outside the log, D10)."""
+    pseudonym and personal data keys (outside the log, D10), the followers' dead letters."""
     app = make_registre(settings, create_table=True)
     PostgresKeys(app.recorder.datastore).create_tables()
     app.close()
-    make_views(settings, create_table=True).datastore.close()
+    views = make_views(settings, create_table=True)
+    create_dead_letters_table(views.datastore)
+    views.datastore.close()
     make_relay_tracking(settings, create_table=True).datastore.close()
     make_merkle_log(settings, create_table=True).datastore.close()
     make_compliance_view(settings, create_table=True).datastore.close()
@@ -204,14 +212,25 @@ PROJECTIONS: tuple[tuple[type, type], ...] = (
 )
 
 
+def followers() -> tuple[Follower, ...]:
+    """Every follower of the log, as /health reports them: the views, the relay, the Merkle
+    log (each tracking table is named after the follower, lower-cased)."""
+    return (
+        *(Follower(p.name, f"{p.name.lower()}_tracking", p.topics) for p, _ in PROJECTIONS),
+        Follower(RELAY_NAME, f"{RELAY_NAME.lower()}_tracking", Relay.topics),
+        Follower(MERKLE_LOG_NAME, f"{MERKLE_LOG_NAME}_tracking"),
+    )
+
+
 @contextmanager
 def projection_runner(settings: Settings, projection: type = ProposalProjection,
                       view: type = ProposalViews) -> Iterator[ProjectionRunner[Any, Any]]:
     """A projection runner: applies each event to one view exactly once (default: the public
-    views; see PROJECTIONS for all)."""
+    views; see PROJECTIONS for all). An event the view cannot apply, or that cannot be
+    decoded, is recorded as a dead letter and the runner goes on (D13)."""
     with ProjectionRunner(
-        application_class=Registre,
-        projection_class=projection,
+        application_class=FollowedRegistre,
+        projection_class=going_on(projection),
         view_class=view,
         env=eventsourcing_env(settings),
     ) as runner:
@@ -222,7 +241,7 @@ def create_api(settings: Settings) -> Any:
     """The FastAPI app with its adapters attached."""
     from api.app import build_app
 
-    return build_app(
+    app = build_app(
         settings=settings,
         registre=make_registre(settings),
         views=make_views(settings),
@@ -231,3 +250,5 @@ def create_api(settings: Settings) -> Any:
         ledger_key=ledger_key(settings),
         witness_vkey=lambda: witness_vkey(settings),
     )
+    app.state.followers = followers()
+    return app

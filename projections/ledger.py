@@ -322,11 +322,19 @@ class MerkleFollower:
 
     def run_forever(self, stop: threading.Event, interval: float = 0.3,
                     on_idle: Callable[[], None] | None = None) -> None:
+        """Follow until `stop` is set. Strict: a leaf is never skipped (the tree must cover the
+        whole log), so a failed append is retried from the tracked position, never set aside
+        as a dead letter. It only encodes stored bytes, so no event's content can fail it."""
+        failing: str | None = None
         while not stop.is_set():
             try:
                 appended = self.run_once()
-            except Exception:  # the next pass resumes from the tracked position
-                log.exception("Merkle log append failed; retrying")
+                failing = None
+            except Exception as e:  # the next pass resumes from the tracked position
+                if repr(e) != failing:  # once per distinct failure, not every pass
+                    log.exception("Merkle log append failed; retrying (a leaf is never "
+                                  "skipped)")
+                failing = repr(e)
                 appended = 0
             if appended == 0:
                 if on_idle:

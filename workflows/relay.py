@@ -7,6 +7,11 @@ a veto whatever the votes to come, is signalled to that workflow with the event'
 is tracked in its own table, recorded after the start or signal succeeded: a start repeated
 after a crash finds the workflow already running and is ignored, and a repeated signal carries
 a position the workflow has already seen, so each fact acts exactly once.
+
+One event the relay cannot act on (it cannot be decoded, or Temporal refuses the start or
+signal as invalid) is recorded as a dead letter with the relay's position, logged, and the
+relay goes on (D13). Temporal or PostgreSQL being unreachable is not the event's fault: the
+pass fails and is retried from the tracked position.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.persistence import Notification, Tracking, TrackingRecorder
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -24,11 +29,25 @@ from domain.application import Registre
 from domain.deliberation.ballot import Vote
 from domain.deliberation.proposal import Proposal, override_ballot_id
 from domain.topics import stored_topics
+from projections.followers import is_transient, record_dead_letter
 from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
 
 log = logging.getLogger(__name__)
 
 RELAY_NAME = "RegistreRelay"
+
+# Refusals that will be the same however often the relay asks: the event is set aside.
+# Any other status (unavailable, deadline exceeded, …) is retried.
+REFUSED = frozenset({RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.FAILED_PRECONDITION,
+                     RPCStatusCode.OUT_OF_RANGE, RPCStatusCode.UNIMPLEMENTED})
+
+
+def is_the_events_fault(error: BaseException) -> bool:
+    """True when relaying this event again would fail again (a dead letter), False when the
+    infrastructure failed (retry the pass)."""
+    if isinstance(error, RPCError):
+        return error.status in REFUSED
+    return not is_transient(error)
 
 
 class Relay:
@@ -55,29 +74,39 @@ class Relay:
             topics=self.topics,
         )
         for notification in page:
-            event = self.app.mapper.to_domain_event(notification)
-            if isinstance(event, Proposal.Submitted):
-                await self.start_proposal_workflow(str(event.originator_id))
-            elif isinstance(event, Proposal.Withdrawn):
-                await self.signal(str(event.originator_id), ProposalWorkflow.withdrawn,
-                                  notification.id)
-            elif isinstance(event, Proposal.AdmissibilityDecided):
-                if event.cause == "clerk_ruling":  # the workflow's own conclusion needs no signal
-                    await self.signal(str(event.originator_id),
-                                      ProposalWorkflow.admissibility_ruled, notification.id)
-            elif isinstance(event, Proposal.VetoFiled):
-                await self.signal(str(event.originator_id), ProposalWorkflow.veto_filed,
-                                  notification.id)
-            elif isinstance(event, Vote.Cast):
-                # A vote on an override ballot may carry the override before the window ends.
-                if event.ballot_id == override_ballot_id(event.proposal_id) and (
-                        await asyncio.to_thread(self.app.override_carried, event.proposal_id)):
-                    await self.signal(str(event.proposal_id), ProposalWorkflow.override_carried,
-                                      notification.id)
-            await asyncio.to_thread(
-                self.tracking.insert_tracking, Tracking(self.app.name, notification.id)
-            )
+            tracking = Tracking(self.app.name, notification.id)
+            try:
+                await self.relay(notification)
+            except Exception as error:
+                if not is_the_events_fault(error):
+                    raise
+                await asyncio.to_thread(record_dead_letter, self.tracking, RELAY_NAME,
+                                        tracking, notification.topic, error)
+                continue
+            await asyncio.to_thread(self.tracking.insert_tracking, tracking)
         return len(page)
+
+    async def relay(self, notification: Notification) -> None:
+        """Start or signal the workflow this stored event concerns, if any."""
+        event = self.app.mapper.to_domain_event(notification)
+        if isinstance(event, Proposal.Submitted):
+            await self.start_proposal_workflow(str(event.originator_id))
+        elif isinstance(event, Proposal.Withdrawn):
+            await self.signal(str(event.originator_id), ProposalWorkflow.withdrawn,
+                              notification.id)
+        elif isinstance(event, Proposal.AdmissibilityDecided):
+            if event.cause == "clerk_ruling":  # the workflow's own conclusion needs no signal
+                await self.signal(str(event.originator_id),
+                                  ProposalWorkflow.admissibility_ruled, notification.id)
+        elif isinstance(event, Proposal.VetoFiled):
+            await self.signal(str(event.originator_id), ProposalWorkflow.veto_filed,
+                              notification.id)
+        elif isinstance(event, Vote.Cast):
+            # A vote on an override ballot may carry the override before the window ends.
+            if event.ballot_id == override_ballot_id(event.proposal_id) and (
+                    await asyncio.to_thread(self.app.override_carried, event.proposal_id)):
+                await self.signal(str(event.proposal_id), ProposalWorkflow.override_carried,
+                                  notification.id)
 
     async def start_proposal_workflow(self, proposal_id: str) -> None:
         try:

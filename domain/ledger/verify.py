@@ -4,7 +4,9 @@ An export is JSON lines: a header (origin, public keys), every signed checkpoint
 stored event in log order with its leaf bytes, and the leaf hash and position the ledger's
 Merkle log recorded at that index (used only to locate a change: they are themselves checked
 against the signed roots). The
-verifier trusts none of the readable fields: it decodes each event from its leaf bytes, and:
+format is strict (docs/export-format.md): a line with an unknown or a missing field is refused,
+and every readable field of a record must equal what its leaf bytes encode. The verifier trusts
+none of the readable fields: it decodes each event from its leaf bytes, and:
 
 1. checks every checkpoint's ledger signature and the guarantor witness' co-signature;
 2. recomputes each leaf hash from the leaf bytes and compares it with the ledger's leaf hash
@@ -27,7 +29,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +64,7 @@ class Report:
     cosigned: int = 0
     verified_size: int = 0
     ballots_recounted: int = 0
+    consistency_checked: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     first_bad_position: int | None = None
@@ -256,6 +259,52 @@ def _key(text: str | None) -> note.VerifierKey | None:
     return note.parse_vkey(text) if text else None
 
 
+# The export format (docs/export-format.md): every line is one JSON object of one kind, with
+# exactly these fields; a line with an unknown or a missing field is refused.
+FORMAT = "registre-export/1"
+HEADER_FIELDS = frozenset({"kind", "format", "source", "exported_at", "keys"})
+KEYS_FIELDS = frozenset({"ledger", "witness"})
+CHECKPOINT_FIELDS = frozenset({"kind", "size", "note"})
+RECORD_FIELDS = frozenset({"kind", "index", "notification_id", "originator_id",
+                           "originator_version", "topic", "leaf", "leaf_hash",
+                           "logged_notification_id"})
+
+
+def _exact_fields(line: dict[str, Any], expected: frozenset[str], where: str,
+                  report: Report, position: int | None = None) -> bool:
+    """Report any unknown or missing field of `line`; True when its fields are exactly right."""
+    unknown, missing = sorted(set(line) - expected), sorted(expected - set(line))
+    if unknown:
+        report.error(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}", position)
+    if missing:
+        report.error(f"{where}: missing field(s) {', '.join(map(repr, missing))}", position)
+    return not unknown and not missing
+
+
+def _same(value: Any, expected: Any) -> bool:
+    """Equal and of the same JSON type (`true` is not `1`)."""
+    return type(value) is type(expected) and value == expected
+
+
+def _check_header(line: dict[str, Any], report: Report) -> dict[str, Any]:
+    """The header's keys (empty when the header is malformed)."""
+    if not _exact_fields(line, HEADER_FIELDS, "header", report):
+        return {}
+    if line["format"] != FORMAT:
+        report.error(f"header: format {line['format']!r} is not {FORMAT!r}")
+    for name in ("source", "exported_at"):
+        if not isinstance(line[name], str):
+            report.error(f"header: {name} is not a string")
+    keys = line["keys"]
+    if not isinstance(keys, dict) or not _exact_fields(keys, KEYS_FIELDS, "header keys",
+                                                        report):
+        return {}
+    if not all(v is None or isinstance(v, str) for v in keys.values()):
+        report.error("header keys: a key is neither a string nor null")
+        return {}
+    return keys
+
+
 def verify_export(
     lines: Iterable[dict[str, Any]],
     ledger_key: str | None = None,
@@ -263,7 +312,9 @@ def verify_export(
     progress: Callable[[int], None] | None = None,
 ) -> Report:
     """Verify an export (its JSON lines, already parsed). Keys are note vkeys; when not given,
-    the export's own keys are used and the report warns that they are unpinned."""
+    the export's own keys are used and the report warns that they are unpinned. The format is
+    strict (docs/export-format.md): the header first, then the checkpoints, then the records
+    in log order, each line with exactly its documented fields."""
     report = Report()
     recount = _Recount(report)
     checkpoints: list[note.Checkpoint] = []
@@ -271,12 +322,19 @@ def verify_export(
     ledger: note.VerifierKey | None = _key(ledger_key)
     witness: note.VerifierKey | None = _key(witness_key)
     last_nid = 0
-    for line in lines:
+    seen_header = False
+    for number, line in enumerate(lines, start=1):
         if progress:
             progress(1)  # one step per line of the export
-        kind = line.get("kind")
+        kind = line.get("kind") if isinstance(line, dict) else None
+        if number == 1 and kind != "header":
+            report.error("line 1: the export does not begin with its header")
         if kind == "header":
-            keys = line.get("keys", {})
+            if seen_header:
+                report.error(f"line {number}: a second header")
+                continue
+            seen_header = True
+            keys = _check_header(line, report)
             if ledger is None:
                 ledger = _key(keys.get("ledger"))
                 report.warnings.append("ledger key taken from the export (unpinned): pin it "
@@ -286,7 +344,18 @@ def verify_export(
                 report.warnings.append("witness key taken from the export (unpinned): pin it "
                                        "with --witness-key")
         elif kind == "checkpoint":
-            checkpoints.append(_check_checkpoint(line["note"], ledger, witness, report))
+            where = f"line {number} (checkpoint)"
+            if leaves:
+                report.error(f"{where}: after the records; checkpoints come first")
+            if not _exact_fields(line, CHECKPOINT_FIELDS, where, report):
+                continue
+            checkpoint = _check_checkpoint(line["note"], ledger, witness, report)
+            if checkpoint is None:
+                continue
+            if not _same(line["size"], checkpoint.size):
+                report.error(f"checkpoint of size {checkpoint.size}: its readable size "
+                             f"{line['size']!r} disagrees with the signed note")
+            checkpoints.append(checkpoint)
         elif kind == "record":
             index = len(leaves)
             leaf = _check_record(line, index, last_nid, report)
@@ -297,10 +366,10 @@ def verify_export(
             last_nid = record.notification_id
             lh = merkle.leaf_hash(leaf_bytes)
             hint, logged = line.get("leaf_hash"), line.get("logged_notification_id")
-            if logged is not None and logged < record.notification_id:
+            if type(logged) is int and logged < record.notification_id:
                 report.error(f"position #{logged} (leaf {index}): logged by the ledger but "
                              "missing from the store (deleted)", logged)
-            elif hint is not None and bytes.fromhex(hint) != lh:
+            elif _is_hex_hash(hint) and bytes.fromhex(hint) != lh:
                 report.error(f"position #{record.notification_id} (leaf {index}): the stored "
                              "event differs from the one the ledger logged at this index "
                              "(edited, inserted or moved)", record.notification_id)
@@ -310,39 +379,64 @@ def verify_export(
             except (KeyError, TypeError, ValueError) as e:
                 report.error(f"position #{record.notification_id}: event fields unreadable "
                              f"({e})", record.notification_id)
+        else:
+            report.error(f"line {number}: unknown kind {kind!r}")
+    if not seen_header:
+        report.error("the export has no header")
     report.records = len(leaves)
     _check_roots(checkpoints, leaves, report)
     return report
 
 
+def _is_hex_hash(value: Any) -> bool:
+    return (isinstance(value, str) and len(value) == 64
+            and all(c in "0123456789abcdef" for c in value))
+
+
 def _check_record(line: dict[str, Any], index: int, last_nid: int,
                   report: Report) -> tuple[LogRecord, bytes] | None:
-    nid = line.get("notification_id")
+    """Decode a record's leaf and check every readable field of the record against it."""
     try:
         leaf_bytes = base64.b64decode(line["leaf"], validate=True)
         record = decode_leaf(leaf_bytes)
-    except (KeyError, ValueError, LeafError) as e:
-        report.error(f"position #{nid} (leaf {index}): leaf bytes unreadable ({e})", nid)
+    except (KeyError, TypeError, ValueError, LeafError) as e:
+        nid = line.get("notification_id")
+        nid = nid if type(nid) is int else None
+        where = f"position #{nid} (leaf {index})" if nid is not None else f"leaf {index}"
+        _exact_fields(line, RECORD_FIELDS, where, report, nid)
+        report.error(f"{where}: leaf bytes unreadable ({e})", nid)
         return None
-    readable = (line.get("notification_id"), line.get("originator_id"),
-                line.get("originator_version"), line.get("topic"))
-    decoded = (record.notification_id, str(record.originator_id), record.originator_version,
-               record.topic)
-    if readable != decoded:
-        report.error(f"position #{record.notification_id} (leaf {index}): the readable copy "
-                     "disagrees with the leaf bytes", record.notification_id)
-    if line.get("index", index) != index:
-        report.error(f"position #{record.notification_id}: exported as leaf {line['index']} "
-                     f"but found at {index}", record.notification_id)
+    position = record.notification_id  # named by the leaf, whatever the readable copy says
+    where = f"position #{position} (leaf {index})"
+    _exact_fields(line, RECORD_FIELDS, where, report, position)
+    readable = {"notification_id": record.notification_id,
+                "originator_id": str(record.originator_id),
+                "originator_version": record.originator_version, "topic": record.topic}
+    for name, expected in readable.items():
+        if name in line and not _same(line[name], expected):
+            report.error(f"{where}: its {name} {line[name]!r} disagrees with the leaf bytes "
+                         f"({expected!r})", position)
+    if "index" in line and not _same(line["index"], index):
+        report.error(f"{where}: exported as leaf {line['index']!r} but found at {index}",
+                     position)
+    if line.get("leaf_hash") is not None and not _is_hex_hash(line["leaf_hash"]):
+        report.error(f"{where}: its leaf_hash is not 64 lower-case hex digits", position)
+    logged = line.get("logged_notification_id")
+    if logged is not None and type(logged) is not int:
+        report.error(f"{where}: its logged_notification_id is not an integer", position)
     if record.notification_id <= last_nid:
-        report.error(f"position #{record.notification_id} (leaf {index}): out of log order "
-                     f"after #{last_nid}", record.notification_id)
+        report.error(f"{where}: out of log order after #{last_nid}", position)
     return record, leaf_bytes
 
 
-def _check_checkpoint(text: str, ledger: note.VerifierKey | None,
-                      witness: note.VerifierKey | None, report: Report) -> note.Checkpoint:
-    checkpoint = note.parse_checkpoint(text)
+def _check_checkpoint(text: Any, ledger: note.VerifierKey | None,
+                      witness: note.VerifierKey | None, report: Report
+                      ) -> note.Checkpoint | None:
+    try:
+        checkpoint = note.parse_checkpoint(text)
+    except (TypeError, ValueError) as e:
+        report.error(f"a checkpoint's note is malformed ({e})")
+        return None
     report.checkpoints += 1
     if ledger is None or not note.verify_note(text, ledger):
         report.error(f"checkpoint of size {checkpoint.size}: the ledger's signature is "
@@ -430,3 +524,45 @@ def _check_roots(checkpoints: list[note.Checkpoint], leaves: list[bytes],
     if report.verified_size < len(leaves):
         report.warnings.append(f"{len(leaves) - report.verified_size} event(s) after the last "
                                "checkpoint are not yet covered by a signature")
+
+
+def check_signed_consistency(
+    notes: Iterable[str], ledger: note.VerifierKey | None,
+    proof: Callable[[int, int], Sequence[bytes]], report: Report,
+) -> None:
+    """Check that each signed checkpoint extends the one before it (a prover's consistency
+    proof, `proof(old_size, new_size)`, e.g. a live server's), against the roots the ledger's
+    signatures cover, never against roots the prover supplies: a log rewritten after a
+    checkpoint was signed cannot prove itself consistent with it. Checkpoints whose signature
+    does not verify are reported and left out of the chain."""
+    signed: dict[int, note.Checkpoint] = {}
+    for text in notes:
+        try:
+            checkpoint = note.parse_checkpoint(text)
+        except ValueError as e:
+            report.error(f"a checkpoint is malformed ({e})")
+            continue
+        if ledger is None or not note.verify_note(text, ledger):
+            report.error(f"checkpoint of size {checkpoint.size}: the ledger's signature is "
+                         "missing or invalid; left out of the consistency chain")
+            continue
+        other = signed.get(checkpoint.size)
+        if other is not None and other.root_hash != checkpoint.root_hash:
+            report.error(f"two signed checkpoints of size {checkpoint.size} with different "
+                         "roots: a split view")
+        signed[checkpoint.size] = checkpoint
+    chain = [signed[size] for size in sorted(signed)]
+    for old, new in zip(chain, chain[1:]):
+        where = f"signed checkpoints {old.size} → {new.size}"
+        try:
+            path = proof(old.size, new.size)
+        except (LookupError, ValueError) as e:
+            report.error(f"{where}: no consistency proof ({e})")
+            continue
+        if not merkle.verify_consistency(old.size, new.size, path, old.root_hash,
+                                         new.root_hash):
+            report.error(f"{where}: the consistency proof does not verify against the signed "
+                         f"roots (the log was rewritten after size {old.size} was signed, or "
+                         "the proof is forged)")
+            continue
+        report.consistency_checked += 1

@@ -74,16 +74,17 @@ class Stack:
              "--temporal-port", self.ports[1], "--ui-port", self.ports[2]],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180  # a shared 2-core machine starts slowly
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log_tail()
             try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                # Longer than /health's own database timeout, so its 503 can be read.
+                if httpx.get(f"{self.url}/health", timeout=10).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        raise TimeoutError("registre run did not answer /health:\n" + self.log_tail())
+        raise TimeoutError("registre run did not answer /health with 200:\n" + self.log_tail())
 
     def log_tail(self) -> str:
         return (self.tmp / "run.log").read_text(errors="replace")[-4000:]
@@ -118,11 +119,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def wait_for(client: httpx.Client, path: str, stage: str, timeout: float = 60) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        body = client.get(path).json()
-        if body["stage"] == stage:
+        r = client.get(path)  # 404 until the views have read the write (they answer at once)
+        body = r.json()
+        if r.status_code == 200 and body["stage"] == stage:
             return body
         time.sleep(0.3)
     raise AssertionError(f"{path} never reached {stage}: {body}")
+
+
+def wait_for_follower(client: httpx.Client, name: str, timeout: float = 60) -> dict:
+    """Wait until the follower `name` (per /health) has processed the log up to the position
+    of the last write made before this call; returns that /health answer."""
+    target = client.get("/health").raise_for_status().json()["log_position"] or 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get("/health").raise_for_status().json()
+        follower = next(f for f in body["followers"] if f["name"] == name)
+        if follower["processed_to"] >= target:
+            return body
+        time.sleep(0.2)
+    raise AssertionError(f"{name} never processed the log up to #{target}: {follower}")
 
 
 def test_proposal_goes_from_submission_to_decision_when_driven_over_http(stack: Stack) -> None:
@@ -230,5 +246,7 @@ def test_demo_scenario_runs_end_to_end_over_http_when_the_stack_is_up(
     for line in expected:
         assert line in done.stdout, done.stdout
     with httpx.Client(base_url=stack.url, timeout=10) as client:
+        health = wait_for_follower(client, "compliance")  # the view has read the demo's acts
         assert client.get("/guarantor/compliance").json() == []
+        assert health["dead_letters"] == 0  # every stored event was appliable by every view
     assert_export_holds_no_personal_data(stack.url, tmp_path / "export.jsonl")
