@@ -32,7 +32,7 @@ test-unit: install
 	$(UV) run --frozen pytest -q tests/unit
 
 demo: install  # make demo SCENARIO=veto | evaluation | garant (with `make run` going)
-	$(REGISTRE) demo --scenario $(SCENARIO)
+	$(REGISTRE) demo --scenario $(or $(SCENARIO),metrokawa)
 
 rebuild: install  # make rebuild [VIEW=public_views]: re-make views from the log
 	$(REGISTRE) projections rebuild $(if $(VIEW),--view $(VIEW))
