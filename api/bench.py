@@ -20,6 +20,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ def _fill(settings: Settings, events: int) -> None:
         f"bench-{uuid.uuid4().hex[:8]}", "Métropole de mesure",
         [{"code": "A", "name": "Ville A", "population": 1}],
         [{"ref": "m0", "name": "Membre", "role": "councillor", "commune": "A"}],
-        CharterRules(consultation_seconds=1, vote_seconds=10**9, quorum_percent=50))
+        CharterRules(consultation_seconds=1, vote_seconds=10**8, quorum_percent=50))
     proposal, _ = app.submit_proposal(metropolis, "citoyen", "Mesure", "Banc d'essai")
     app.open_consultation(proposal, app.clock())
     app.open_vote(proposal, app.clock())
@@ -89,10 +90,12 @@ def _percentiles(samples: list[float]) -> str:
     return f"p50 {statistics.median(ms):.2f} ms   p99 {ms[int(len(ms) * 0.99) - 1]:.2f} ms"
 
 
-def bench_ledger(events: int, postgres_url: str | None, proofs: int = 1000) -> None:
+@contextmanager
+def _bench_database(postgres_url: str | None) -> Iterator[Settings]:
+    """Settings on a migrated database: `postgres_url`, or a throwaway embedded PostgreSQL of
+    the bench's own (stopped and deleted afterwards)."""
     from api.embedded import EmbeddedPostgres, free_port
-    from api.wiring import make_merkle_log, make_registre, migrate
-    from projections.ledger import MerkleFollower
+    from api.wiring import migrate
 
     tmp = Path(tempfile.mkdtemp(prefix="registre-bench-"))
     server = None
@@ -103,6 +106,19 @@ def bench_ledger(events: int, postgres_url: str | None, proofs: int = 1000) -> N
             postgres_url = server.url
         settings = Settings(postgres_url=postgres_url, var_dir=tmp / "var")
         migrate(settings)
+        yield settings
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench_ledger(events: int, postgres_url: str | None, proofs: int = 1000) -> None:
+    from api.wiring import make_merkle_log, make_registre
+    from projections.ledger import MerkleFollower
+
+    with _bench_database(postgres_url) as settings:
+        postgres_url = settings.postgres_url
         app = make_registre(settings)
         store = make_merkle_log(settings)
         already = store.size()
@@ -191,10 +207,6 @@ def bench_ledger(events: int, postgres_url: str | None, proofs: int = 1000) -> N
         )
         app.close()
         store.datastore.close()
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # -- rebuilding views (`registre projections rebuild`, `registre bench projections`) ---------
@@ -358,18 +370,8 @@ def _raw_read(postgres_url: str) -> tuple[int, int]:
 
 
 def bench_projections(events: int, postgres_url: str | None, batch: int = 1000) -> None:
-    from api.embedded import EmbeddedPostgres, free_port
-    from api.wiring import migrate
-
-    tmp = Path(tempfile.mkdtemp(prefix="registre-bench-"))
-    server = None
-    try:
-        if postgres_url is None:
-            server = EmbeddedPostgres(tmp / "pg", free_port())
-            server.start()
-            postgres_url = server.url
-        settings = Settings(postgres_url=postgres_url, var_dir=tmp / "var")
-        migrate(settings)
+    with _bench_database(postgres_url) as settings:
+        postgres_url = settings.postgres_url
         console.print(f"Registre bench projections: about {events:,} events on {postgres_url}")
         size = _fill_views(settings, events)
 
@@ -390,7 +392,3 @@ def bench_projections(events: int, postgres_url: str | None, batch: int = 1000) 
             f"({applied:,} events applied, {batch:,} per transaction)\n"
             f"ratio                        {rebuild_rate / raw_rate:.2f} (goal >= 0.25)"
         )
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
