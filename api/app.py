@@ -4,7 +4,8 @@ errors, HTTP refusals, malformed requests) turned into one answer naming the rul
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
@@ -125,10 +126,25 @@ def _status_of(error: DomainError) -> int:
     return status.HTTP_409_CONFLICT
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The group-commit writer (api/group_commit.py, set by the wiring) runs while the app
+    # serves: its thread starts with the app and stops, after its last batch, on shutdown.
+    writer = getattr(app.state, "writer", None)
+    if writer is not None:
+        writer.start()
+    try:
+        yield
+    finally:
+        if writer is not None:
+            writer.stop()
+
+
 def build_app(*, settings: Settings, registre: Registre, views: ProposalViews,
               merkle_log: MerkleLog, compliance: ComplianceView, ledger_key: Any,
               witness_vkey: Callable[[], str | None]) -> FastAPI:
-    app = FastAPI(title="Registre", version="0.1.0", description=DESCRIPTION)
+    app = FastAPI(title="Registre", version="0.1.0", description=DESCRIPTION,
+                  lifespan=_lifespan)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.state.settings = settings
     app.state.registre = registre

@@ -238,12 +238,15 @@ def projection_runner(settings: Settings, projection: type = ProposalProjection,
 
 
 def create_api(settings: Settings) -> Any:
-    """The FastAPI app with its adapters attached."""
+    """The FastAPI app with its adapters attached, and the group-commit writer of the
+    high-volume acts (`app.state.writer`, started and stopped with the app's lifespan)."""
     from api.app import build_app
+    from api.group_commit import GroupCommitWriter
 
+    registre = make_registre(settings)
     app = build_app(
         settings=settings,
-        registre=make_registre(settings),
+        registre=registre,
         views=make_views(settings),
         merkle_log=make_merkle_log(settings),
         compliance=make_compliance_view(settings),
@@ -251,4 +254,5 @@ def create_api(settings: Settings) -> Any:
         witness_vkey=lambda: witness_vkey(settings),
     )
     app.state.followers = followers()
+    app.state.writer = GroupCommitWriter(registre)
     return app
