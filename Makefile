@@ -13,8 +13,10 @@ REGISTRE := .venv/bin/registre
 SCENARIO ?= metrokawa
 VIEW ?=
 EVENTS ?= 100000
+SIGNATURES ?= 200000
+CONCURRENCY ?= 8,32
 
-.PHONY: install run test test-unit demo rebuild bench-projections clean-var
+.PHONY: install tools run test test-unit demo rebuild bench-projections bench-signatures clean-var
 
 $(UV):
 	python3 -m venv .tools && .tools/bin/pip install --quiet uv
@@ -25,7 +27,17 @@ install: $(UV)
 run: install
 	$(UV) run --frozen registre run
 
-test: install
+# wrk, the HTTP load generator of `bench signatures` (Debian's package): installed when
+# missing and run as root (CI), else the command to run is printed.
+tools:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; \
+	  else \
+	    echo "wrk is not installed; run:  sudo apt-get install -y wrk"; \
+	  fi; }
+
+test: install tools
 	$(UV) run --frozen pytest -q -p no:cacheprovider
 
 test-unit: install
@@ -39,6 +51,9 @@ rebuild: install  # make rebuild [VIEW=public_views]: re-make views from the log
 
 bench-projections: install  # make bench-projections EVENTS=1000000
 	$(REGISTRE) bench projections --events $(EVENTS)
+
+bench-signatures: install tools  # make bench-signatures SIGNATURES=20000 CONCURRENCY=8,32
+	$(REGISTRE) bench signatures --signatures $(SIGNATURES) --concurrency $(CONCURRENCY)
 
 clean-var:
 	rm -rf var

@@ -2,6 +2,11 @@
 same bytes, measured in the same run (this machine is shared and noisy: only ratios and
 same-run comparisons mean something), and the latency of proofs served from stored nodes.
 
+`registre bench signatures`: signatures acknowledged per second over HTTP (wrk, one distinct
+signer per request) through the group-commit writer, against the HTTP floor of the same
+server (an authenticated route storing nothing) and the database's raw single-row INSERT
+rate; the stored count is checked against the acknowledged count.
+
 `registre bench projections`: the rate of a batched rebuild of the public views against a raw
 sequential read of the same events table, in the same run; and the views' rebuild itself,
 shared with `registre projections rebuild`.
@@ -21,17 +26,26 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import IntegrityError
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import JSONResponse
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api.deps import CurrentUser, require_role
+from api.edge import EdgeRoute
+from api.group_commit import Act, NotAcknowledged
 from api.settings import Settings
 from domain.ledger import merkle
 from domain.ledger.verify import leaf_hashes, prefix_root, tree_levels, verify_export
 from domain.deliberation.ballot import Vote
 from domain.ledger.leaf import encode_leaf
+from domain.errors import RuleBroken
 from domain.rules.charter import CharterRules
 
 console = Console(soft_wrap=True)
@@ -392,3 +406,455 @@ def bench_projections(events: int, postgres_url: str | None, batch: int = 1000) 
             f"({applied:,} events applied, {batch:,} per transaction)\n"
             f"ratio                        {rebuild_rate / raw_rate:.2f} (goal >= 0.25)"
         )
+
+
+# -- `registre bench signatures` ------------------------------------------------------------
+#
+# The whole write path of a high-volume act over HTTP: wrk (one distinct signer per request,
+# each with its own bearer token) against the API served by uvicorn in a process of its own,
+# on a throwaway embedded PostgreSQL. Each concurrency is measured twice with the same
+# tokens: the act itself, then the floor (`POST /bench/noop`: authenticated like the act,
+# storing nothing). Both bench routes exist only in the bench's server (`bench_api`).
+
+BENCH_MARKS = uuid.UUID("0d6f4c1e-5b8a-4f4b-9c39-3c1e2a7b9e51")
+
+
+class BenchMark(Aggregate):
+    """The bench's stand-in for a signature: one per signer (id uuid5 of the signer), so a
+    second one by the same signer is refused by the store like a second signature."""
+
+    class Made(Aggregate.Created):
+        signer: str
+
+    @staticmethod
+    def create_id(signer: str) -> uuid.UUID:
+        return uuid.uuid5(BENCH_MARKS, signer)
+
+    @event(Made)
+    def __init__(self, signer: str) -> None:
+        self.signer = signer
+
+
+class AlreadyMarked(RuleBroken):
+    rule = "one_mark_per_signer"
+
+
+def bench_act(app: Any, signer: str) -> Act:
+    """The stand-in act through the group-commit writer: a new `BenchMark`, or (alone) the
+    full command, which refuses a second mark by the same signer."""
+
+    def fallback() -> int:
+        try:
+            return app.save(BenchMark(signer=signer))[-1].notification.id
+        except IntegrityError:
+            raise AlreadyMarked(f"{signer!r} already made its mark") from None
+
+    return Act(prepare=lambda: [BenchMark(signer=signer)], fallback=fallback)
+
+
+def _not_acknowledged(error: NotAcknowledged) -> JSONResponse:
+    from api.app import refusal
+
+    return refusal(status.HTTP_503_SERVICE_UNAVAILABLE, "database_unavailable", str(error))
+
+
+bench_routes = APIRouter(prefix="/bench", tags=["bench"], route_class=EdgeRoute,
+                         include_in_schema=False)
+
+
+@bench_routes.post("/noop", dependencies=[Depends(require_role("citizen"))])
+async def bench_noop(user: CurrentUser) -> dict[str, int]:
+    """The floor: authenticated like a signature (bearer token, role), storing nothing."""
+    return {"position": 0}
+
+
+@bench_routes.post("/write", status_code=status.HTTP_201_CREATED,
+                   dependencies=[Depends(require_role("citizen"))])
+async def bench_write(request: Request, user: CurrentUser) -> Any:
+    """The stand-in act: one `BenchMark` per signer through the group-commit writer."""
+    try:
+        position = await request.app.state.writer.write(
+            bench_act(request.app.state.registre, user.sub))
+    except NotAcknowledged as e:
+        return _not_acknowledged(e)
+    return {"position": position}
+
+
+@bench_routes.get("/stats")
+def bench_stats(request: Request) -> dict[str, int]:
+    """The writer's counters (batches, acts, largest batch, fallbacks…)."""
+    return request.app.state.writer.stats().as_dict()
+
+
+def bench_api() -> Any:
+    """The API with the bench's routes, for uvicorn (`--factory api.bench:bench_api`); its
+    settings from the `REGISTRE_*` environment like `registre api`."""
+    from api.wiring import create_api
+
+    app = create_api(Settings())
+    app.include_router(bench_routes)
+    return app
+
+
+WRK_SCRIPT = r"""
+-- registre bench signatures: each request carries the next token of this thread's share of
+-- the tokens file (one per simulated signer). Once a thread has sent all its tokens its
+-- connections idle (delay); once every one was answered it notes its end time and writes
+-- a marker file, and the bench stops wrk (SIGINT). Rates are counted from the first
+-- request to the last answer, not over wrk's -d bound.
+-- args: tokens file, path, threads, marker directory
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } registre_timespec;
+int clock_gettime(int clk_id, registre_timespec *tp);
+]]
+local ts = ffi.new("registre_timespec")
+local function now()
+  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC: one clock for every thread
+  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
+end
+
+local threads = {}
+local made = 0
+
+function setup(thread)
+  thread:set("id", made)
+  made = made + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local nthreads = tonumber(args[3])
+  target, markers = args[2], args[4]
+  tokens, statuses, next_token, answered = {}, {}, 1, 0
+  started, ended, extra = 0, 0, 0
+  verifying = (id == 0)  -- wrk calls request() once on thread 0 to check it: no token used
+  local i = 0
+  for line in io.lines(args[1]) do
+    if i % nthreads == id then tokens[#tokens + 1] = "Bearer " .. line end
+    i = i + 1
+  end
+end
+
+function delay()
+  if next_token > #tokens then return 3600000 end
+  return 0
+end
+
+function request()
+  if verifying then
+    verifying = false
+    return wrk.format("POST", target, {["Authorization"] = tokens[1]}, "")
+  end
+  if started == 0 then started = now() end
+  if next_token > #tokens then  -- more connections than tokens: a harmless request
+    extra = extra + 1
+    return wrk.format("POST", "/bench/noop", {["Authorization"] = tokens[1]}, "")
+  end
+  local token = tokens[next_token]
+  next_token = next_token + 1
+  return wrk.format("POST", target, {["Authorization"] = token}, "")
+end
+
+function response(status, headers, body)
+  local key = tostring(status)
+  statuses[key] = (statuses[key] or 0) + 1
+  answered = answered + 1
+  if answered == #tokens + extra then
+    ended = now()
+    local marker = io.open(markers .. "/done-" .. id, "w")
+    marker:write(tostring(ended))
+    marker:close()
+  end
+end
+
+function done(summary, latency, requests)
+  local counts, first, last, finished = {}, nil, 0, 0
+  for _, t in ipairs(threads) do
+    for k, v in pairs(t:get("statuses")) do counts[k] = (counts[k] or 0) + v end
+    local s, e = t:get("started"), t:get("ended")
+    if s > 0 and (first == nil or s < first) then first = s end
+    if e > 0 then finished = finished + 1 end
+    if e > last then last = e end
+  end
+  local parts = {}
+  for k, v in pairs(counts) do parts[#parts + 1] = string.format('"%s": %d', k, v) end
+  local seconds = summary.duration / 1e6
+  if first ~= nil and finished == #threads then seconds = last - first end
+  local e = summary.errors
+  io.write(string.format(
+    'RESULT {"seconds": %.6f, "finished": %s, "requests": %d, "p50_us": %d, ' ..
+    '"p90_us": %d, "p99_us": %d, "max_us": %d, "errors": {"connect": %d, "read": %d, ' ..
+    '"write": %d, "status": %d, "timeout": %d}, "statuses": {%s}}\n',
+    seconds, tostring(finished == #threads), summary.requests, latency:percentile(50),
+    latency:percentile(90), latency:percentile(99), latency.max, e.connect, e.read,
+    e.write, e.status, e.timeout, table.concat(parts, ", ")))
+end
+"""
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    """What one wrk run measured (latencies in seconds)."""
+
+    seconds: float  # first request to last answer (wrk's whole run if not all answered)
+    finished: bool  # every request was answered
+    statuses: dict[int, int]
+    p50: float
+    p90: float
+    p99: float
+    errors: dict[str, int]
+
+    def rate(self, status_code: int) -> float:
+        return self.statuses.get(status_code, 0) / self.seconds
+
+
+@dataclass(frozen=True)
+class SignatureScenario:
+    """What the bench signs with: the route, its success status, the stored topic to count,
+    and how a signer's token is made (subject `signer-N`)."""
+
+    name: str
+    path: str
+    topic: str
+    token: Callable[[str, int], str]  # (signing secret, signer number) -> token
+
+
+def _stand_in_scenario(settings: Settings) -> SignatureScenario:
+    from eventsourcing.utils import get_topic
+
+    from api.auth import issue_token
+
+    return SignatureScenario(
+        name="stand-in act (POST /bench/write: one BenchMark per signer)",
+        path="/bench/write", topic=get_topic(BenchMark.Made),
+        token=lambda secret, n: issue_token(secret, f"signer-{n}", "citizen"))
+
+
+def _require_wrk() -> str:
+    found = shutil.which("wrk")
+    if not found:
+        raise FileNotFoundError("`wrk` is not installed: run `make tools` (or "
+                                "`apt-get install -y wrk` as root)")
+    return found
+
+
+@contextmanager
+def _bench_server(settings: Settings, workdir: Path) -> Iterator[str]:
+    """The API with the bench routes, served by uvicorn (uvloop, httptools, no access log)
+    in a process of its own on a free port; its base URL."""
+    import os
+    import subprocess
+    import sys
+
+    from api.embedded import free_port, wait_for_port
+
+    port = free_port()
+    env = {**os.environ, "REGISTRE_POSTGRES_URL": settings.postgres_url,
+           "REGISTRE_VAR_DIR": str(settings.var_dir),
+           "REGISTRE_JWT_SECRET": settings.signing_secret(), "REGISTRE_API_PORT": str(port)}
+    log_path = workdir / "api.log"
+    with open(log_path, "ab") as log_file:
+        server = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "uvicorn", "--factory", "api.bench:bench_api",
+             "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop",
+             "--http", "httptools", "--no-access-log", "--log-level", "warning",
+             "--lifespan", "on"],
+            env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        try:
+            wait_for_port(port, timeout=60, what="the bench's API server")
+        except TimeoutError:
+            raise RuntimeError(f"the bench's API server did not start:\n"
+                               f"{log_path.read_text()[-3000:]}") from None
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _issue_tokens(settings: Settings, scenario: SignatureScenario, first: int, count: int,
+                  path: Path) -> Path:
+    secret = settings.signing_secret()
+    with _progress() as progress, open(path, "w") as out:
+        task = progress.add_task(f"Jetons des signataires {first:,}–{first + count - 1:,}",
+                                 total=count)
+        for n in range(first, first + count):
+            out.write(scenario.token(secret, n) + "\n")
+            if n % 1000 == 999:
+                progress.advance(task, 1000)
+        progress.update(task, completed=count)
+    return path
+
+
+def _log_size(postgres_url: str, topic: str | None = None) -> int:
+    import psycopg
+
+    with psycopg.connect(postgres_url) as conn:
+        if topic is None:
+            row = conn.execute("SELECT coalesce(max(notification_id), 0) "
+                               "FROM registre_events").fetchone()
+        else:
+            row = conn.execute("SELECT count(*) FROM registre_events WHERE topic = %s",
+                               (topic,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _wrk(url: str, path: str, tokens: Path, count: int, connections: int, threads: int,
+         workdir: Path, label: str, progress_of: Callable[[], int] | None) -> WrkRun:
+    """Run wrk until every token of `tokens` was used once on `path` and answered."""
+    import json
+    import signal
+    import subprocess
+
+    script = workdir / "signatures.lua"
+    script.write_text(WRK_SCRIPT)
+    markers = Path(tempfile.mkdtemp(prefix="wrk-", dir=workdir))
+    threads = max(1, min(threads, connections))
+    bound = max(120, count // 20)  # -d: a bound only, wrk is stopped once all is answered
+    args = [_require_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{bound}s",
+            "--timeout", "30s", "--latency", "-s", str(script), url, "--",
+            str(tokens), path, str(threads), str(markers)]
+    with _progress() as progress:
+        task = progress.add_task(label, total=count if progress_of else None)
+        process = subprocess.Popen(args, stdout=subprocess.PIPE,  # noqa: S603
+                                   stderr=subprocess.STDOUT, text=True)
+        last_change, seen = time.monotonic(), -1
+        while process.poll() is None:
+            time.sleep(0.2)
+            if len(list(markers.iterdir())) == threads:
+                process.send_signal(signal.SIGINT)  # every request was answered
+                break
+            if progress_of is not None:
+                done = progress_of()
+                progress.update(task, completed=min(count, done))
+                if done != seen:
+                    last_change, seen = time.monotonic(), done
+                elif time.monotonic() - last_change > 60:  # nothing stored for a minute
+                    process.send_signal(signal.SIGINT)
+                    break
+        output, _ = process.communicate(timeout=120)
+        if progress_of is not None:
+            progress.update(task, completed=min(count, progress_of()))
+    line = next((x for x in output.splitlines() if x.startswith("RESULT ")), None)
+    if process.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed (status {process.returncode}):\n{output[-3000:]}")
+    result = json.loads(line[len("RESULT "):])
+    return WrkRun(seconds=result["seconds"], finished=result["finished"],
+                  statuses={int(k): v for k, v in result["statuses"].items()},
+                  p50=result["p50_us"] / 1e6, p90=result["p90_us"] / 1e6,
+                  p99=result["p99_us"] / 1e6, errors=result["errors"])
+
+
+def _raw_insert_rate(postgres_url: str, connections: int = 1, seconds: float = 3.0) -> float:
+    """Single-row INSERTs, autocommit (one transaction, one commit each) into a scratch table,
+    from `connections` connections at once: the database's own commit rate."""
+    import threading
+
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_scratch "
+                     "(id bigserial PRIMARY KEY, payload bytea NOT NULL)")
+    counts = [0] * connections
+    payload = b"x" * 200  # about a signature event's size
+    start_line = threading.Barrier(connections + 1)
+
+    def insert(i: int) -> None:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            start_line.wait()
+            deadline = time.perf_counter() + seconds
+            while time.perf_counter() < deadline:
+                conn.execute("INSERT INTO bench_scratch (payload) VALUES (%s)", (payload,))
+                counts[i] += 1
+
+    workers = [threading.Thread(target=insert, args=(i,)) for i in range(connections)]
+    for w in workers:
+        w.start()
+    start_line.wait()
+    began = time.perf_counter()
+    for w in workers:
+        w.join()
+    elapsed = time.perf_counter() - began
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE bench_scratch")
+    return sum(counts) / elapsed
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def bench_signatures(signatures: int, concurrency: list[int], postgres_url: str | None = None,
+                     threads: int = 1) -> list[dict[str, Any]]:
+    """At each concurrency: `signatures` distinct signers over HTTP, then the floor with the
+    same tokens; the raw INSERT rate of the same database; at the end, the stored count is
+    checked against the acknowledged (201) count. Returns one summary per concurrency."""
+    import httpx
+
+    if not concurrency or min(concurrency) < 1 or signatures < max(concurrency):
+        raise ValueError("give concurrencies of at least 1 and at least as many signatures "
+                         "as the largest concurrency")
+    _require_wrk()
+    summaries: list[dict[str, Any]] = []
+    with _bench_database(postgres_url) as settings:
+        settings = settings.model_copy(update={"jwt_secret": uuid.uuid4().hex * 2})
+        workdir = settings.var_dir / "bench-signatures"
+        workdir.mkdir(parents=True, exist_ok=True)
+        scenario = _stand_in_scenario(settings)
+        console.print(f"Registre bench signatures: {signatures:,} signatures at each "
+                      f"concurrency {', '.join(map(str, concurrency))} on "
+                      f"{settings.postgres_url}\n  act: {scenario.name}\n  server: uvicorn "
+                      "(uvloop, httptools, no access log), one process; load: wrk "
+                      f"-t {threads}")
+        raw_one = _raw_insert_rate(settings.postgres_url, 1)
+        acknowledged = 0
+        stored_before = _log_size(settings.postgres_url, scenario.topic)
+        with _bench_server(settings, workdir) as url:
+            for level, c in enumerate(concurrency):
+                tokens = _issue_tokens(settings, scenario, level * signatures, signatures,
+                                       workdir / f"tokens-{c}.txt")
+                base = _log_size(settings.postgres_url)
+                act = _wrk(url, scenario.path, tokens, signatures, c, threads, workdir,
+                           f"Signatures, concurrence {c}",
+                           lambda base=base: _log_size(settings.postgres_url) - base)
+                floor = _wrk(url, "/bench/noop", tokens, signatures, c, threads, workdir,
+                             f"Plancher HTTP, concurrence {c}", None)
+                signed = act.statuses.get(201, 0)
+                acknowledged += signed
+                others = {k: v for k, v in act.statuses.items() if k not in (200, 201)}
+                rate, floor_rate = act.rate(201), floor.rate(200)
+                console.print(
+                    f"concurrency {c}: signatures {rate:,.0f}/s (p50 {_ms(act.p50)} p99 "
+                    f"{_ms(act.p99)}) · floor {floor_rate:,.0f}/s (p50 {_ms(floor.p50)} p99 "
+                    f"{_ms(floor.p99)}) · ratio {rate / floor_rate:.2f}"
+                    + (f" · other statuses {others}" if others else "")
+                    + (f" · socket errors {act.errors}"
+                       if any(v for k, v in act.errors.items() if k != "status") else "")
+                    + ("" if act.finished and floor.finished
+                       else " · NOT every request was answered (rates over wrk's whole run)"))
+                summaries.append({"concurrency": c, "signatures_per_s": rate,
+                                  "p50_s": act.p50, "p99_s": act.p99,
+                                  "floor_per_s": floor_rate, "ratio": rate / floor_rate,
+                                  "acknowledged": signed, "statuses": act.statuses})
+            stats = httpx.get(f"{url}/bench/stats", timeout=10).json()
+        raw_many = _raw_insert_rate(settings.postgres_url, max(concurrency))
+        stored = _log_size(settings.postgres_url, scenario.topic) - stored_before
+        per_batch = stats["stored"] / stats["batches"] if stats["batches"] else 0
+        console.print(
+            f"raw INSERT (autocommit, one row per transaction): {raw_one:,.0f}/s on one "
+            f"connection · {raw_many:,.0f}/s on {max(concurrency)}\n"
+            f"group commit: {stats['acts']:,} acts in {stats['batches']:,} transactions "
+            f"({per_batch:,.1f} per transaction, largest {stats['largest_batch']:,}), "
+            f"{stats['fallbacks']:,} fallbacks, {stats['transient_failures']} failed batches\n"
+            f"stored {stored:,} · acknowledged (201) {acknowledged:,} · "
+            + ("check: equal" if stored == acknowledged else "check: DIFFERENT"))
+        if stored != acknowledged:
+            raise RuntimeError(f"the store holds {stored:,} signatures but {acknowledged:,} "
+                               "were acknowledged")
+    return summaries

@@ -15,6 +15,7 @@
     registre audit verify (--url API | --export FILE) [--ledger-key PUB] [--witness-key PUB]
     registre audit compliance --export FILE [--json] [--proposal ID]
     registre bench ledger --events N | bench projections --events N
+    registre bench signatures --signatures N --concurrency 8,32
     registre projections rebuild [--view NAME]
                                       re-make views from the log, in batches (resumable)
     registre privacy erase --subject SUB --metropolis SLUG
@@ -553,6 +554,31 @@ def bench_projections_cmd(
     from api.bench import bench_projections
 
     bench_projections(events, postgres_url, batch)
+
+
+@bench_cli.command("signatures")
+def bench_signatures_cmd(
+    signatures: int = typer.Option(200_000, help="distinct signers at each concurrency"),
+    concurrency: str = typer.Option("8,32", help="wrk connections, comma-separated"),
+    threads: int = typer.Option(1, help="wrk threads"),
+    postgres_url: Optional[str] = typer.Option(
+        None, help="a migrated database to write to (default: a throwaway embedded "
+                   "PostgreSQL)"),
+) -> None:
+    """Signatures acknowledged per second over HTTP (group commit) with p50/p99, against the
+    HTTP floor of the same server and the raw INSERT rate; checks stored = acknowledged."""
+    from api.bench import bench_signatures
+
+    try:
+        levels = [int(c) for c in concurrency.split(",") if c.strip()]
+    except ValueError:
+        raise typer.BadParameter("comma-separated integers, e.g. 8,32",
+                                 param_hint="--concurrency") from None
+    try:
+        bench_signatures(signatures, levels, postgres_url, threads)
+    except (FileNotFoundError, ValueError, RuntimeError) as e:
+        typer.echo(f"bench signatures: {e}", err=True)
+        raise typer.Exit(1) from None
 
 
 def main() -> None:
