@@ -7,7 +7,7 @@
     registre migrate | init           create the schema once (D9) | found configured metropolises
     registre worker | projections | api
                                       one process each (what `up` supervises)
-    registre token issue --sub ID --role ROLE [--territory CODE]
+    registre token issue --sub ID --role ROLE [--territory CODE] [--elector] [--birthdate D]
     registre demo                     load the Métrokawa 12 proposals and drive one to decision
     registre keys generate --name N --out FILE [--witness]
     registre witness --key FILE       the guarantor co-signs the latest checkpoint
@@ -324,17 +324,20 @@ def run(
 def token_issue(
     sub: str = typer.Option(..., help="pseudonymous subject, e.g. a council member's ref"),
     role: str = typer.Option(..., help="citizen | councillor | mayor | clerk | guarantor"),
-    territory: Optional[str] = typer.Option(None, help="commune code"),
+    territory: Optional[str] = typer.Option(None, help="commune code (a citizen's residence)"),
     days: int = typer.Option(30, help="validity in days"),
+    elector: bool = typer.Option(False, "--elector", help="a citizen registered as elector"),
+    birthdate: Optional[str] = typer.Option(None, help="a citizen's date of birth, YYYY-MM-DD"),
 ) -> None:
     """Print a bearer token signed by the local issuer."""
-    from datetime import timedelta
+    from datetime import date, timedelta
 
     from api.auth import issue_token
 
     try:
+        born = date.fromisoformat(birthdate) if birthdate else None
         typer.echo(issue_token(_settings().signing_secret(), sub, role, territory,
-                               timedelta(days=days)))
+                               timedelta(days=days), elector=elector, birthdate=born))
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
 

@@ -97,6 +97,31 @@ RULE_FR: dict[str, str] = {
                               "par le garant.",
     "unknown_person": "Aucune donnée personnelle de cette personne dans cette métropole.",
     "erasure_target": "Désignez la personne par son identifiant ou par son pseudonyme.",
+    # petitions (right of interpellation)
+    "unknown_petition": "Cette pétition n'existe pas.",
+    "petition.kind": "La charte en vigueur ne prévoit pas ce type de pétition.",
+    "petition.scope": "Une pétition communale nomme sa commune ; une pétition métropolitaine "
+                      "n'en nomme aucune.",
+    "petition.signers": "Ce type de pétition est signé par les électeurs inscrits.",
+    "petition.residence": "Seuls les habitants du territoire concerné peuvent signer cette "
+                          "pétition.",
+    "petition.min_age": "Vous n'avez pas l'âge requis pour signer cette pétition.",
+    "petition.one_sponsorship": "Vous parrainez déjà cette pétition.",
+    "petition.not_a_sponsor": "Vous n'êtes pas co-parrain de cette pétition.",
+    "petition.period": "La pétition ne recueille pas de signatures en ce moment : la période "
+                       "de signature n'est pas ouverte ou est close.",
+    "petition.one_signature": "Vous avez déjà signé cette pétition : une seule signature par "
+                              "personne.",
+    "petition.no_signature": "Vous n'avez pas signé cette pétition.",
+    "petition.threshold_reached": "Le seuil est atteint : la pétition et ses signatures ne "
+                                  "peuvent plus être retirées.",
+    "petition.signer_limit": "Vous avez déjà signé le nombre maximal de pétitions de ce type "
+                             "pour cette période.",
+    "petition.obligation": "Aucune obligation n'est en attente pour cette pétition.",
+    "petition.obligation_kind": "Cet acte ne répond pas à l'obligation que ce type de pétition "
+                                "impose au conseil.",
+    "petition.electorate": "Le nombre d'électeurs inscrits n'a pas encore été enregistré par "
+                           "le greffe.",
     # the collegial bureau
     "no_free_seat": "Aucun siège de ce type n'est libre au bureau collégial.",
     # the verifiable ledger

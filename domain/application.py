@@ -1,5 +1,5 @@
 """The domain application: one eventsourcing Application over one global log, composed from
-each process' command module (governance, deliberation; later petition, budget, convention).
+each process' command module (governance, deliberation, petition; later budget, convention).
 
 Each command loads aggregates, applies a rule and saves the resulting events in one
 transaction. Time comes from the `clock` given at construction (the wiring gives the system
@@ -21,6 +21,7 @@ from eventsourcing.application import Application
 
 from domain.deliberation.commands import DeliberationCommands
 from domain.governance.commands import GovernanceCommands
+from domain.petition.commands import PetitionCommands
 from domain.ports import Clock, LogPositions, NoPersonalData, PersonalData, ScannedLogPositions
 
 import domain.topics  # noqa: F401  (old stored topics resolve to the moved event classes)
@@ -30,7 +31,7 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Registre(GovernanceCommands, DeliberationCommands, Application[UUID]):
+class Registre(GovernanceCommands, DeliberationCommands, PetitionCommands, Application[UUID]):
     """Registre's command side, on the event store configured by the environment."""
 
     name = "Registre"

@@ -252,3 +252,80 @@ class DraftClosed(RuleBroken):
     """A submitted or abandoned draft no longer changes."""
 
     rule = "draft_closed"
+
+
+# -- petitions (right of interpellation) ---------------------------------------------------
+
+
+class UnknownPetition(NotFound):
+    rule = "unknown_petition"
+
+
+class UnknownPetitionKind(RuleBroken):
+    rule = "petition.kind"
+
+
+class PetitionCommuneRequired(RuleBroken):
+    """A petition of commune scope names one member commune; one of metropolis scope none."""
+
+    rule = "petition.scope"
+
+
+class NotEligibleToSign(NotPermitted):
+    """The identity provider's claims do not make this person a signer of the kind (the rule
+    id names which: residence, signers, min_age)."""
+
+    rule = "petition.signers"
+
+    def __init__(self, message: str, rule: str = "petition.signers") -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+class AlreadySponsored(RuleBroken):
+    rule = "petition.one_sponsorship"
+
+
+class NotASponsor(RuleBroken):
+    rule = "petition.not_a_sponsor"
+
+
+class CollectionNotOpen(RuleBroken):
+    """Signatures are taken only while the collection is open (rule `petition.period`)."""
+
+    rule = "petition.period"
+
+
+class SignatureAlreadyGiven(RuleBroken):
+    rule = "petition.one_signature"
+
+
+class NoSignature(RuleBroken):
+    rule = "petition.no_signature"
+
+
+class ThresholdAlreadyReached(RuleBroken):
+    """Signatures and the petition itself are withdrawn only before the threshold."""
+
+    rule = "petition.threshold_reached"
+
+
+class SignerLimitReached(RuleBroken):
+    rule = "petition.signer_limit"
+
+
+class NoObligationOpen(RuleBroken):
+    rule = "petition.obligation"
+
+
+class WrongObligation(RuleBroken):
+    """The act does not fulfil the obligation the kind prescribes (answer, agenda,
+    consultation)."""
+
+    rule = "petition.obligation_kind"
+
+
+class NoElectorate(RuleBroken):
+    """A threshold on electors needs the electors recorded by a clerk first."""
+
+    rule = "petition.electorate"

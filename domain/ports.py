@@ -68,3 +68,16 @@ class NoPersonalData:
 
     def open(self, sealed: str) -> str | None:
         raise RuntimeError("no PersonalData adapter wired: personal text cannot be read")
+
+
+class Act(Protocol):
+    """One high-volume act (a signature, later a ballot) for a group-commit writer (D11):
+    `prepare()` builds the new aggregates assuming the common case (no prior record; it may
+    raise a DomainError, failing this act alone); `fallback()` runs the whole command alone in
+    its own transaction (it finds the prior record and raises the precise error, or records)
+    and returns the log position. A writer saves the prepared aggregates of many acts in one
+    transaction and falls back one by one when the store refuses the batch."""
+
+    def prepare(self) -> list[Any]: ...
+
+    def fallback(self) -> int: ...

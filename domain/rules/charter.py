@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from domain.errors import InvalidCharter
+from domain.rules.petition import PetitionKind, default_kind, petition_kinds
 from domain.rules.text import is_clean_line
 
 CHOICES = ("for", "against", "abstain")
@@ -53,7 +54,11 @@ class CharterRules:
     - `veto_override_majority`: the majority by which the council overrides a veto before the
       window ends (rule `veto.override`).
     - `petition_threshold_percent`: the share of registered residents whose signatures oblige
-      the council to answer a petition (right of interpellation; used by the petition process).
+      the council to answer a petition of the default kind `interpellation`, offered when
+      `petition_kinds` is empty.
+    - `petition_kinds`: the kinds of petition (right of interpellation) citizens may open,
+      each with its threshold, sponsors, periods, signers and obligation
+      (`domain/rules/petition.py` PetitionKind).
     - `bureau_seats`: the collegial bureau's composition, seats per kind
       (`maires_majoritaires`, `vice_presidents_minoritaires`, `citoyens_tires_au_sort`).
     - `deliberation_seconds`: after the consultation, how long councillors may table
@@ -91,8 +96,12 @@ class CharterRules:
     petition_threshold_percent: float = 1.0
     veto_territories: tuple[str, ...] = ()
     decision_majorities: dict[str, str] = field(default_factory=dict)
+    petition_kinds: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # Each kind checked (and its defaults filled in) as it is stored.
+        object.__setattr__(self, "petition_kinds", {
+            name: kind.as_dict() for name, kind in petition_kinds(self.petition_kinds).items()})
         object.__setattr__(self, "veto_territories", tuple(self.veto_territories))
         self._check_bounds()
         for kind, majority in self.decision_majorities.items():
@@ -167,6 +176,12 @@ class CharterRules:
     def quorum_met(self, participants: int, members: int) -> bool:
         """Whether `participants` of `members` seated members meet the quorum (rule `quorum`)."""
         return members > 0 and participants * 100 >= self.quorum_percent * members
+
+    def offered_petition_kinds(self) -> dict[str, PetitionKind]:
+        """The petition kinds this version offers (the default `interpellation` if none)."""
+        if not self.petition_kinds:
+            return {"interpellation": default_kind(self.petition_threshold_percent)}
+        return {name: PetitionKind.from_dict(k) for name, k in self.petition_kinds.items()}
 
     @property
     def decision_types(self) -> tuple[str, ...]:
