@@ -16,7 +16,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.messages_fr import explain
-from api.routes import communes, drafts, guarantor, health, ledger, metropolises, proposals
+from api.routes import (
+    communes,
+    drafts,
+    guarantor,
+    health,
+    ledger,
+    metropolises,
+    proposals,
+    signatures,
+)
 from api.settings import Settings
 from domain.application import Registre
 from domain.errors import DomainError, NotFound, NotPermitted
@@ -193,4 +202,5 @@ def build_app(*, settings: Settings, registre: Registre, views: ProposalViews,
     app.include_router(ledger.router)
     app.include_router(guarantor.router)
     app.include_router(communes.router)
+    app.include_router(signatures.router)
     return app

@@ -435,10 +435,6 @@ class BenchMark(Aggregate):
         self.signer = signer
 
 
-class AlreadyMarked(RuleBroken):
-    rule = "one_mark_per_signer"
-
-
 def bench_act(app: Any, signer: str) -> Act:
     """The stand-in act through the group-commit writer: a new `BenchMark`, or (alone) the
     full command, which refuses a second mark by the same signer."""
@@ -447,7 +443,7 @@ def bench_act(app: Any, signer: str) -> Act:
         try:
             return app.save(BenchMark(signer=signer))[-1].notification.id
         except IntegrityError:
-            raise AlreadyMarked(f"{signer!r} already made its mark") from None
+            raise RuleBroken(f"{signer!r} already made its mark") from None
 
     return Act(prepare=lambda: [BenchMark(signer=signer)], fallback=fallback)
 

@@ -59,6 +59,8 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import DataError, IntegrityError, StoredEvent
 
+from domain.ports import Act as ActLike
+
 log = logging.getLogger("registre.group_commit")
 
 
@@ -66,7 +68,8 @@ log = logging.getLogger("registre.group_commit")
 class Act:
     """One act to record: `prepare` builds its new aggregates (fast path, may raise a
     `DomainError` that fails this act alone); `fallback` is the full domain command, run alone
-    in its own transaction, returning the log position of its last event."""
+    in its own transaction, returning the log position of its last event. Any object with
+    these two (`domain.ports.Act`, e.g. the petition domain's `SignatureAct`) will do."""
 
     prepare: Callable[[], Sequence[Aggregate]]
     fallback: Callable[[], int]
@@ -112,7 +115,7 @@ class _Pending:
 
     __slots__ = ("act", "settle")
 
-    def __init__(self, act: Act, settle: Callable[[int | None, BaseException | None], None]):
+    def __init__(self, act: ActLike, settle: Callable[[int | None, BaseException | None], None]):
         self.act = act
         self.settle = settle
 
@@ -195,7 +198,7 @@ class GroupCommitWriter:
                 raise WriterStopped("the writer is stopped: the act was not recorded")
             self._queue.put(pending)
 
-    async def write(self, act: Act) -> int:
+    async def write(self, act: ActLike) -> int:
         """Record `act`; the log position of its last event once its transaction committed.
         Raises the act's own error (`DomainError`…), or `NotAcknowledged`."""
         loop = asyncio.get_running_loop()
@@ -207,7 +210,7 @@ class GroupCommitWriter:
         self._submit(_Pending(act, settle))
         return await future
 
-    def write_sync(self, act: Act, timeout: float | None = None) -> int:
+    def write_sync(self, act: ActLike, timeout: float | None = None) -> int:
         """`write` for threads without an event loop (CLI, tests): blocks until settled."""
         future: Future[int] = Future()
 

@@ -48,11 +48,11 @@ class Thing(Aggregate):
 
 
 class AlreadyMade(RuleBroken):
-    rule = "one_thing_per_key"
+    """The fallback's precise refusal (a rule already explained in French: no new rule)."""
 
 
 class Refused(RuleBroken):
-    rule = "refused_in_prepare"
+    """A refusal raised by a `prepare`."""
 
 
 def thing_act(app: Registre, key: str) -> Act:
@@ -163,7 +163,7 @@ async def test_a_duplicate_inside_a_batch_fails_alone_with_its_fallbacks_error(
     assert results[0] == stored[Thing.create_id("a")]
     assert results[1] == stored[Thing.create_id("b")]
     assert results[3] == stored[Thing.create_id("c")]
-    assert isinstance(results[2], AlreadyMade) and results[2].rule == "one_thing_per_key"
+    assert isinstance(results[2], AlreadyMade) and "already recorded" in str(results[2])
     assert log_size(settings) == 1 + 3  # the gate's thing, a, b, c
     assert writer.stats().fallbacks == 1 and writer.stats().conflicts == 0
 
