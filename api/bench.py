@@ -627,6 +627,44 @@ def _stand_in_scenario(settings: Settings) -> SignatureScenario:
         token=lambda secret, n: issue_token(secret, f"signer-{n}", "citizen"))
 
 
+def _petition_scenario(settings: Settings) -> SignatureScenario:
+    """A metropolis of the bench's own, and a petition of its charter's default kind
+    (`interpellation`) collecting signatures; signers resident in its commune, adults."""
+    from datetime import date
+
+    from eventsourcing.utils import get_topic
+
+    from api.auth import issue_token
+    from api.wiring import make_registre
+    from domain.petition.signature import Signature
+
+    app = make_registre(settings)
+    try:
+        metropolis = app.found_metropolis(
+            f"bench-{uuid.uuid4().hex[:8]}", "Métropole de mesure",
+            [{"code": "A", "name": "Ville A", "population": 10_000_000}],
+            [{"ref": "m0", "name": "Membre", "role": "councillor", "commune": "A"}],
+            CharterRules(consultation_seconds=1, vote_seconds=10**6, quorum_percent=50))
+        author = app.personal_data.pseudonym(metropolis, "registre-local", "bench-author")
+        petition, _ = app.draft_petition(metropolis, author, "interpellation",
+                                         "Pétition de mesure", "Banc d'essai des signatures.")
+        app.open_petition_admissibility(petition, app.clock())
+        app.rule_petition_admissibility(petition, "clerk-bench", True)
+        app.open_collection(petition, app.clock())
+    finally:
+        app.close()
+    born = date(1990, 1, 1)
+    return SignatureScenario(
+        name=f"petition signatures (POST /petitions/{petition}/signatures, the charter's "
+             "default kind: one Signature per signer)",
+        path=f"/petitions/{petition}/signatures", topic=get_topic(Signature.Signed),
+        token=lambda secret, n: issue_token(secret, f"signer-{n}", "citizen", "A",
+                                            birthdate=born))
+
+
+SCENARIOS = {"signature": _petition_scenario, "stand-in": _stand_in_scenario}
+
+
 def _require_wrk() -> str:
     found = shutil.which("wrk")
     if not found:
@@ -787,22 +825,25 @@ def _ms(seconds: float) -> str:
 
 
 def bench_signatures(signatures: int, concurrency: list[int], postgres_url: str | None = None,
-                     threads: int = 1) -> list[dict[str, Any]]:
+                     threads: int = 1, act: str = "signature") -> list[dict[str, Any]]:
     """At each concurrency: `signatures` distinct signers over HTTP, then the floor with the
     same tokens; the raw INSERT rate of the same database; at the end, the stored count is
-    checked against the acknowledged (201) count. Returns one summary per concurrency."""
+    checked against the acknowledged (201) count. `act`: `signature` (the petition route) or
+    `stand-in` (a trivial aggregate through the same writer). One summary per concurrency."""
     import httpx
 
     if not concurrency or min(concurrency) < 1 or signatures < max(concurrency):
         raise ValueError("give concurrencies of at least 1 and at least as many signatures "
                          "as the largest concurrency")
+    if act not in SCENARIOS:
+        raise ValueError(f"act is one of {', '.join(SCENARIOS)}")
     _require_wrk()
     summaries: list[dict[str, Any]] = []
     with _bench_database(postgres_url) as settings:
         settings = settings.model_copy(update={"jwt_secret": uuid.uuid4().hex * 2})
         workdir = settings.var_dir / "bench-signatures"
         workdir.mkdir(parents=True, exist_ok=True)
-        scenario = _stand_in_scenario(settings)
+        scenario = SCENARIOS[act](settings)
         console.print(f"Registre bench signatures: {signatures:,} signatures at each "
                       f"concurrency {', '.join(map(str, concurrency))} on "
                       f"{settings.postgres_url}\n  act: {scenario.name}\n  server: uvicorn "

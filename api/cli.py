@@ -564,6 +564,8 @@ def bench_signatures_cmd(
     signatures: int = typer.Option(200_000, help="distinct signers at each concurrency"),
     concurrency: str = typer.Option("8,32", help="wrk connections, comma-separated"),
     threads: int = typer.Option(1, help="wrk threads"),
+    act: str = typer.Option("signature", help="signature (POST /petitions/{id}/signatures) "
+                            "or stand-in (a trivial aggregate through the same writer)"),
     postgres_url: Optional[str] = typer.Option(
         None, help="a migrated database to write to (default: a throwaway embedded "
                    "PostgreSQL)"),
@@ -578,7 +580,7 @@ def bench_signatures_cmd(
         raise typer.BadParameter("comma-separated integers, e.g. 8,32",
                                  param_hint="--concurrency") from None
     try:
-        bench_signatures(signatures, levels, postgres_url, threads)
+        bench_signatures(signatures, levels, postgres_url, threads, act)
     except (FileNotFoundError, ValueError, RuntimeError) as e:
         typer.echo(f"bench signatures: {e}", err=True)
         raise typer.Exit(1) from None

@@ -18,9 +18,10 @@ pytestmark = [
 ]
 
 
+@pytest.mark.parametrize("act", ["signature", "stand-in"])
 def test_signatures_bench_acknowledges_and_stores_each_signer_once(
-        settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
-    (summary,) = bench_signatures(300, [4], settings.postgres_url)
+        settings: Settings, capsys: pytest.CaptureFixture[str], act: str) -> None:
+    (summary,) = bench_signatures(300, [4], settings.postgres_url, act=act)
     out = capsys.readouterr().out
     assert summary["statuses"] == {201: 300} and summary["acknowledged"] == 300
     assert "concurrency 4: signatures" in out and "floor" in out and "ratio" in out
