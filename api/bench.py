@@ -494,8 +494,8 @@ def bench_api() -> Any:
 
 WRK_SCRIPT = r"""
 -- registre bench signatures: each request carries the next token of this thread's share of
--- the tokens file (one per simulated signer). Once a thread has sent all its tokens its
--- connections idle (delay); once every one was answered it notes its end time and writes
+-- the tokens file (one per simulated signer), each used once. Once a thread has sent all its
+-- tokens its connections idle (delay); once every one was answered it notes its end time and writes
 -- a marker file, and the bench stops wrk (SIGINT). Rates are counted from the first
 -- request to the last answer, not over wrk's -d bound.
 -- args: tokens file, path, threads, marker directory
@@ -522,7 +522,7 @@ end
 function init(args)
   local nthreads = tonumber(args[3])
   target, markers = args[2], args[4]
-  tokens, statuses, next_token, answered = {}, {}, 1, 0
+  tokens, statuses, next_token, answered, reserved, promised = {}, {}, 1, 0, 0, 0
   started, ended, extra = 0, 0, 0
   verifying = (id == 0)  -- wrk calls request() once on thread 0 to check it: no token used
   local i = 0
@@ -532,8 +532,11 @@ function init(args)
   end
 end
 
+-- delay() comes before each request of a connection but its first: it reserves the token
+-- that request will use, so that no two connections count on the same last token.
 function delay()
-  if next_token > #tokens then return 3600000 end
+  if reserved >= #tokens then return 3600000 end
+  reserved, promised = reserved + 1, promised + 1
   return 0
 end
 
@@ -543,7 +546,11 @@ function request()
     return wrk.format("POST", target, {["Authorization"] = tokens[1]}, "")
   end
   if started == 0 then started = now() end
-  if next_token > #tokens then  -- more connections than tokens: a harmless request
+  if promised > 0 then
+    promised = promised - 1
+  elseif reserved < #tokens then  -- a connection's first request (or after a reconnect)
+    reserved = reserved + 1
+  else  -- no token left for it: a harmless request, not counted as the act
     extra = extra + 1
     return wrk.format("POST", "/bench/noop", {["Authorization"] = tokens[1]}, "")
   end
