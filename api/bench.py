@@ -484,11 +484,18 @@ def bench_stats(request: Request) -> dict[str, int]:
 
 def bench_api() -> Any:
     """The API with the bench's routes, for uvicorn (`--factory api.bench:bench_api`); its
-    settings from the `REGISTRE_*` environment like `registre api`."""
+    settings from the `REGISTRE_*` environment like `registre api`; the writer's `max_wait`
+    from `REGISTRE_BENCH_MAX_WAIT` when set."""
+    import os
+
+    from api.group_commit import GroupCommitWriter
     from api.wiring import create_api
 
     app = create_api(Settings())
     app.include_router(bench_routes)
+    if os.environ.get("REGISTRE_BENCH_MAX_WAIT"):
+        app.state.writer = GroupCommitWriter(
+            app.state.registre, max_wait=float(os.environ["REGISTRE_BENCH_MAX_WAIT"]))
     return app
 
 
@@ -681,7 +688,7 @@ def _require_wrk() -> str:
 
 
 @contextmanager
-def _bench_server(settings: Settings, workdir: Path) -> Iterator[str]:
+def _bench_server(settings: Settings, workdir: Path, max_wait: float) -> Iterator[str]:
     """The API with the bench routes, served by uvicorn (uvloop, httptools, no access log)
     in a process of its own on a free port; its base URL."""
     import os
@@ -693,7 +700,8 @@ def _bench_server(settings: Settings, workdir: Path) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "REGISTRE_POSTGRES_URL": settings.postgres_url,
            "REGISTRE_VAR_DIR": str(settings.var_dir),
-           "REGISTRE_JWT_SECRET": settings.signing_secret(), "REGISTRE_API_PORT": str(port)}
+           "REGISTRE_JWT_SECRET": settings.signing_secret(), "REGISTRE_API_PORT": str(port),
+           "REGISTRE_BENCH_MAX_WAIT": repr(max_wait)}
     log_path = workdir / "api.log"
     with open(log_path, "ab") as log_file:
         server = subprocess.Popen(  # noqa: S603
@@ -832,16 +840,20 @@ def _ms(seconds: float) -> str:
 
 
 def bench_signatures(signatures: int, concurrency: list[int], postgres_url: str | None = None,
-                     threads: int = 1, act: str = "signature") -> list[dict[str, Any]]:
+                     threads: int = 1, act: str = "signature",
+                     max_wait: float = 0.002) -> list[dict[str, Any]]:
     """At each concurrency: `signatures` distinct signers over HTTP, then the floor with the
     same tokens; the raw INSERT rate of the same database; at the end, the stored count is
     checked against the acknowledged (201) count. `act`: `signature` (the petition route) or
-    `stand-in` (a trivial aggregate through the same writer). One summary per concurrency."""
+    `stand-in` (a trivial aggregate through the same writer); `max_wait`: the writer's
+    gathering window in seconds. One summary per concurrency."""
     import httpx
 
     if not concurrency or min(concurrency) < 1 or signatures < max(concurrency):
         raise ValueError("give concurrencies of at least 1 and at least as many signatures "
                          "as the largest concurrency")
+    if not 0 <= max_wait <= 1:
+        raise ValueError("max_wait is between 0 and 1 second")
     if act not in SCENARIOS:
         raise ValueError(f"act is one of {', '.join(SCENARIOS)}")
     _require_wrk()
@@ -854,12 +866,12 @@ def bench_signatures(signatures: int, concurrency: list[int], postgres_url: str 
         console.print(f"Registre bench signatures: {signatures:,} signatures at each "
                       f"concurrency {', '.join(map(str, concurrency))} on "
                       f"{settings.postgres_url}\n  act: {scenario.name}\n  server: uvicorn "
-                      "(uvloop, httptools, no access log), one process; load: wrk "
-                      f"-t {threads}")
+                      "(uvloop, httptools, no access log), one process, group commit "
+                      f"max_wait {max_wait * 1000:g} ms; load: wrk -t {threads}")
         raw_one = _raw_insert_rate(settings.postgres_url, 1)
         acknowledged = 0
         stored_before = _log_size(settings.postgres_url, scenario.topic)
-        with _bench_server(settings, workdir) as url:
+        with _bench_server(settings, workdir, max_wait) as url:
             for level, c in enumerate(concurrency):
                 tokens = _issue_tokens(settings, scenario, level * signatures, signatures,
                                        workdir / f"tokens-{c}.txt")

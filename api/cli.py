@@ -566,6 +566,7 @@ def bench_signatures_cmd(
     threads: int = typer.Option(1, help="wrk threads"),
     act: str = typer.Option("signature", help="signature (POST /petitions/{id}/signatures) "
                             "or stand-in (a trivial aggregate through the same writer)"),
+    max_wait: float = typer.Option(0.002, help="the writer's gathering window, seconds"),
     postgres_url: Optional[str] = typer.Option(
         None, help="a migrated database to write to (default: a throwaway embedded "
                    "PostgreSQL)"),
@@ -580,7 +581,7 @@ def bench_signatures_cmd(
         raise typer.BadParameter("comma-separated integers, e.g. 8,32",
                                  param_hint="--concurrency") from None
     try:
-        bench_signatures(signatures, levels, postgres_url, threads, act)
+        bench_signatures(signatures, levels, postgres_url, threads, act, max_wait)
     except (FileNotFoundError, ValueError, RuntimeError) as e:
         typer.echo(f"bench signatures: {e}", err=True)
         raise typer.Exit(1) from None
