@@ -42,6 +42,8 @@ from projections.positions import PostgresLogPositions
 from projections.ledger import MerkleFollower, MerkleLog, issue_checkpoint
 from projections.proposals import ProposalProjection, ProposalViews
 from workflows.activities import ProposalActivities
+from workflows.petition import PetitionWorkflow
+from workflows.petition_activities import PetitionActivities
 from workflows.proposal import ProposalWorkflow
 from workflows.relay import RELAY_NAME, Relay
 
@@ -163,11 +165,12 @@ async def connect_temporal(settings: Settings) -> Client:
 def build_worker(client: Client, app: Registre, task_queue: str,
                  executor: ThreadPoolExecutor) -> Worker:
     activities = ProposalActivities(app)
+    petition_activities = PetitionActivities(app)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ProposalWorkflow],
-        activities=activities.all(),
+        workflows=[ProposalWorkflow, PetitionWorkflow],
+        activities=activities.all() + petition_activities.all(),
         activity_executor=executor,
     )
 
