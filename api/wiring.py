@@ -45,7 +45,7 @@ from workflows.activities import ProposalActivities
 from workflows.petition import PetitionWorkflow
 from workflows.petition_activities import PetitionActivities
 from workflows.proposal import ProposalWorkflow
-from workflows.relay import RELAY_NAME, Relay
+from workflows.relay import RELAY_NAME, Relay, create_petition_counts_table
 
 log = logging.getLogger("registre")
 
@@ -118,15 +118,18 @@ def make_relay_tracking(settings: Settings, *, create_table: bool = False) -> An
 
 
 def migrate(settings: Settings) -> None:
-    """Create every table once: the event store, the views, the relay's tracking, the
-    pseudonym and personal data keys (outside the log, D10), the followers' dead letters."""
+    """Create every table once: the event store, the views, the relay's tracking and its
+    petition counts, the pseudonym and personal data keys (outside the log, D10), the
+    followers' dead letters."""
     app = make_registre(settings, create_table=True)
     PostgresKeys(app.recorder.datastore).create_tables()
     app.close()
     views = make_views(settings, create_table=True)
     create_dead_letters_table(views.datastore)
     views.datastore.close()
-    make_relay_tracking(settings, create_table=True).datastore.close()
+    relay_tracking = make_relay_tracking(settings, create_table=True)
+    create_petition_counts_table(relay_tracking.datastore)  # the relay's petition counts
+    relay_tracking.datastore.close()
     make_merkle_log(settings, create_table=True).datastore.close()
     make_compliance_view(settings, create_table=True).datastore.close()
 
