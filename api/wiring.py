@@ -42,8 +42,10 @@ from projections.positions import PostgresLogPositions
 from projections.ledger import MerkleFollower, MerkleLog, issue_checkpoint
 from projections.proposals import ProposalProjection, ProposalViews
 from workflows.activities import ProposalActivities
+from workflows.petition import PetitionWorkflow
+from workflows.petition_activities import PetitionActivities
 from workflows.proposal import ProposalWorkflow
-from workflows.relay import RELAY_NAME, Relay
+from workflows.relay import RELAY_NAME, Relay, create_petition_counts_table
 
 log = logging.getLogger("registre")
 
@@ -116,15 +118,18 @@ def make_relay_tracking(settings: Settings, *, create_table: bool = False) -> An
 
 
 def migrate(settings: Settings) -> None:
-    """Create every table once: the event store, the views, the relay's tracking, the
-    pseudonym and personal data keys (outside the log, D10), the followers' dead letters."""
+    """Create every table once: the event store, the views, the relay's tracking and its
+    petition counts, the pseudonym and personal data keys (outside the log, D10), the
+    followers' dead letters."""
     app = make_registre(settings, create_table=True)
     PostgresKeys(app.recorder.datastore).create_tables()
     app.close()
     views = make_views(settings, create_table=True)
     create_dead_letters_table(views.datastore)
     views.datastore.close()
-    make_relay_tracking(settings, create_table=True).datastore.close()
+    relay_tracking = make_relay_tracking(settings, create_table=True)
+    create_petition_counts_table(relay_tracking.datastore)  # the relay's petition counts
+    relay_tracking.datastore.close()
     make_merkle_log(settings, create_table=True).datastore.close()
     make_compliance_view(settings, create_table=True).datastore.close()
 
@@ -163,11 +168,12 @@ async def connect_temporal(settings: Settings) -> Client:
 def build_worker(client: Client, app: Registre, task_queue: str,
                  executor: ThreadPoolExecutor) -> Worker:
     activities = ProposalActivities(app)
+    petition_activities = PetitionActivities(app)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ProposalWorkflow],
-        activities=activities.all(),
+        workflows=[ProposalWorkflow, PetitionWorkflow],
+        activities=activities.all() + petition_activities.all(),
         activity_executor=executor,
     )
 

@@ -19,6 +19,25 @@ PostgreSQL, in a council of three members (m1 the mayor of commune A):
 - `guarantor-consultation`: the guarantor requires a public consultation during the
   deliberation; it is held after it, then the plain vote;
 - `withdrawal-deliberation`: withdrawn during the deliberation (signalled).
+
+PetitionWorkflow histories: a scenario named `petition-<course>` writes
+tests/data/histories/petition-<VERSION>-<course>.json (`.venv/bin/python -m
+tests.workflows.record_history v1 petition-lapsed …`; all of them when no scenario is named).
+Each drafts one petition of a kind with a threshold of 3 signatures (sponsor period, review,
+and obligation of a day each, a collection of three days), the domain's clock following the
+test server's; the tests play the relay (a domain act, then its signal with the log position):
+- `petition-lapsed`: two sponsors needed, none joins: lapsed at the sponsor period's end;
+- `petition-inadmissible`: ruled inadmissible by a clerk during the review (signalled);
+- `petition-failed`: a sponsor joins (signalled), admissible by the clerk's silence, two
+  signatures by the collection's end: failed;
+- `petition-answered`: ruled admissible (signalled), three signatures and the relay's
+  crossing (signalled), the council's answer (signalled), closed at the collection's end;
+- `petition-breach`: the crossing, no answer by the due date (breach), the collection's end,
+  then the late answer (signalled);
+- `petition-agenda`: an `agenda` kind: the crossing puts a proposal on the agenda;
+- `petition-withdrawal`: withdrawn during the collection (signalled);
+- `petition-missed-threshold`: three signatures, no crossing signal: the close recounts and
+  records the threshold; then the answer (signalled).
 """
 
 from __future__ import annotations
@@ -28,7 +47,7 @@ import sys
 import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +55,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.embedded import EmbeddedPostgres, free_port, venv_binary
 from api.settings import Settings
-from api.wiring import build_worker, make_registre, migrate
+from api.wiring import build_worker, eventsourcing_env, make_registre, migrate
 from domain.application import Registre
 from domain.rules.charter import CharterRules
+from domain.rules.petition import SignerClaims
+from projections.personal_data import postgres_personal_data
+from projections.positions import PostgresLogPositions
+from workflows import petition as petition_workflow
+from workflows.petition import PetitionInput, PetitionWorkflow
 from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
 
 HISTORIES = Path(__file__).parents[1] / "data" / "histories"
@@ -47,6 +71,15 @@ SCENARIOS = ("plain", "withdrawal", "veto-sustained", "veto-overridden", "overri
              "deliberation", "admissibility", "evaluation", "guarantor-consultation",
              "withdrawal-deliberation")
 VETO = ("veto-sustained", "veto-overridden", "override-carried")
+PETITION_SCENARIOS = ("petition-lapsed", "petition-inadmissible", "petition-failed",
+                      "petition-answered", "petition-breach", "petition-agenda",
+                      "petition-withdrawal", "petition-missed-threshold")
+PETITION_KIND = {"basis": "absolute", "threshold_absolute": 3, "sponsor_seconds": DAY,
+                 "admissibility_seconds": DAY, "signature_seconds": 3 * DAY,
+                 "obligation_seconds": DAY}
+PETITION_KINDS = {"answer": PETITION_KIND, "sponsored": {**PETITION_KIND, "sponsors": 2},
+                  "agenda": {**PETITION_KIND, "obligation": "agenda"}}
+SIGNER = SignerClaims(commune="A", elector=True, birthdate=date(1990, 1, 1))
 
 
 def _rules(scenario: str) -> CharterRules:
@@ -108,6 +141,101 @@ async def _run(env: WorkflowEnvironment, app: Registre, queue: str, scenario: st
     return await handle.fetch_history()
 
 
+class ServerClock:
+    """The petition domain's clock, set from the test server's virtual clock before each act
+    (a signature must fall within the collection the workflow opened at its time)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def _run_petition(env: WorkflowEnvironment, app: Registre, clock: ServerClock,
+                        queue: str, scenario: str) -> Any:
+    async def sync() -> None:
+        clock.now = await env.get_current_time()
+
+    async def reach(stage: str) -> None:
+        for _ in range(400):
+            if (await handle.query(PetitionWorkflow.status)).stage == stage:
+                return
+            await asyncio.sleep(0.025)
+        raise RuntimeError(f"{scenario}: the workflow never reached '{stage}'")
+
+    async def sign(*refs: str) -> list[int]:
+        await sync()
+        return [app.sign_petition(pid, ref, SIGNER) for ref in refs]
+
+    async def crossing() -> None:
+        positions = await sign("s1", "s2", "s3")
+        tally = app.count_petition(pid, upto=positions[-1])
+        await handle.signal(PetitionWorkflow.threshold_crossed,
+                            args=[tally.crossed_at, tally.count])
+        await reach("obligation")
+
+    async def answer(text: str) -> None:
+        await sync()
+        await handle.signal(PetitionWorkflow.obligation_fulfilled,
+                            app.answer_petition(pid, "greffe", text))
+
+    course = scenario.removeprefix("petition-")
+    mid = app.found_metropolis(
+        f"replay-{uuid.uuid4().hex[:8]}", "Métropole",
+        [{"code": "A", "name": "A", "population": 1}],
+        [{"ref": f"m{i}", "name": f"M{i}", "role": "councillor", "commune": "A"}
+         for i in (1, 2, 3)],
+        CharterRules(consultation_seconds=DAY, vote_seconds=DAY, quorum_percent=50,
+                     petition_kinds=PETITION_KINDS))
+    kind = {"lapsed": "sponsored", "failed": "sponsored", "agenda": "agenda"}.get(course,
+                                                                                 "answer")
+    await sync()
+    pid, _ = app.draft_petition(mid, "auteur", kind, "Titre", "Texte")
+    handle = await env.client.start_workflow(
+        PetitionWorkflow.run, PetitionInput(str(pid)),
+        id=petition_workflow.workflow_id(str(pid)), task_queue=queue)
+    if course == "failed":
+        await reach("drafted")
+        await sync()
+        await handle.signal(PetitionWorkflow.sponsors_gathered,
+                            app.sponsor_petition(pid, "soutien", SIGNER))
+    if course != "lapsed":
+        await reach("admissibility")
+    if course == "inadmissible":
+        await sync()
+        await handle.signal(PetitionWorkflow.admissibility_ruled, app.rule_petition_admissibility(
+            pid, "greffe", False, reason="Hors compétence."))
+    elif course == "answered":
+        await sync()
+        await handle.signal(PetitionWorkflow.admissibility_ruled,
+                            app.rule_petition_admissibility(pid, "greffe", True))
+    elif course != "lapsed":
+        await env.sleep(timedelta(days=1, hours=1))
+    if course not in ("lapsed", "inadmissible"):
+        await reach("collecting")
+    if course == "failed":
+        await sign("s1", "s2")
+    elif course in ("answered", "agenda"):
+        await crossing()
+        if course == "answered":
+            await answer("Le conseil répond.")
+    elif course == "breach":
+        await crossing()
+        await env.sleep(timedelta(days=3, hours=1))  # the due date, then the collection's end
+        await reach("obligation")
+        await answer("Réponse tardive.")
+    elif course == "withdrawal":
+        await handle.signal(PetitionWorkflow.withdrawn, app.withdraw_petition(pid, "auteur"))
+    elif course == "missed-threshold":
+        await sign("s1", "s2", "s3")
+        await env.sleep(timedelta(days=3, hours=1))
+        await reach("obligation")
+        await answer("Réponse.")
+    print(scenario, await handle.result())
+    return await handle.fetch_history()
+
+
 async def record(version: str, scenarios: tuple[str, ...]) -> None:
     pg = EmbeddedPostgres(Path(tempfile.mkdtemp()) / "pg", free_port())
     pg.start()
@@ -115,23 +243,36 @@ async def record(version: str, scenarios: tuple[str, ...]) -> None:
         settings = Settings(postgres_url=pg.url)
         migrate(settings)
         app = make_registre(settings)
+        clock = ServerClock()
+        petition_app = Registre(
+            env=eventsourcing_env(settings), clock=clock, positions=PostgresLogPositions,
+            personal_data=lambda recorder: postgres_personal_data(recorder.datastore))
         env = await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=venv_binary("temporal-test-server"))
         queue = f"record-{uuid.uuid4()}"
+        petition_queue = f"record-petitions-{uuid.uuid4()}"
         with ThreadPoolExecutor(4) as executor:
-            async with build_worker(env.client, app, queue, executor):
+            async with build_worker(env.client, app, queue, executor), \
+                    build_worker(env.client, petition_app, petition_queue, executor):
                 for scenario in scenarios:
-                    history = await _run(env, app, queue, scenario)
-                    out = HISTORIES / f"proposal-{version}-{scenario}.json"
-                    out.write_text(history.to_json())
+                    if scenario in PETITION_SCENARIOS:
+                        history = await _run_petition(env, petition_app, clock,
+                                                      petition_queue, scenario)
+                        name = f"petition-{version}-{scenario.removeprefix('petition-')}"
+                    else:
+                        history = await _run(env, app, queue, scenario)
+                        name = f"proposal-{version}-{scenario}"
+                    (HISTORIES / f"{name}.json").write_text(history.to_json())
         await env.shutdown()
         app.close()
+        petition_app.close()
     finally:
         pg.stop()
 
 
 if __name__ == "__main__":
-    unknown = set(sys.argv[2:]) - set(SCENARIOS)
+    known = SCENARIOS + PETITION_SCENARIOS
+    unknown = set(sys.argv[2:]) - set(known)
     if len(sys.argv) < 2 or unknown:
-        sys.exit(f"usage: record_history VERSION [{'|'.join(SCENARIOS)} …]")
-    asyncio.run(record(sys.argv[1], tuple(sys.argv[2:]) or SCENARIOS))
+        sys.exit(f"usage: record_history VERSION [{'|'.join(known)} …]")
+    asyncio.run(record(sys.argv[1], tuple(sys.argv[2:]) or known))

@@ -1,5 +1,5 @@
-"""Determinism guard: the recorded histories of ProposalWorkflow (tests/data/histories) replay on
-today's code, a change made without `workflow.patched` fails the replay, and a `Stage` crosses
+"""Determinism guard: the recorded histories of ProposalWorkflow and PetitionWorkflow
+(tests/data/histories, `proposal-…` and `petition-…`) replay on today's code, a change made without `workflow.patched` fails the replay, and a `Stage` crosses
 the Temporal boundary as the very string the histories hold.
 
 Temporal's replay checks the kind and order of the commands, not their arguments: an activity
@@ -35,6 +35,8 @@ from temporalio.worker import (
 
 from domain.deliberation.stages import Stage
 from workflows.activities import DecideInput, ProposalActivities, StageResult
+from workflows.petition import PetitionInput, PetitionWorkflow
+from workflows.petition_activities import PetitionActivities, ThresholdInput
 from workflows.proposal import ProposalInput, ProposalWorkflow
 
 T = TypeVar("T")
@@ -44,7 +46,13 @@ HISTORIES = sorted(HISTORY_DIR.glob("*.json"))
 
 
 def _history(name: str) -> WorkflowHistory:
-    return WorkflowHistory.from_json("proposal-replay", json.loads((HISTORY_DIR / name).read_text()))
+    return WorkflowHistory.from_json(f"{name.split('-')[0]}-replay",
+                                     json.loads((HISTORY_DIR / name).read_text()))
+
+
+def _workflow_of(path: Path) -> type:
+    """The workflow a history file records (its name's prefix)."""
+    return PetitionWorkflow if path.name.startswith("petition-") else ProposalWorkflow
 
 
 @workflow.defn(name="ProposalWorkflow", sandboxed=False)
@@ -63,7 +71,7 @@ async def test_recorded_history_replays_without_nondeterminism_when_code_changed
     path: Path,
 ) -> None:
     history = _history(path.name)
-    result = await Replayer(workflows=[ProposalWorkflow]).replay_workflow(
+    result = await Replayer(workflows=[_workflow_of(path)]).replay_workflow(
         history, raise_on_replay_failure=False)
     assert result.replay_failure is None
 
@@ -81,6 +89,9 @@ def test_there_is_a_history_of_every_path_when_the_suite_runs() -> None:
         "plain", "withdrawal", "veto-sustained", "veto-overridden", "override-carried",
         "deliberation", "admissibility", "evaluation", "guarantor-consultation",
         "withdrawal-deliberation")}, names
+    assert names >= {f"petition-v1-{s}" for s in (
+        "lapsed", "inadmissible", "failed", "answered", "breach", "agenda", "withdrawal",
+        "missed-threshold")}, names
 
 
 def _completed_results(history: WorkflowHistory) -> list[tuple[str, HistoryEvent]]:
@@ -198,7 +209,7 @@ async def test_replay_schedules_the_recorded_activity_inputs_and_timer_lengths_w
     history = _history(path.name)
     recorded = _scheduled_in(history)
     assert recorded[0] and recorded[1]  # every path runs activities and waits on timers
-    assert _differences(await _replayed(ProposalWorkflow, history), recorded) == []
+    assert _differences(await _replayed(_workflow_of(path), history), recorded) == []
 
 
 @workflow.defn(name="ProposalWorkflow", sandboxed=False)
@@ -249,3 +260,45 @@ async def test_replay_detector_flags_a_changed_timer_length_when_temporal_replay
     differences = _differences(await _replayed(_BallotShortened, history),
                                _scheduled_in(history))
     assert differences and all(d.startswith("timer ") for d in differences), differences
+
+
+# -- PetitionWorkflow ------------------------------------------------------------------------
+
+
+@workflow.defn(name="PetitionWorkflow", sandboxed=False)
+class _CollectionFirst(PetitionWorkflow):
+    """v1 changed without a patch: the collection opens before the sponsors are asked for."""
+
+    @workflow.run
+    async def run(self, input: PetitionInput) -> str:
+        await self._act(PetitionActivities.open_collection, self._at(input.petition_id))
+        return await super().run(input)
+
+
+@workflow.defn(name="PetitionWorkflow", sandboxed=False)
+class _CrossingShifted(PetitionWorkflow):
+    """v1 changed without a patch: the threshold is recorded one position later."""
+
+    @workflow.run
+    async def run(self, input: PetitionInput) -> str:
+        return await super().run(input)
+
+    async def _act(self, activity: Callable[[Any, Any], T], arg: object) -> T:
+        if isinstance(arg, ThresholdInput):
+            arg = dataclasses.replace(arg, position=arg.position + 1)
+        return await super()._act(activity, arg)
+
+
+async def test_petition_replay_fails_as_nondeterministic_when_changed_without_a_patch(
+) -> None:
+    result = await Replayer(workflows=[_CollectionFirst]).replay_workflow(
+        _history("petition-v1-answered.json"), raise_on_replay_failure=False)
+    assert isinstance(result.replay_failure, workflow.NondeterminismError)
+
+
+async def test_petition_replay_detector_flags_a_changed_threshold_position(
+) -> None:
+    history = _history("petition-v1-answered.json")
+    [difference] = _differences(await _replayed(_CrossingShifted, history),
+                                _scheduled_in(history))
+    assert "'record_threshold'" in difference and "position" in difference
