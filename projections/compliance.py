@@ -5,7 +5,7 @@ Question answered: the one `domain.rules.compliance` answers, kept up to date. T
 thin adapter: it feeds each event, as the plain data a leaf decodes to, to the same pure
 `ComplianceChecker` that `registre audit compliance` runs on an export, and stores the flags
 it returns. Between events it keeps the checker's state in two tables (the charter versions,
-the facts of each proposal), committed with the flags and the tracking row, so each event is
+the facts of each proposal and of each petition, a signature's checked with its petition's), committed with the flags and the tracking row, so each event is
 checked exactly once and a rebuild from the log gives the same flags. A flag's key is its
 rule, its proving positions and what it says: none is dropped, none is stored twice. An empty
 view is the record that every process ran by its rules.
@@ -31,6 +31,7 @@ from domain.rules.compliance import (
     SUBMITTED,
     ComplianceChecker,
     LoggedEvent,
+    facts_key,
 )
 from domain.topics import stored_topics
 from projections.rebuild import BatchedView
@@ -88,12 +89,12 @@ class ComplianceView(BatchedView):
         the versions of the charter concerned."""
         if event.topic in (CHARTER_ADOPTED, CHARTER_AMENDED):
             return ComplianceChecker()  # a new version: nothing to read
-        curs.execute("SELECT facts FROM compliance_proposals WHERE proposal_id = %s",
-                     (event.originator_id,))
+        key = facts_key(event)  # a signature's: its petition's facts
+        curs.execute("SELECT facts FROM compliance_proposals WHERE proposal_id = %s", (key,))
         row = curs.fetchone()
-        proposals = {event.originator_id: dict(row["facts"])} if row else {}
+        proposals = {key: dict(row["facts"])} if row else {}
         charter_id = (event.fields["charter_id"] if event.topic == SUBMITTED
-                      else proposals.get(event.originator_id, {}).get("charter_id"))
+                      else proposals.get(key, {}).get("charter_id"))
         charters: dict[str, dict[int, dict[str, Any]]] = {}
         if charter_id:
             curs.execute("SELECT version, rules FROM compliance_charters WHERE charter_id = %s",
