@@ -38,6 +38,7 @@ from projections.followers import (
     going_on,
 )
 from projections.personal_data import PostgresKeys, postgres_personal_data
+from projections.petitions import PetitionProjection, PetitionViews
 from projections.positions import PostgresLogPositions
 from projections.ledger import MerkleFollower, MerkleLog, issue_checkpoint
 from projections.proposals import ProposalProjection, ProposalViews
@@ -84,6 +85,15 @@ def make_views(settings: Settings, *, create_table: bool = False) -> ProposalVie
     return views
 
 
+def make_petition_views(settings: Settings, *, create_table: bool = False) -> PetitionViews:
+    """The petitions' views (projections/petitions.py), opening sealed text when read."""
+    views: PetitionViews = _tracking_recorder(
+        settings, PetitionProjection.name, PetitionViews, create_table=create_table
+    )
+    views.personal_data = postgres_personal_data(views.datastore)
+    return views
+
+
 def make_compliance_view(settings: Settings, *, create_table: bool = False) -> ComplianceView:
     return _tracking_recorder(
         settings, ComplianceProjection.name, ComplianceView, create_table=create_table
@@ -127,6 +137,7 @@ def migrate(settings: Settings) -> None:
     make_relay_tracking(settings, create_table=True).datastore.close()
     make_merkle_log(settings, create_table=True).datastore.close()
     make_compliance_view(settings, create_table=True).datastore.close()
+    make_petition_views(settings, create_table=True).datastore.close()
 
 
 def load_metropolis_config(settings: Settings) -> list[dict[str, Any]]:
@@ -209,6 +220,7 @@ def run_ledger(settings: Settings, stop: threading.Event) -> None:
 PROJECTIONS: tuple[tuple[type, type], ...] = (
     (ProposalProjection, ProposalViews),
     (ComplianceProjection, ComplianceView),
+    (PetitionProjection, PetitionViews),
 )
 
 
