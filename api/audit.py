@@ -229,11 +229,13 @@ def print_report(report: Report) -> None:
         out.print(f"[yellow]attention[/]: {w}")
     out.print(f"{report.records} events, {report.checkpoints} checkpoints "
               f"({report.cosigned} co-signed by the witness), verified up to size "
-              f"{report.verified_size}, {report.ballots_recounted} closed ballots recounted"
+              f"{report.verified_size}, {report.ballots_recounted} closed ballots recounted, "
+              f"{report.petitions_recounted} closed petitions recounted"
               + (f", {report.consistency_checked} consistency proofs between signed "
                  "checkpoints checked" if report.consistency_checked else ""))
     if report.ok:
-        out.print("[green]OK[/]: the export matches every signed checkpoint and every decision")
+        out.print("[green]OK[/]: the export matches every signed checkpoint, every decision "
+                  "and every petition's count")
         return
     for e in report.errors:
         out.print(f"[red]error[/]: {e}")
