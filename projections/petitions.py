@@ -723,7 +723,8 @@ class PetitionProjection(Projection[PetitionViews]):
             tracking, e, kind="ThresholdReached", actor=CLERK,
             text=(f"Seuil atteint à la position {e.position} ({number_fr(e.count)} "
                   "signatures)"),
-            details={"position": e.position, "count": e.count},
+            details={"position": e.position, "count": e.count,
+                     "at": e.at.isoformat() if getattr(e, "at", None) else None},
             update={"threshold_position": e.position, "threshold_count": e.count})
 
     @process_event.register
