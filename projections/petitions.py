@@ -13,11 +13,12 @@ total; `crossed_at` is the position of the signature that first brought the coun
 threshold. The timeline has one entry per petition event, none per signature.
 
 Signatures are many (2,000 a second at a petition's peak): their events are applied in
-memory and written in batches — at most `batch_events` events or `max_delay` seconds after the
-first one — in one transaction with the tracking position of the last one, so each is applied
-exactly once; a rebuild's batch (`registre projections rebuild`) writes them with its own.
-A petition event first writes the signatures before it. A batch PostgreSQL refuses (not an
-outage) is applied again event by event, and the event refused set aside as a dead letter.
+memory and written in batches (projections/batching.py) — at most `batch_events` events or
+`max_delay` seconds after the first one — in one transaction with the tracking position of
+the last one, so each is applied exactly once; a rebuild's batch (`registre projections
+rebuild`) writes them with its own. A petition event first writes the signatures before it. A
+batch PostgreSQL refuses (not an outage) is applied again event by event, and the event
+refused set aside as a dead letter.
 
 What the author wrote (title and text) is kept sealed (D10) and opened when read, « contenu
 effacé » once the author's key was erased.
@@ -25,10 +26,6 @@ effacé » once the author's key was erased.
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-import weakref
 from dataclasses import dataclass, field
 from functools import singledispatchmethod
 from typing import Any
@@ -46,9 +43,8 @@ from domain.ports import ERASED, NoPersonalData
 from domain.topics import stored_topics
 from projections.labels import date_fr
 from projections.personal_data import TamperedSeal
-from projections.rebuild import BatchedView
+from projections.batching import BufferedView
 
-log = logging.getLogger(__name__)
 
 UNREADABLE = "contenu illisible"
 FOLLOWER = "petition_views"
@@ -111,7 +107,7 @@ class _Tally:
 SIGNED, WITHDRAWN, RENEWED = "signed", "withdrawn", "renewed"
 
 
-class PetitionViews(BatchedView):
+class PetitionViews(BufferedView):
     """PostgreSQL tables `petition_view`, `petition_count_view`, `petition_commune_view` and
     `petition_timeline_view`, and the queries the HTTP routes call:
 
@@ -143,16 +139,14 @@ class PetitionViews(BatchedView):
 
     view_tables = ("petition_view", "petition_count_view", "petition_commune_view",
                    "petition_timeline_view")
+    follower = FOLLOWER
     batch_events = 1000  # signature events applied in memory before they are written
     max_delay = 0.05  # seconds a signature waits at most before it is written
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.personal_data: Any = NoPersonalData()  # set by the wiring (make_petition_views)
-        self._lock = threading.RLock()
-        self._timer: threading.Thread | None = None
-        self._error: BaseException | None = None
-        self._forget()
+        self._forget_memory()
         self.sql_create_statements += [
             SQL("""CREATE TABLE IF NOT EXISTS petition_view (
                 petition_id uuid PRIMARY KEY,
@@ -225,33 +219,12 @@ class PetitionViews(BatchedView):
                 "(due_at, metropolis_id) WHERE stage = 'obligation' AND NOT fulfilled"),
         ]
 
-    # -- the state kept in memory between writes -------------------------------------------
+    # -- the state kept in memory between writes (projections/batching.py) -----------------
 
-    def _forget(self) -> None:
+    def _forget_memory(self) -> None:
         """Drop what memory holds of the tables (after a rollback, a reset, a failure)."""
         self._windows: dict[UUID, _Window | None] = {}
         self._tallies: dict[UUID, _Tally] = {}
-        self._pending: list[tuple[Tracking, str, UUID, str, str]] = []
-        self._pending_since = 0.0
-        self._stale = False
-
-    def discard(self) -> None:
-        with self._lock:
-            self._forget()
-
-    def reset(self, curs: Any, application_name: str) -> None:
-        with self._lock:
-            self._forget()
-        super().reset(curs, application_name)
-
-    def _cursor_read(self, query: str, params: Any) -> list[dict[str, Any]]:
-        """Rows of the view without writing what is buffered (the batch's cursor, inside one)."""
-        if self._batch is not None:
-            self._batch.execute(query, params)
-            return list(self._batch.fetchall())
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(query, params)
-            return list(curs.fetchall())
 
     def _window(self, petition_id: UUID) -> _Window | None:
         if petition_id not in self._windows:
@@ -288,21 +261,10 @@ class PetitionViews(BatchedView):
                   topic: str) -> None:
         """Apply one signature event (`signed`, `withdrawn` or `renewed`) to its petition's
         counts; written with the next batch."""
-        with self._lock:
-            if self._error is not None:  # the last background write failed: stop the runner
-                error, self._error = self._error, None
-                raise error
-            self._count(tracking.notification_id, what, petition_id, commune)
-            if self._batch is not None:
-                self.track(self._batch, tracking)
-                return
-            if not self._pending:
-                self._pending_since = time.monotonic()
-            self._pending.append((tracking, what, petition_id, commune, topic))
-            if len(self._pending) >= self.batch_events:
-                self.settle()
-            else:
-                self._start_timer()
+        self.buffered(tracking, topic, (what, petition_id, commune))
+
+    def _apply_buffered(self, position: int, item: Any) -> None:
+        self._count(position, *item)
 
     def _count(self, position: int, what: str, petition_id: UUID, commune: str) -> None:
         window = self._window(petition_id)
@@ -360,89 +322,6 @@ class PetitionViews(BatchedView):
              [n[3] for _, _, n in rows]))
         for _, tally in dirty:
             tally.dirty.clear()
-
-    def settle(self) -> None:
-        """Outside a batch: write the signatures applied in memory with the tracking
-        position of the last one, in one transaction. PostgreSQL unreachable: raised, and
-        the signatures kept to be applied again from the tables at the next try. Refused
-        otherwise: applied again one by one, the refused event set aside as a dead letter
-        (D13)."""
-        from projections.followers import is_transient, record_dead_letter
-
-        with self._lock:
-            if self._batch is not None or not self._pending:
-                return
-            try:
-                if self._stale:  # memory may hold a failed write's changes: count again
-                    self._recount_pending()
-                with self.datastore.transaction(commit=True) as curs:
-                    self.flush(curs)
-                    super()._insert_tracking(curs, self._pending[-1][0])
-            except Exception as error:
-                self._stale = True
-                if is_transient(error):
-                    raise
-                log.warning("petition counts refused as a batch (%s): applied one by one",
-                            error)
-                while self._pending:
-                    tracking, what, pid, commune, topic = self._pending[0]
-                    self._windows.clear()
-                    self._tallies.clear()
-                    try:
-                        self._count(tracking.notification_id, what, pid, commune)
-                        with self.datastore.transaction(commit=True) as curs:
-                            self.flush(curs)
-                            super()._insert_tracking(curs, tracking)
-                    except Exception as one:
-                        if is_transient(one):
-                            raise
-                        record_dead_letter(self, FOLLOWER, tracking, topic, one)
-                    self._pending.pop(0)
-            self._pending = []
-            self._stale = False
-
-    def _recount_pending(self) -> None:
-        self._windows.clear()
-        self._tallies.clear()
-        for tracking, what, pid, commune, _ in self._pending:
-            self._count(tracking.notification_id, what, pid, commune)
-        self._stale = False
-
-    def _insert_tracking(self, curs: Any, tracking: Tracking) -> None:
-        """Any other tracked write (an event ignored, a dead letter) comes after the
-        signatures before it: those are written first."""
-        if self._batch is None and self._pending and tracking.notification_id > \
-                self._pending[-1][0].notification_id:
-            self.settle()
-        super()._insert_tracking(curs, tracking)
-
-    def _start_timer(self) -> None:
-        if self._timer is not None and self._timer.is_alive():
-            return
-        ref = weakref.ref(self)
-        delay = self.max_delay
-
-        def run() -> None:
-            while True:
-                time.sleep(delay / 2)
-                view = ref()
-                if view is None:
-                    return
-                view._settle_when_due()
-                del view
-
-        self._timer = threading.Thread(target=run, name="petition-counts", daemon=True)
-        self._timer.start()
-
-    def _settle_when_due(self) -> None:
-        with self._lock:
-            if not self._pending or time.monotonic() - self._pending_since < self.max_delay:
-                return
-            try:
-                self.settle()
-            except Exception as error:  # noqa: BLE001 - raised to the runner with the next event
-                log.warning("petition counts not written yet: %s", error)
-                self._error = error
 
     # -- petition events: one write each, with its timeline entry ----------------------------
 

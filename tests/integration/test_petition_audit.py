@@ -161,3 +161,30 @@ def test_audit_compliance_recomputes_the_petition_flags_from_the_export(
     flags = json.loads(result.stdout)
     assert [(f["proposal_id"], f["rule"], f["positions"], f["charter_version"])
             for f in flags] == [(str(pid), "petition.late_signature", [closed, late], 1)]
+
+
+def test_the_compliance_view_finds_the_exports_petition_flags_when_following_the_log(
+    settings: Settings, app: Registre, tmp_path: Path,
+) -> None:
+    from api.wiring import make_compliance_view, projection_runner
+    from domain.petition.signature import Signature
+    from projections.compliance import ComplianceProjection, ComplianceView
+
+    mid = found(app)
+    pid = collecting(app, mid)
+    signed = [app.sign_petition(pid, f"s{n}", claims("A")) for n in range(6)]
+    app.record_threshold(pid, signed[5], 6, app.clock())  # crossed at the fifth
+    app.close_collection(pid, app.clock())
+    for n in range(3):
+        app.save(Signature(petition_id=pid, signer_ref=f"tard{n}", commune="A",
+                           capacity="resident", channel="online", batch_id=None))
+    with projection_runner(settings, ComplianceProjection, ComplianceView) as runner:
+        runner.wait(app.recorder.max_notification_id(), timeout=20)
+    served = [(str(f["proposal_id"]), f["rule"], list(f["positions"]))
+              for f in make_compliance_view(settings).flags()]
+    path = exported(settings, app, tmp_path / "export.jsonl")
+    result = CliRunner().invoke(cli, ["audit", "compliance", "--export", str(path), "--json"])
+    offline = [(f["proposal_id"], f["rule"], f["positions"]) for f in json.loads(result.stdout)]
+    assert served == offline
+    assert [rule for _, rule, _ in offline] == ["petition.threshold_position"] + [
+        "petition.late_signature"] * 3

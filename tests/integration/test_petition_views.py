@@ -301,3 +301,24 @@ def test_query_uses_its_index_when_sequential_scans_are_disabled(settings: Setti
         assert "Seq Scan" not in plan, plan
         assert re.search(rf"Index (Only )?Scan (using|on) {index}\b", plan), plan
     views.datastore.close()
+
+
+def test_sets_a_refused_signature_aside_and_counts_the_others_when_a_batch_is_refused(
+    settings: Settings, app: Registre,
+) -> None:
+    from projections.followers import dead_letters
+
+    mid = found(app)
+    pid = collecting(app, mid, kind="initiative")
+    app.sign_petition(pid, "s1", claims("A"))
+    # A commune PostgreSQL refuses to store (a NUL), written past the edge's checks.
+    bad = app.save(Signature(petition_id=pid, signer_ref="s2", commune="A\x00", capacity="resident",
+                             channel="online", batch_id=None))[-1].notification.id
+    app.sign_petition(pid, "s3", claims("B"))
+    views = applied(settings, app)
+    counts = views.counts(pid)
+    assert (counts["count"], counts["by_commune"]) == (2, {"A": 1, "B": 1})
+    letters = dead_letters(views.datastore, follower="petition_views")
+    assert [(d.position, d.topic) for d in letters] == [
+        (bad, "domain.petition.signature:Signature.Signed")]
+    assert views.max_tracking_id(app.name) == app.recorder.max_notification_id()
