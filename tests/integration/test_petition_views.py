@@ -322,3 +322,20 @@ def test_sets_a_refused_signature_aside_and_counts_the_others_when_a_batch_is_re
     assert [(d.position, d.topic) for d in letters] == [
         (bad, "domain.petition.signature:Signature.Signed")]
     assert views.max_tracking_id(app.name) == app.recorder.max_notification_id()
+
+
+def test_registre_projections_rebuild_remakes_the_petition_views_when_named(
+    settings: Settings, app: Registre, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import cli
+
+    run = answered_petition(app)
+    before = applied(settings, app).counts(run.pid)
+    monkeypatch.setenv("REGISTRE_POSTGRES_URL", settings.postgres_url)
+    monkeypatch.setenv("REGISTRE_VAR_DIR", str(settings.var_dir))
+    result = CliRunner().invoke(cli, ["projections", "rebuild", "--view", "petition_views"])
+    assert result.exit_code == 0, result.output
+    assert "petition_views:" in result.stdout and "events applied" in result.stdout
+    assert make_petition_views(settings).counts(run.pid) == before
