@@ -141,6 +141,7 @@ class BufferedView(BatchedView):
                     self._pending.pop(0)
             self._pending = []
             self._stale = False
+            self._error = None  # written after all: nothing was lost
 
     def _insert_tracking(self, curs: Any, tracking: Tracking) -> None:
         """Any other tracked write (an ignored event, a dead letter) comes after the events

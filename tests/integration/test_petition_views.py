@@ -339,3 +339,23 @@ def test_registre_projections_rebuild_remakes_the_petition_views_when_named(
     assert result.exit_code == 0, result.output
     assert "petition_views:" in result.stdout and "events applied" in result.stdout
     assert make_petition_views(settings).counts(run.pid) == before
+
+
+def test_counts_are_written_again_when_a_write_failed_for_want_of_the_database(
+    settings: Settings, app: Registre, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pid = collecting(app, found(app), kind="initiative")
+    bulk(app, pid, 10, start=0)
+    real, failed = PetitionViews.flush, []
+
+    def flaky(self: PetitionViews, curs: object) -> None:
+        real(self, curs)
+        if not failed and self._batch is None:  # the connection lost before the commit
+            failed.append(True)
+            raise psycopg.OperationalError("connexion perdue")
+
+    monkeypatch.setattr(PetitionViews, "flush", flaky)
+    views = applied(settings, app)
+    assert failed == [True]
+    assert views.counts(pid)["count"] == 10  # counted once, from the tables, at the retry
+    assert views.max_tracking_id(app.name) == app.recorder.max_notification_id()
