@@ -155,7 +155,8 @@ def compliance_json(flags: list[Flag]) -> str:
 
 
 def print_compliance(flags: list[Flag]) -> None:
-    """The flags as tables for a reader (in French), one per proposal, in log order."""
+    """The flags as tables for a reader (in French), one per proposal or petition, in log
+    order."""
     out = Console(soft_wrap=True)
     if not flags:
         out.print("Aucun manquement : chaque processus a suivi la version de la charte "
@@ -166,7 +167,8 @@ def print_compliance(flags: list[Flag]) -> None:
     for f in flags:
         by_proposal.setdefault(f.proposal_id, []).append(f)
     for proposal_id, found in by_proposal.items():
-        table = Table(title=f"Proposition {proposal_id}", title_justify="left")
+        what = "Pétition" if found[0].rule.startswith("petition.") else "Proposition"
+        table = Table(title=f"{what} {proposal_id}", title_justify="left")
         table.add_column("Positions", no_wrap=True)
         table.add_column("Règle", no_wrap=True)
         table.add_column("Charte", no_wrap=True)

@@ -188,3 +188,17 @@ def test_the_compliance_view_finds_the_exports_petition_flags_when_following_the
     assert served == offline
     assert [rule for _, rule, _ in offline] == ["petition.threshold_position"] + [
         "petition.late_signature"] * 3
+
+
+def test_audit_compliance_titles_a_petitions_table_in_french_when_not_asked_for_json(
+    settings: Settings, app: Registre, tmp_path: Path,
+) -> None:
+    from domain.petition.signature import Signature
+
+    pid = collecting(app, found(app))
+    app.close_collection(pid, app.clock())
+    app.save(Signature(petition_id=pid, signer_ref="tard", commune="A", capacity="resident",
+                       channel="online", batch_id=None))
+    path = exported(settings, app, tmp_path / "export.jsonl")
+    table = CliRunner().invoke(cli, ["audit", "compliance", "--export", str(path)]).stdout
+    assert f"Pétition {pid}" in table and "petition.late_signature" in table
