@@ -155,7 +155,8 @@ def compliance_json(flags: list[Flag]) -> str:
 
 
 def print_compliance(flags: list[Flag]) -> None:
-    """The flags as tables for a reader (in French), one per proposal, in log order."""
+    """The flags as tables for a reader (in French), one per proposal or petition, in log
+    order."""
     out = Console(soft_wrap=True)
     if not flags:
         out.print("Aucun manquement : chaque processus a suivi la version de la charte "
@@ -166,7 +167,8 @@ def print_compliance(flags: list[Flag]) -> None:
     for f in flags:
         by_proposal.setdefault(f.proposal_id, []).append(f)
     for proposal_id, found in by_proposal.items():
-        table = Table(title=f"Proposition {proposal_id}", title_justify="left")
+        what = "Pétition" if found[0].rule.startswith("petition.") else "Proposition"
+        table = Table(title=f"{what} {proposal_id}", title_justify="left")
         table.add_column("Positions", no_wrap=True)
         table.add_column("Règle", no_wrap=True)
         table.add_column("Charte", no_wrap=True)
@@ -229,11 +231,13 @@ def print_report(report: Report) -> None:
         out.print(f"[yellow]attention[/]: {w}")
     out.print(f"{report.records} events, {report.checkpoints} checkpoints "
               f"({report.cosigned} co-signed by the witness), verified up to size "
-              f"{report.verified_size}, {report.ballots_recounted} closed ballots recounted"
+              f"{report.verified_size}, {report.ballots_recounted} closed ballots recounted, "
+              f"{report.petitions_recounted} closed petitions recounted"
               + (f", {report.consistency_checked} consistency proofs between signed "
                  "checkpoints checked" if report.consistency_checked else ""))
     if report.ok:
-        out.print("[green]OK[/]: the export matches every signed checkpoint and every decision")
+        out.print("[green]OK[/]: the export matches every signed checkpoint, every decision "
+                  "and every petition's count")
         return
     for e in report.errors:
         out.print(f"[red]error[/]: {e}")

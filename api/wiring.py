@@ -38,6 +38,7 @@ from projections.followers import (
     going_on,
 )
 from projections.personal_data import PostgresKeys, postgres_personal_data
+from projections.petitions import PetitionProjection, PetitionViews
 from projections.positions import PostgresLogPositions
 from projections.ledger import MerkleFollower, MerkleLog, issue_checkpoint
 from projections.proposals import ProposalProjection, ProposalViews
@@ -83,6 +84,15 @@ def make_views(settings: Settings, *, create_table: bool = False) -> ProposalVie
         settings, ProposalProjection.name, ProposalViews, create_table=create_table
     )
     views.personal_data = postgres_personal_data(views.datastore)  # opens sealed text
+    return views
+
+
+def make_petition_views(settings: Settings, *, create_table: bool = False) -> PetitionViews:
+    """The petitions' views (projections/petitions.py), opening sealed text when read."""
+    views: PetitionViews = _tracking_recorder(
+        settings, PetitionProjection.name, PetitionViews, create_table=create_table
+    )
+    views.personal_data = postgres_personal_data(views.datastore)
     return views
 
 
@@ -132,6 +142,7 @@ def migrate(settings: Settings) -> None:
     relay_tracking.datastore.close()
     make_merkle_log(settings, create_table=True).datastore.close()
     make_compliance_view(settings, create_table=True).datastore.close()
+    make_petition_views(settings, create_table=True).datastore.close()
 
 
 def load_metropolis_config(settings: Settings) -> list[dict[str, Any]]:
@@ -215,6 +226,7 @@ def run_ledger(settings: Settings, stop: threading.Event) -> None:
 PROJECTIONS: tuple[tuple[type, type], ...] = (
     (ProposalProjection, ProposalViews),
     (ComplianceProjection, ComplianceView),
+    (PetitionProjection, PetitionViews),
 )
 
 

@@ -5,7 +5,7 @@ Question answered: the one `domain.rules.compliance` answers, kept up to date. T
 thin adapter: it feeds each event, as the plain data a leaf decodes to, to the same pure
 `ComplianceChecker` that `registre audit compliance` runs on an export, and stores the flags
 it returns. Between events it keeps the checker's state in two tables (the charter versions,
-the facts of each proposal), committed with the flags and the tracking row, so each event is
+the facts of each proposal and of each petition, a signature's checked with its petition's), committed with the flags and the tracking row, so each event is
 checked exactly once and a rebuild from the log gives the same flags. A flag's key is its
 rule, its proving positions and what it says: none is dropped, none is stored twice. An empty
 view is the record that every process ran by its rules.
@@ -30,20 +30,28 @@ from domain.rules.compliance import (
     CHECKED_TOPICS,
     SUBMITTED,
     ComplianceChecker,
+    SIGNATURE_TOPICS,
     LoggedEvent,
+    facts_key,
 )
 from domain.topics import stored_topics
-from projections.rebuild import BatchedView
+from projections.batching import BufferedView
 
 
-class ComplianceView(BatchedView):
+class ComplianceView(BufferedView):
     """Tables `compliance_charters` and `compliance_proposals` (the checker's state) and
-    `compliance_flags` (the findings, in the order the checker gave them)."""
+    `compliance_flags` (the findings, in the order the checker gave them).
+
+    Signatures are many: their checks run on their petition's facts held in memory, written
+    in batches with the flags they found (projections/batching.py); any other event first
+    writes those, then is checked in a transaction of its own."""
 
     view_tables = ("compliance_charters", "compliance_proposals", "compliance_flags")
+    follower = "compliance"
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        self._forget_memory()
         self.sql_create_statements += [
             SQL("CREATE TABLE IF NOT EXISTS compliance_charters (charter_id uuid, "
                 "version int, rules jsonb NOT NULL, PRIMARY KEY (charter_id, version))"),
@@ -59,7 +67,16 @@ class ComplianceView(BatchedView):
 
     def check(self, tracking: Tracking, event: LoggedEvent) -> None:
         """Check one event with the state saved so far; store the new state, the flags and
-        the tracking position in one transaction."""
+        the tracking position in one transaction (a signature's: with the next batch)."""
+        if event.topic in SIGNATURE_TOPICS:
+            self.buffered(tracking, event.topic, event)
+            return
+        with self._lock:
+            self.settle()  # the signatures before it first
+            self._check(tracking, event)
+            self._facts.pop(facts_key(event), None)  # the table holds them now
+
+    def _check(self, tracking: Tracking, event: LoggedEvent) -> None:
         with self.writing() as curs:  # a rebuild's batch, or a transaction of its own
             checker = self._load(curs, event)
             before = copy.deepcopy(checker.proposals)
@@ -82,18 +99,56 @@ class ComplianceView(BatchedView):
                      flag.charter_version, flag.flagged_at, seq))
             self.track(curs, tracking)
 
+    # -- signatures: checked on facts held in memory, written in batches --------------------
+
+    def _forget_memory(self) -> None:
+        self._facts: dict[str, dict[str, Any] | None] = {}
+        self._dirty: set[str] = set()
+        self._found: list[tuple[Any, ...]] = []
+
+    def _apply_buffered(self, position: int, event: LoggedEvent) -> None:
+        key = facts_key(event)
+        if key not in self._facts:
+            rows = self._cursor_read("SELECT facts FROM compliance_proposals "
+                                     "WHERE proposal_id = %s", (key,))
+            self._facts[key] = dict(rows[0]["facts"]) if rows else None
+        facts = self._facts[key]
+        if facts is None:
+            return  # a signature of a petition the log never drafted: nothing to check
+        checker = ComplianceChecker({}, {key: facts})
+        try:
+            flags = checker.apply(event)
+        finally:
+            self._facts[key] = checker.proposals.get(key)  # as it was, when unreadable
+        self._dirty.add(key)
+        self._found += [(f.proposal_id, f.rule, f.message, list(f.positions),
+                         f.charter_version, f.flagged_at, seq) for seq, f in enumerate(flags)]
+
+    def flush(self, curs: Any) -> None:
+        """Write the facts and flags the signatures changed (in the caller's transaction)."""
+        if self._dirty:
+            curs.executemany("INSERT INTO compliance_proposals VALUES (%s, %s) ON CONFLICT "
+                             "(proposal_id) DO UPDATE SET facts = EXCLUDED.facts",
+                             [(key, Jsonb(self._facts[key])) for key in sorted(self._dirty)
+                              if self._facts.get(key) is not None])
+            self._dirty.clear()
+        if self._found:
+            curs.executemany("INSERT INTO compliance_flags VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                             "ON CONFLICT DO NOTHING", self._found)
+            self._found = []
+
     @staticmethod
     def _load(curs: Any, event: LoggedEvent) -> ComplianceChecker:
         """A checker holding the state this event's checks read: its proposal's facts and
         the versions of the charter concerned."""
         if event.topic in (CHARTER_ADOPTED, CHARTER_AMENDED):
             return ComplianceChecker()  # a new version: nothing to read
-        curs.execute("SELECT facts FROM compliance_proposals WHERE proposal_id = %s",
-                     (event.originator_id,))
+        key = facts_key(event)  # a signature's: its petition's facts
+        curs.execute("SELECT facts FROM compliance_proposals WHERE proposal_id = %s", (key,))
         row = curs.fetchone()
-        proposals = {event.originator_id: dict(row["facts"])} if row else {}
+        proposals = {key: dict(row["facts"])} if row else {}
         charter_id = (event.fields["charter_id"] if event.topic == SUBMITTED
-                      else proposals.get(event.originator_id, {}).get("charter_id"))
+                      else proposals.get(key, {}).get("charter_id"))
         charters: dict[str, dict[int, dict[str, Any]]] = {}
         if charter_id:
             curs.execute("SELECT version, rules FROM compliance_charters WHERE charter_id = %s",

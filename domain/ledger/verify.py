@@ -18,7 +18,12 @@ none of the readable fields: it decodes each event from its leaf bytes, and:
    after a mayor's veto) from the vote events before its close position, re-applies the
    pinned charter's quorum and the majority of the proposal's decision type (`domain.rules`),
    and compares with the recorded
-   decision; checks each decision cites the charter version that was in force at submission.
+   decision; checks each decision cites the charter version that was in force at submission;
+5. recounts every petition's signatures with `domain.rules.petition.SignatureCount` (the rule
+   the service counts by): the threshold fixed at the opening is the pinned kind's for the
+   recorded figure, `ThresholdReached.position` is the recount's crossing position,
+   `ObligationOpened.due_at` is the threshold's time plus the pinned kind's
+   `obligation_seconds`, and `Closed.count` is the recount.
 
 Standard library only, with `domain.ledger.merkle`, `domain.ledger.leaf`, `domain.ledger.note`, `domain.ledger.ed25519`
 and `domain.rules`: a third party can read and copy these files.
@@ -31,12 +36,14 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain.ledger import merkle, note
 from domain.ledger.leaf import LeafError, LogRecord, canonical_topic, decode_leaf
 from domain.rules.charter import CharterRules
 from domain.rules.council import Tally, decide, decide_proposal
+from domain.rules.petition import PetitionKind, SignatureCount
 
 T_ADOPTED = "domain.governance.charter:Charter.Adopted"
 T_AMENDED = "domain.governance.charter:Charter.Amended"
@@ -53,6 +60,21 @@ T_DECISION_TYPE = "domain.deliberation.proposal:Proposal.DecisionTypeDeclared"
 T_TABLED = "domain.deliberation.proposal:Proposal.AmendmentTabled"
 T_DELIB_CLOSED = "domain.deliberation.proposal:Proposal.DeliberationClosed"
 T_AMENDMENT_DECIDED = "domain.deliberation.proposal:Proposal.AmendmentDecided"
+_PETITION = "domain.petition.petition:Petition."
+T_DRAFTED = _PETITION + "Drafted"
+T_COLLECTION_OPENED = _PETITION + "CollectionOpened"
+T_THRESHOLD = _PETITION + "ThresholdReached"
+T_OBLIGATION = _PETITION + "ObligationOpened"
+T_COLLECTION_CLOSED = _PETITION + "CollectionClosed"
+T_PETITION_CLOSED = _PETITION + "Closed"
+T_SIGNED = "domain.petition.signature:Signature.Signed"
+T_SIGNATURE_WITHDRAWN = "domain.petition.signature:Signature.Withdrawn"
+T_RENEWED = "domain.petition.signature:Signature.Renewed"
+RECOUNTED_TOPICS = frozenset({
+    T_ADOPTED, T_AMENDED, T_SEATED, T_SUBMITTED, T_VOTE_OPENED, T_CLOSED, T_DECIDED, T_VOTE,
+    T_VETO_FILED, T_WINDOW_CLOSED, T_AMENDMENT, T_TABLED, T_DELIB_CLOSED, T_AMENDMENT_DECIDED,
+    T_DECISION_TYPE, T_DRAFTED, T_COLLECTION_OPENED, T_THRESHOLD, T_OBLIGATION,
+    T_COLLECTION_CLOSED, T_PETITION_CLOSED, T_SIGNED, T_SIGNATURE_WITHDRAWN, T_RENEWED})
 
 
 @dataclass
@@ -64,6 +86,7 @@ class Report:
     cosigned: int = 0
     verified_size: int = 0
     ballots_recounted: int = 0
+    petitions_recounted: int = 0
     consistency_checked: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -96,8 +119,21 @@ class _Ballot:
         return tally
 
 
+@dataclass
+class _Petition:
+    """What the recount of one petition keeps: its pinned kind, its running count, the
+    threshold recorded (the crossing position it claims, and where it was recorded)."""
+
+    kind: PetitionKind
+    charter_version: int
+    tally: SignatureCount | None = None
+    reached: tuple[int, int] | None = None
+    reached_at: str | None = None
+
+
 class _Recount:
-    """Replays the governance events needed to recount ballots and check charter citations."""
+    """Replays the governance events needed to recount ballots and check charter citations,
+    and the petition events needed to recount every petition's signatures."""
 
     def __init__(self, report: Report) -> None:
         self.report = report
@@ -109,16 +145,17 @@ class _Recount:
         self.ballot_of: dict[str, str] = {}  # proposal id -> ballot id
         self.override_of: dict[str, str] = {}  # proposal id -> override ballot id
         self.amendment_ballots: dict[tuple[str, int], str] = {}
+        self.petitions: dict[str, _Petition] = {}
 
     def apply(self, record: LogRecord) -> None:
         topic = canonical_topic(record.topic)
-        if topic not in (T_ADOPTED, T_AMENDED, T_SEATED, T_SUBMITTED, T_VOTE_OPENED, T_CLOSED,
-                         T_DECIDED, T_VOTE, T_VETO_FILED, T_WINDOW_CLOSED, T_AMENDMENT,
-                         T_TABLED, T_DELIB_CLOSED, T_AMENDMENT_DECIDED, T_DECISION_TYPE):
+        if topic not in RECOUNTED_TOPICS:
             return
         f = record.fields()
         oid, pos = str(record.originator_id), record.notification_id
-        if topic == T_ADOPTED:
+        if topic.startswith("domain.petition."):
+            self._petition_event(topic, oid, pos, f)
+        elif topic == T_ADOPTED:
             self.charters[oid] = [f["rules"]]
             self.charter_of[f["metropolis_id"]] = oid
         elif topic == T_AMENDED:
@@ -166,6 +203,81 @@ class _Recount:
             self.override_of[oid] = f["override_ballot_id"]
         elif topic == T_WINDOW_CLOSED:
             self._check_window(oid, pos, f)
+
+    # -- petitions ---------------------------------------------------------------------------
+
+    def _petition_event(self, topic: str, oid: str, pos: int, f: dict[str, Any]) -> None:
+        if topic in (T_SIGNED, T_SIGNATURE_WITHDRAWN, T_RENEWED):
+            petition = self.petitions.get(f["petition_id"])
+            if petition is None:
+                self.report.error(f"position #{pos}: signature of petition {f['petition_id']} "
+                                  "that was never drafted", pos)
+            elif petition.tally is not None:  # before the opening: never counted
+                if topic == T_SIGNATURE_WITHDRAWN:
+                    petition.tally.withdrawn(pos, f["signer_ref"], f["commune"])
+                else:
+                    petition.tally.signed(pos, f["signer_ref"], f["commune"])
+            return
+        if topic == T_DRAFTED:
+            self.petitions[oid] = _Petition(PetitionKind.from_dict(f["rules"]),
+                                            f["charter_version"])
+            return
+        petition = self.petitions.get(oid)
+        where = f"position #{pos}: petition {oid}"
+        if petition is None:
+            self.report.error(f"{where}: {topic.rpartition('.')[2]} of a petition never "
+                              "drafted", pos)
+            return
+        if topic == T_COLLECTION_OPENED:
+            expected = petition.kind.threshold(f["figure"])
+            if f["threshold"] != expected:
+                self.report.error(f"{where}: the collection opens with a threshold of "
+                                  f"{f['threshold']} signatures, the pinned kind gives "
+                                  f"{expected} for a figure of {f['figure']}", pos)
+            petition.tally = SignatureCount(threshold=f["threshold"], opened_at=pos)
+        elif topic == T_COLLECTION_CLOSED and petition.tally is not None:
+            petition.tally.closed_at = pos
+        elif topic == T_THRESHOLD:
+            petition.reached = (f["position"], pos)
+            petition.reached_at = f.get("at")  # ThresholdReached's own time, when it has one
+        elif topic == T_OBLIGATION:
+            self._check_obligation(petition, where, pos, f)
+        elif topic == T_PETITION_CLOSED:
+            recount = petition.tally.count if petition.tally is not None else 0
+            if f["count"] != recount:
+                self.report.error(f"{where}: closed with a count of {f['count']} signatures, "
+                                  f"the recount gives {recount}", pos)
+            else:
+                self.report.petitions_recounted += 1
+
+    def _check_obligation(self, petition: _Petition, where: str, pos: int,
+                          f: dict[str, Any]) -> None:
+        """The deadline is the threshold's time plus the pinned kind's obligation_seconds
+        (the threshold's time: ThresholdReached's `at`, else the obligation's `at`, recorded
+        with it in one transaction)."""
+        if petition.reached is None:
+            self.report.error(f"{where}: an obligation opened before any threshold was "
+                              "recorded", pos)
+            return
+        reached_at = datetime.fromisoformat(petition.reached_at or f["at"])
+        due = reached_at + timedelta(seconds=petition.kind.obligation_seconds)
+        if datetime.fromisoformat(f["due_at"]) != due:
+            self.report.error(f"{where}: the obligation is due {f['due_at']}, the pinned kind "
+                              f"gives {due.isoformat()} ({petition.kind.obligation_seconds} s "
+                              f"after the threshold, {reached_at.isoformat()})", pos)
+
+    def finish(self) -> None:
+        """Checks needing the whole log: each threshold recorded at the recount's crossing."""
+        for oid, petition in self.petitions.items():
+            if petition.reached is None:
+                continue
+            claimed, pos = petition.reached
+            crossed = petition.tally.crossed_at if petition.tally is not None else None
+            if claimed != crossed:
+                self.report.error(f"position #{pos}: petition {oid} records its threshold "
+                                  f"reached at position #{claimed}, the recount crosses it "
+                                  + (f"at #{crossed}" if crossed is not None else "nowhere"),
+                                  pos)
 
     def _check_amendment(self, proposal_id: str, pos: int, d: dict[str, Any]) -> None:
         """Recount an amendment's ballot and re-apply the quorum and simple majority."""
@@ -383,6 +495,7 @@ def verify_export(
             report.error(f"line {number}: unknown kind {kind!r}")
     if not seen_header:
         report.error("the export has no header")
+    recount.finish()
     report.records = len(leaves)
     _check_roots(checkpoints, leaves, report)
     return report

@@ -495,7 +495,7 @@ class PetitionCommands:
         if petition.threshold_position is None:
             petition.require(PetitionStage.COLLECTING)
             rules = petition.kind_rules
-            petition.reach_threshold(position=position, count=count)
+            petition.reach_threshold(position=position, count=count, at=at)
             petition.open_obligation(obligation=rules.obligation, at=at,
                                      due_at=obligation_due(rules, at))
             self.save(petition)

@@ -16,7 +16,8 @@ What each event records:
 - `CollectionOpened`: the signature period, the threshold in signatures and the figure it was
   computed from (residents or electors of the scope, and where the figure comes from).
 - `ThresholdReached`: the log position of the signature that brought the count to the
-  threshold and the count then; `ObligationOpened`: the obligation and its deadline.
+  threshold, the count then, and when it was recorded as reached (`at`: the obligation's
+  deadline runs from it; None in events stored before it was recorded); `ObligationOpened`: the obligation and its deadline.
 - `CollectionClosed`: the end of the signature period (its log position is the cut-off: a
   signature stored after it is never counted).
 - `Answered`: the council's reasoned answer, recorded by a clerk (late when after the
@@ -105,6 +106,13 @@ class Petition(Aggregate):
     class ThresholdReached(Aggregate.Event):
         position: int
         count: int
+        at: datetime | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["at"] = None
 
     class ObligationOpened(Aggregate.Event):
         obligation: str
@@ -227,7 +235,7 @@ class Petition(Aggregate):
         self.threshold = threshold
 
     @event(ThresholdReached)
-    def reach_threshold(self, position: int, count: int) -> None:
+    def reach_threshold(self, position: int, count: int, at: datetime | None = None) -> None:
         self.threshold_position = position
 
     @event(ObligationOpened)

@@ -5,7 +5,13 @@ Question answered: for each proposal, was any stage shorter than the charter's m
 ballot, veto window, evaluation steps), was a proposal, an amendment or a veto's override
 carried without quorum, was a veto filed outside its window, did the vote open without the
 consultation the guarantor required, did an evaluation step open before its date, did a rule
-check cite a charter version that was not in force when the proposal was submitted?
+check cite a charter version that was not in force when the proposal was submitted? And for
+each petition: was its obligation fulfilled after its deadline (`petition.answer_late`) or
+not at all (`petition.no_answer`), did a threshold reached open no obligation
+(`petition.no_obligation`), was the threshold recorded at another position than the recount's
+crossing (`petition.threshold_position`), was a signature stored after the collection's close
+(`petition.late_signature`)? A petition's flags cite the charter version it pinned; a
+signature's events are checked with its petition's facts (`facts_key`).
 
 `ComplianceChecker.apply` takes the log's events one at a time, in log order, as plain data
 (`LoggedEvent`: the fields `domain.ledger.leaf.decode_state` reads from a leaf, UUIDs and
@@ -46,6 +52,14 @@ RULE_FR = {
     "guarantor.consultation": "vote ouvert sans la consultation publique exigée par le garant",
     "evaluation.schedule": "évaluation citoyenne ouverte avant la date prévue par la charte",
     "stage.evaluation": "dernière évaluation citoyenne plus courte que le minimum de la charte",
+    "petition.answer_late": "obligation de la pétition remplie après son échéance",
+    "petition.no_answer": "échéance de la pétition dépassée sans réponse du conseil",
+    "petition.no_obligation": "seuil de signatures atteint sans obligation ouverte pour le "
+                              "conseil",
+    "petition.threshold_position": "seuil de signatures enregistré à une autre position que "
+                                   "celle du recomptage",
+    "petition.late_signature": "signature enregistrée après la clôture de la collecte (non "
+                               "comptée)",
 }
 
 _CHARTER = "domain.governance.charter:Charter."
@@ -53,6 +67,10 @@ _PROPOSAL = "domain.deliberation.proposal:Proposal."
 CHARTER_ADOPTED = _CHARTER + "Adopted"
 CHARTER_AMENDED = _CHARTER + "Amended"
 SUBMITTED = _PROPOSAL + "Submitted"
+_PETITION = "domain.petition.petition:Petition."
+_SIGNATURE = "domain.petition.signature:Signature."
+SIGNED, WITHDRAWN, RENEWED = (_SIGNATURE + n for n in ("Signed", "Withdrawn", "Renewed"))
+SIGNATURE_TOPICS = frozenset({SIGNED, WITHDRAWN, RENEWED})
 
 # The events the checks read (today's topics; `canonical_topic` maps the older ones here).
 CHECKED_TOPICS = (
@@ -63,6 +81,11 @@ CHECKED_TOPICS = (
         "BallotClosed", "Decided", "DecisionTypeDeclared", "AmendmentDecided",
         "VetoWindowOpened", "VetoFiled", "VetoWindowClosed", "ImplementationOpened",
         "EvaluationOpened", "Closed")),
+    *(_PETITION + name for name in (
+        "Drafted", "CollectionOpened", "ThresholdReached", "ObligationOpened",
+        "CollectionClosed", "Answered", "AgendaProposalSubmitted", "ConsultationReported",
+        "ObligationBreached", "Withdrawn", "Closed")),
+    SIGNED, WITHDRAWN, RENEWED,
 )
 
 
@@ -190,25 +213,38 @@ class ComplianceChecker:
         handler = _HANDLERS.get(e.topic)
         if handler is None:
             return []
-        before = _copied(self.proposals.get(e.originator_id))
+        key = facts_key(e)
+        if e.topic in SIGNATURE_TOPICS and key not in self.proposals:
+            return []  # a signature of a petition the log never drafted: nothing to check
+        before = _copied(self.proposals.get(key))
         try:
-            check = _Check(self, e)
+            check = _Check(self, e, key)
             handler(check)
         except (KeyError, TypeError, ValueError):
             if before is None:
-                self.proposals.pop(e.originator_id, None)
+                self.proposals.pop(key, None)
             else:
-                self.proposals[e.originator_id] = before
+                self.proposals[key] = before
             raise
         return check.flags
+
+
+def facts_key(e: LoggedEvent) -> str:
+    """Whose facts an event reads and changes: its aggregate's (a proposal, a petition), or,
+    for a signature, its petition's."""
+    if e.topic in SIGNATURE_TOPICS:
+        return str(e.fields["petition_id"])
+    return e.originator_id
 
 
 class _Check:
     """The checks of one proposal event: its facts, its pinned rules, the flags found."""
 
-    def __init__(self, checker: ComplianceChecker, e: LoggedEvent) -> None:
+    def __init__(self, checker: ComplianceChecker, e: LoggedEvent,
+                 key: str | None = None) -> None:
         self.checker, self.e, self.f = checker, e, e.fields
-        self.facts = checker.proposals.setdefault(e.originator_id, {})
+        self.key = e.originator_id if key is None else key
+        self.facts = checker.proposals.setdefault(self.key, {})
         self.flags: list[Flag] = []
 
     @cached_property
@@ -229,7 +265,7 @@ class _Check:
 
     def flag(self, rule: str, detail: str, positions: Iterable[int],
              version: int | None = None) -> None:
-        self.flags.append(Flag(self.e.originator_id, rule, f"{RULE_FR[rule]} : {detail}",
+        self.flags.append(Flag(self.key, rule, f"{RULE_FR[rule]} : {detail}",
                                tuple(positions),
                                self.version if version is None else version))
 
@@ -434,6 +470,130 @@ def _closed(c: _Check) -> None:
                [p for p in (last.get("position"), c.e.position) if p])
 
 
+# -- petitions (right of interpellation) ---------------------------------------------------
+# A petition's facts (keyed by its id, like a proposal's): `petition` (the Drafted position),
+# `charter_version` (pinned), `threshold`, `opened` / `closed` (the collection's positions),
+# `count`, `crossed` (the recount's crossing position), `early` (signers whose signature was
+# stored before the opening: never counted), `reached` (what ThresholdReached recorded),
+# `obligation` (its position and deadline), and the events awaited: `awaiting_obligation`
+# (a ThresholdReached not yet followed by its ObligationOpened), `awaiting_threshold` (a
+# collection closed above the threshold, its ThresholdReached not yet recorded).
+#
+# The running count is `domain.rules.petition.SignatureCount`'s rule kept in a few numbers
+# instead of the set of signers: in a log where each signature's events alternate (Signed,
+# Withdrawn, Renewed, Withdrawn…, as the Signature aggregate records them), a withdrawal in
+# the collection always follows a counted signature, unless that signature was stored before
+# the opening (`early`); `registre audit verify` recounts with `SignatureCount` itself.
+
+_SIGNATURE_FR = {SIGNED: "signature", WITHDRAWN: "retrait de signature",
+                 RENEWED: "signature renouvelée"}
+
+
+def _petition_drafted(c: _Check) -> None:
+    c.facts.clear()
+    c.facts.update({"petition": c.e.position, "charter_version": c.f["charter_version"],
+                    "count": 0, "late": 0, "early": []})
+
+
+def _petition_event(c: _Check) -> None:
+    """What every petition event after the draft checks: an awaited event that did not
+    come (the obligation after the threshold, the threshold after a close above it)."""
+    awaiting = c.facts.pop("awaiting_obligation", None)
+    if awaiting is not None and c.e.name != "ObligationOpened":
+        c.flag("petition.no_obligation", f"le seuil enregistré à la position #{awaiting} "
+               "n'a ouvert aucune obligation", [awaiting, c.e.position])
+    closed = c.facts.get("awaiting_threshold")
+    if closed is not None and c.e.name != "ThresholdReached":
+        c.facts.pop("awaiting_threshold")
+        c.flag("petition.no_obligation",
+               f"la collecte close à la position #{closed} compte {c.facts['count']} "
+               f"signature(s) pour un seuil de {c.facts['threshold']} (franchi à la position "
+               f"#{c.facts['crossed']}), sans seuil enregistré",
+               [c.facts["crossed"], closed, c.e.position])
+
+
+def _collection_opened(c: _Check) -> None:
+    _petition_event(c)
+    c.facts.update({"threshold": c.f["threshold"], "opened": c.e.position, "count": 0,
+                    "crossed": None})
+
+
+def _signature(c: _Check) -> None:
+    facts, f, position = c.facts, c.f, c.e.position
+    signer, signing = f["signer_ref"], c.e.topic != WITHDRAWN
+    early = facts.setdefault("early", [])
+    if "opened" not in facts:  # stored before the opening: never counted
+        if signing and signer not in early:
+            early.append(signer)
+        elif not signing and signer in early:
+            early.remove(signer)
+        return
+    closed = facts.get("closed")
+    if closed is not None and position > closed:
+        if signing:
+            facts["late"] = facts.get("late", 0) + 1
+        c.flag("petition.late_signature",
+               f"{_SIGNATURE_FR[c.e.topic]} à la position #{position}, collecte close à la "
+               f"position #{closed}", [closed, position])
+        return
+    if not signing:
+        if signer in early:
+            early.remove(signer)
+        else:
+            facts["count"] -= 1
+        return
+    if signer in early:
+        early.remove(signer)
+    facts["count"] += 1
+    if facts.get("crossed") is None and facts["count"] >= facts["threshold"]:
+        facts["crossed"] = position
+
+
+def _threshold_reached(c: _Check) -> None:
+    _petition_event(c)
+    facts, claimed = c.facts, c.f["position"]
+    crossed = facts.get("crossed")
+    if claimed != crossed:
+        recount = (f"le recomptage le franchit à la position #{crossed}" if crossed
+                   is not None else "le recomptage ne l'a pas franchi")
+        c.flag("petition.threshold_position",
+               f"enregistré à la position #{claimed}, {recount}",
+               sorted({p for p in (crossed, c.e.position) if p is not None}))
+    facts["reached"] = {"claimed": claimed, "position": c.e.position}
+    facts.pop("awaiting_threshold", None)
+    facts["awaiting_obligation"] = c.e.position
+
+
+def _obligation_opened(c: _Check) -> None:
+    _petition_event(c)
+    c.facts["obligation"] = {"position": c.e.position, "due_at": c.f["due_at"]}
+
+
+def _collection_closed(c: _Check) -> None:
+    _petition_event(c)
+    c.facts["closed"] = c.e.position
+    if c.facts.get("crossed") is not None and "reached" not in c.facts:
+        c.facts["awaiting_threshold"] = c.e.position
+
+
+def _fulfilled(c: _Check) -> None:
+    _petition_event(c)
+    obligation = c.facts.get("obligation")
+    if obligation and _seconds(c.f["at"], obligation["due_at"]) > 0:
+        what = {"Answered": "réponse du conseil", "ConsultationReported":
+                "rapport de la consultation", "AgendaProposalSubmitted":
+                "inscription à l'ordre du jour"}[c.e.name]
+        c.flag("petition.answer_late", f"{what} le {c.f['at']}, échéance {obligation['due_at']}",
+               [obligation["position"], c.e.position])
+
+
+def _obligation_breached(c: _Check) -> None:
+    _petition_event(c)
+    obligation = c.facts.get("obligation", {})
+    c.flag("petition.no_answer", f"échéance {c.f['due_at']}, manquement constaté le "
+           f"{c.f['at']}", [p for p in (obligation.get("position"), c.e.position) if p])
+
+
 _HANDLERS = {
     SUBMITTED: _submitted,
     _PROPOSAL + "AdmissibilityOpened": _admissibility_opened,
@@ -453,6 +613,20 @@ _HANDLERS = {
     _PROPOSAL + "ImplementationOpened": _implementation_opened,
     _PROPOSAL + "EvaluationOpened": _evaluation_opened,
     _PROPOSAL + "Closed": _closed,
+    _PETITION + "Drafted": _petition_drafted,
+    _PETITION + "CollectionOpened": _collection_opened,
+    _PETITION + "ThresholdReached": _threshold_reached,
+    _PETITION + "ObligationOpened": _obligation_opened,
+    _PETITION + "CollectionClosed": _collection_closed,
+    _PETITION + "Answered": _fulfilled,
+    _PETITION + "AgendaProposalSubmitted": _fulfilled,
+    _PETITION + "ConsultationReported": _fulfilled,
+    _PETITION + "ObligationBreached": _obligation_breached,
+    _PETITION + "Withdrawn": _petition_event,
+    _PETITION + "Closed": _petition_event,
+    SIGNED: _signature,
+    WITHDRAWN: _signature,
+    RENEWED: _signature,
 }
 
 
