@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.messages_fr import explain
 from api.routes import communes, drafts, guarantor, health, ledger, metropolises, proposals
+from api.routes import petitions
 from api.settings import Settings
 from domain.application import Registre
 from domain.errors import DomainError, NotFound, NotPermitted
@@ -177,4 +178,5 @@ def build_app(*, settings: Settings, registre: Registre, views: ProposalViews,
     app.include_router(ledger.router)
     app.include_router(guarantor.router)
     app.include_router(communes.router)
+    app.include_router(petitions.router)
     return app
