@@ -347,17 +347,20 @@ def token_issue(
 def demo(
     url: Optional[str] = typer.Option(None, help="API URL (default: the embedded one)"),
     metropolis: Optional[str] = typer.Option(None, help="slug of the demo metropolis"),
-    scenario: str = typer.Option("metrokawa", help="metrokawa | veto | evaluation | garant"),
+    scenario: str = typer.Option(
+        "metrokawa", help="metrokawa | veto | evaluation | garant | interpellation"),
 ) -> None:
     """Replay a scenario over HTTP against a running `make run`: `metrokawa` loads the seed's
     proposals and drives the most supported one to its decision; `veto` runs the governance
     pact (one veto sustained, one overridden); `evaluation` follows an adopted proposal
     through implementation, two citizens' evaluations and closing; `garant` has the guarantor
-    require a public consultation before the vote."""
+    require a public consultation before the vote; `interpellation` runs two petitions (one
+    answered in time, one whose deadline passes unanswered and is flagged by the guarantor)."""
     from api.demo import (
         run_demo,
         run_evaluation_demo,
         run_guarantor_demo,
+        run_interpellation_demo,
         run_veto_demo,
         running_stack,
     )
@@ -372,7 +375,10 @@ def demo(
         raise typer.Exit(run_evaluation_demo(url, settings, metropolis or "demo-pacte"))
     if scenario == "garant":
         raise typer.Exit(run_guarantor_demo(url, settings, metropolis or "demo-pacte"))
-    raise typer.BadParameter("scenario must be metrokawa, veto, evaluation or garant")
+    if scenario == "interpellation":
+        raise typer.Exit(run_interpellation_demo(url, settings, metropolis or "demo-metrokawa"))
+    raise typer.BadParameter("scenario must be metrokawa, veto, evaluation, garant or "
+                             "interpellation")
 
 
 @keys_cli.command("generate")
