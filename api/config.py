@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from api.schemas import Code, Line, SeatKind
 from domain.errors import InvalidCharter
@@ -96,8 +96,10 @@ class CharterConfig(BaseModel):
     @field_validator("petition_kinds")
     @classmethod
     def _petition_kinds(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        kinds = {name: {field: _iso_seconds(field, value) for field, value in kind.items()}
+                 if isinstance(kind, dict) else kind for name, kind in v.items()}
         try:  # the domain's own checks, at the boundary: a misspelt field names itself
-            return {name: kind.as_dict() for name, kind in checked_petition_kinds(v).items()}
+            return {name: kind.as_dict() for name, kind in checked_petition_kinds(kinds).items()}
         except InvalidCharter as e:
             raise ValueError(str(e)) from None
 
@@ -124,6 +126,16 @@ class CharterConfig(BaseModel):
 
 def _seconds(t: timedelta) -> int:
     return int(t.total_seconds())
+
+
+_DURATION: TypeAdapter[timedelta] = TypeAdapter(timedelta)
+
+
+def _iso_seconds(field: str, value: Any) -> Any:
+    """A petition kind's `*_seconds` written as an ISO 8601 duration (`P90D`), in seconds."""
+    if field.endswith("_seconds") and isinstance(value, str):
+        return _seconds(_DURATION.validate_python(value))
+    return value
 
 
 # Each charter field as written here → the domain rule it sets, and how.

@@ -42,3 +42,22 @@ def test_an_amendment_file_changes_the_petition_kinds_only_when_it_names_them() 
     changed = CharterChanges(petition_kinds={"initiative": {
         "basis": "absolute", "threshold_absolute": 15000, "sponsors": 25}}).as_changes()
     assert changed["petition_kinds"]["initiative"]["threshold_absolute"] == 15000
+
+
+def test_a_kind_may_write_its_durations_in_iso_8601_like_the_rest_of_the_file() -> None:
+    charter = CharterConfig(consultation="P30D", vote="P14D", quorum_percent=50,
+                            petition_kinds={"initiative": {
+                                "basis": "absolute", "threshold_absolute": 15000,
+                                "signature_seconds": "P90D", "sponsor_seconds": 3600}})
+    kind = charter.as_rules()["petition_kinds"]["initiative"]
+    assert (kind["signature_seconds"], kind["sponsor_seconds"]) == (90 * 86400, 3600)
+
+
+def test_the_real_pace_metropolis_offers_the_reference_kinds() -> None:
+    config = MetropolisesConfig.from_file(ROOT / "deploy" / "metropolises.yaml").as_domain()
+    example = next(m for m in config if m["slug"] == "grand-exemple")
+    kinds = CharterRules(**example["charter"]).offered_petition_kinds()
+    assert (kinds["consultation-locale"].basis, kinds["consultation-locale"].signer_limit,
+            kinds["consultation-locale"].obligation) == ("electors", 1, "agenda")
+    assert kinds["initiative"].threshold(0) == 15000
+    assert kinds["interpellation"].signature_seconds == 90 * 86400
