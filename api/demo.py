@@ -533,12 +533,23 @@ def _count_reached(client: httpx.Client, pid: str, timeout: float) -> dict[str, 
     return count
 
 
+def _threshold(client: httpx.Client, pid: str, timeout: float) -> int:
+    """The threshold in signatures, once the count view has read the collection's opening."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = client.get(f"/petitions/{pid}/count")
+        if r.status_code == 200 and r.json().get("threshold"):
+            return int(r.json()["threshold"])
+        time.sleep(0.3)
+    raise TimeoutError(f"petition {pid} shows no threshold within {timeout:.0f}s")
+
+
 def _collect(client: httpx.Client, secret: str, metropolis: dict[str, Any], pid: str, n: int,
              timeout: float) -> dict[str, Any] | None:
     """Sign petition `n` past its threshold; the count, or None when it was not reached."""
     from api.acts import count_line
 
-    threshold = client.get(f"/petitions/{pid}/count").raise_for_status().json()["threshold"]
+    threshold = _threshold(client, pid, timeout)
     extra = max(20, threshold // 50)
     answers = _sign_all(client, secret, pid, _signers(metropolis, n, threshold + extra))
     console.print(f"  {answers.get('signed', 0)} signature(s) enregistrée(s).")
