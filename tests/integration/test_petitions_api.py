@@ -244,6 +244,16 @@ def test_a_paper_batch_records_its_signatures_and_refuses_a_duplicate_entry_alon
     assert (signature.channel, signature.batch_id) == ("paper", UUID(answer["batch_id"]))
 
 
+def test_refuses_a_paper_batch_when_the_petition_is_not_collecting(api: Api) -> None:
+    pid = api.draft()["id"]
+    size = log_size(api.settings)
+    r = api.client.post(f"/petitions/{pid}/paper-batches",
+                        headers=api.token("greffe-1", "clerk", None), json={
+                            "sheets": 1, "provenance": "Mairie de Ville A", "digest": "cd" * 32,
+                            "signers": [{"registry_id": "REU-9", "commune": "A"}]})
+    assert_refused(api, r, 409, "petition.period", size)
+
+
 def test_a_clerk_records_the_councils_answer_once_the_threshold_is_reached(api: Api) -> None:
     pid = api.obliged("interpellation")
     text = "Le conseil inscrira la piste cyclable au plan vélo 2027."
