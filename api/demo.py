@@ -586,7 +586,6 @@ def run_interpellation_demo(url: str, settings: Settings, slug: str = "demo-metr
     thousand signers and is answered by the council in time; petition 2 reaches its threshold
     and its deadline passes unanswered, which the guarantor's compliance view flags.
     (`transport`: the tests' stand-in for the running stack.)"""
-    secret = settings.signing_secret()
     limits = httpx.Limits(max_connections=2 * SIGNING_WORKERS)
     with httpx.Client(base_url=url, timeout=30, limits=limits, transport=transport) as client:
         try:
@@ -611,68 +610,80 @@ def run_interpellation_demo(url: str, settings: Settings, slug: str = "demo-metr
                else f"{rules['threshold_percent']} % des {residents:,} habitant·es".replace(
                    ",", "\u202f"))
             + f", réponse du conseil due sous {rules['obligation_seconds']} s")
-        timeout = _petition_timeout(rules)
+        try:
+            return _interpellation(client, url, settings, metropolis, kind, rules)
+        except TimeoutError as e:  # a stage that never came: say which, and where to look
+            console.print(f"[red]{escape(str(e))} — voir {settings.temporal_ui_url} et "
+                          f"{url}/health")
+            return 1
 
-        pid1 = _to_collection(
-            client, secret, metropolis, kind, rules, 1,
-            "Une piste cyclable continue sur l'avenue de Laon",
-            "Nous demandons au conseil métropolitain de relier Reims et Bétheny par une piste "
-            "cyclable protégée.", timeout)
-        if _collect(client, secret, metropolis, pid1, 1, timeout) is None:
-            return 1
-        obliged = _wait_petition(client, pid1, {"obligation", "closed"}, "Seuil", timeout)
-        answer = ("Le conseil métropolitain inscrit la piste cyclable de l'avenue de Laon au "
-                  "plan vélo 2027 et en présentera le tracé en réunion publique.")
-        r = client.post(f"/petitions/{pid1}/answer", json={"text": answer},
-                        headers=_headers(secret, "greffe-demo", "clerk"))
-        if r.status_code != 201:
-            console.print(f"[red]  La réponse du conseil est refusée ({r.status_code}, règle "
-                          f"{escape(_rule_of(r))}) ; étape : {escape(obliged['stage_fr'])}.")
-            return 1
-        console.print(f"  Réponse du conseil enregistrée par le greffe dans le délai : "
-                      f"« {answer} »")
-        final = _wait_petition(client, pid1, {"closed"}, "Fin de la collecte", timeout)
-        outcome = str(final.get("outcome"))
-        console.print(f"\n[bold]Pétition 1 close[/] : "
-                      f"{escape(PETITION_OUTCOME_FR.get(outcome, outcome))}. Chronologie :")
-        _print_petition_timeline(client, pid1)
 
-        pid2 = _to_collection(
-            client, secret, metropolis, kind, rules, 2,
-            "Ouvrir les piscines métropolitaines le dimanche soir",
-            "Nous demandons au conseil d'ouvrir les piscines de la métropole le dimanche "
-            "jusqu'à 21 h.", timeout)
-        if _collect(client, secret, metropolis, pid2, 2, timeout) is None:
-            return 1
-        _wait_petition(client, pid2, {"obligation", "closed"}, "Seuil", timeout)
-        due = [o for o in client.get("/petitions/obligations-due",
-                                     params={"metropolis_id": metropolis["id"]}).json()
-               if str(o.get("petition_id")) == pid2]
-        due_at = escape(str(due[0].get("due_at"))) if due else "?"
-        console.print(f"  Le conseil doit répondre avant {due_at} ; il ne répondra pas.")
-        flags: list[dict[str, Any]] = []
-        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as progress:
-            progress.add_task("Échéance de la réponse du conseil", total=None)
-            deadline = time.monotonic() + timeout
-            while not flags and time.monotonic() < deadline:
-                flags = _flags_of(client, pid2)
-                if not flags:
-                    time.sleep(1)
-        if not flags:
-            console.print(f"[red]  La vue de conformité du garant ne signale rien pour la "
-                          f"pétition 2 en {timeout:.0f} s.")
-            return 1
-        for f in flags:
-            console.print("\n[bold]Anomalie relevée par le garant[/] — " + escape(
-                f"pétition 2, règle {f['rule']} : {f['message']} (positions "
-                f"{', '.join(map(str, f.get('positions', [])))})"))
-        console.print(f"Pétition 1 : {len(_flags_of(client, pid1))} anomalie(s) ; pétition 2 : "
-                      f"{len(flags)} anomalie(s).")
-        console.print(
-            f"\nOù regarder :\n  compteur      {url}/petitions/{pid1}/count\n"
-            f"  chronologie   {url}/petitions/{pid2}/timeline\n"
-            f"  conformité    {url}/guarantor/compliance\n"
-            f"  workflows     petition-{pid1}, petition-{pid2} dans "
-            f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows")
+def _interpellation(client: httpx.Client, url: str, settings: Settings,
+                    metropolis: dict[str, Any], kind: str, rules: dict[str, Any]) -> int:
+    """The two petitions, one after the other (0 when both went as told)."""
+    secret = settings.signing_secret()
+    timeout = _petition_timeout(rules)
+
+    pid1 = _to_collection(
+        client, secret, metropolis, kind, rules, 1,
+        "Une piste cyclable continue sur l'avenue de Laon",
+        "Nous demandons au conseil métropolitain de relier Reims et Bétheny par une piste "
+        "cyclable protégée.", timeout)
+    if _collect(client, secret, metropolis, pid1, 1, timeout) is None:
+        return 1
+    obliged = _wait_petition(client, pid1, {"obligation", "closed"}, "Seuil", timeout)
+    answer = ("Le conseil métropolitain inscrit la piste cyclable de l'avenue de Laon au "
+              "plan vélo 2027 et en présentera le tracé en réunion publique.")
+    r = client.post(f"/petitions/{pid1}/answer", json={"text": answer},
+                    headers=_headers(secret, "greffe-demo", "clerk"))
+    if r.status_code != 201:
+        console.print(f"[red]  La réponse du conseil est refusée ({r.status_code}, règle "
+                      f"{escape(_rule_of(r))}) ; étape : {escape(obliged['stage_fr'])}.")
+        return 1
+    console.print(f"  Réponse du conseil enregistrée par le greffe dans le délai : "
+                  f"« {answer} »")
+    final = _wait_petition(client, pid1, {"closed"}, "Fin de la collecte", timeout)
+    outcome = str(final.get("outcome"))
+    console.print(f"\n[bold]Pétition 1 close[/] : "
+                  f"{escape(PETITION_OUTCOME_FR.get(outcome, outcome))}. Chronologie :")
+    _print_petition_timeline(client, pid1)
+
+    pid2 = _to_collection(
+        client, secret, metropolis, kind, rules, 2,
+        "Ouvrir les piscines métropolitaines le dimanche soir",
+        "Nous demandons au conseil d'ouvrir les piscines de la métropole le dimanche "
+        "jusqu'à 21 h.", timeout)
+    if _collect(client, secret, metropolis, pid2, 2, timeout) is None:
+        return 1
+    _wait_petition(client, pid2, {"obligation", "closed"}, "Seuil", timeout)
+    due = [o for o in client.get("/petitions/obligations-due",
+                                 params={"metropolis_id": metropolis["id"]}).json()
+           if str(o.get("petition_id")) == pid2]
+    due_at = escape(str(due[0].get("due_at"))) if due else "?"
+    console.print(f"  Le conseil doit répondre avant {due_at} ; il ne répondra pas.")
+    flags: list[dict[str, Any]] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        progress.add_task("Échéance de la réponse du conseil", total=None)
+        deadline = time.monotonic() + timeout
+        while not flags and time.monotonic() < deadline:
+            flags = _flags_of(client, pid2)
+            if not flags:
+                time.sleep(1)
+    if not flags:
+        console.print(f"[red]  La vue de conformité du garant ne signale rien pour la "
+                      f"pétition 2 en {timeout:.0f} s.")
+        return 1
+    for f in flags:
+        console.print("\n[bold]Anomalie relevée par le garant[/] — " + escape(
+            f"pétition 2, règle {f['rule']} : {f['message']} (positions "
+            f"{', '.join(map(str, f.get('positions', [])))})"))
+    console.print(f"Pétition 1 : {len(_flags_of(client, pid1))} anomalie(s) ; pétition 2 : "
+                  f"{len(flags)} anomalie(s).")
+    console.print(
+        f"\nOù regarder :\n  compteur      {url}/petitions/{pid1}/count\n"
+        f"  chronologie   {url}/petitions/{pid2}/timeline\n"
+        f"  conformité    {url}/guarantor/compliance\n"
+        f"  workflows     petition-{pid1}, petition-{pid2} dans "
+        f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows")
     return 0

@@ -171,3 +171,17 @@ def test_the_demo_says_what_to_do_when_the_charter_offers_no_such_petition(capsy
                                         transport=httpx.MockTransport(handler))
     assert code == 2
     assert "ne prévoit pas de pétition « interpellation »" in capsys.readouterr().out
+
+
+def test_the_demo_names_the_stage_that_never_came_and_exits_1(capsys, monkeypatch) -> None:
+    stack = StandInStack()
+    clock = iter(range(0, 10**9, 50))  # each reading of the clock: 50 s later
+    monkeypatch.setattr(demo.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(stack, "_handle", lambda request, real=stack._handle: (
+        httpx.Response(201, json={"position": 1}) if request.url.path.endswith("/sponsors")
+        else real(request)))  # the sponsors are never gathered: no review ever opens
+    code = demo.run_interpellation_demo(
+        "http://stack", Settings(jwt_secret=SECRET), transport=httpx.MockTransport(stack.handle))
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "did not reach" in out and "admissibility" in out
