@@ -205,12 +205,8 @@ def test_a_clerk_records_the_electorate_which_fixes_an_electors_threshold(api: A
     r = api.client.post(f"/metropolises/{api.slug}/electorate", headers=clerk, json={
         "figures": {"A": 700, "B": 300}, "source": "extrait REU 2026-11"})
     assert r.status_code == 201, r.text
-    assert api.collecting("electeurs")  # its figure exists now
-    pid = UUID(api.draft("electeurs", sub="autrice")["id"])
-    now = datetime.now(timezone.utc)
-    api.app.open_petition_admissibility(pid, now)
-    api.app.rule_petition_admissibility(pid, "greffe", True)
-    assert api.app.open_collection(pid, now).threshold == 50  # 5 % of 1,000 electors
+    pid = api.collecting("electeurs")  # the collection opens on the figure recorded
+    assert api.app.get_petition(pid).threshold == 50  # 5 % of 1,000 electors
     size = log_size(api.settings)
     unknown = api.client.post(f"/metropolises/{api.slug}/electorate", headers=clerk, json={
         "figures": {"Z": 10}, "source": "extrait REU 2026-11"})
