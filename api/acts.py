@@ -20,6 +20,15 @@
     registre guarantor compliance [--proposal ID]
     registre bureau show SLUG | fill SLUG --kind K --holder REF --until DATE
     registre bureau vacate SLUG --holder REF --cause C
+    registre petition draft --metropolis SLUG [--kind K] --title T --text X [--commune CODE]
+    registre petition sponsor ID | leave ID | withdraw ID | refer ID --text T
+    registre petition rule ID (--admissible [--competence C] | --inadmissible --reason R)
+    registre petition electorate SLUG --figure CODE=N [--figure …] --source S   (clerk)
+    registre petition paper ID --sheets N --provenance P --scans FILE --signers CSV (clerk)
+    registre petition answer ID --text T   (clerk)  | report ID --text T   (guarantor)
+    registre petition sign ID | unsign ID
+    registre petition list [--metropolis SLUG] [--stage S] | show ID | count ID | timeline ID
+    registre petition obligations [--metropolis SLUG]
 
 Each act runs with the caller's bearer token (`--token` or `REGISTRE_TOKEN`; the embedded
 issuer makes one: `registre token issue`), so the API checks the role exactly as for any other
@@ -421,3 +430,259 @@ def bureau_vacate(metropolis: str, holder: str = typer.Option(...),
     """A clerk records the end of a mandate."""
     _recorded(_call("POST", f"/metropolises/{metropolis}/bureau/vacancies", url, _need(token),
                     {"holder_ref": holder, "cause": cause}), "Fin de mandat enregistrée")
+
+
+# -- petitions (right of interpellation) -----------------------------------------------------
+
+petition_cli = typer.Typer(help="Petitions (right of interpellation): citizens, clerks, the "
+                           "guarantor.", no_args_is_help=True)
+
+
+@petition_cli.command("draft")
+def petition_draft(
+    metropolis: str = typer.Option(..., help="slug of the metropolis"),
+    kind: str = typer.Option("interpellation", help="a petition kind of the charter"),
+    title: str = typer.Option(..., help="titre"),
+    text: str = typer.Option(..., help="texte de la pétition"),
+    commune: Optional[str] = typer.Option(None, help="the commune (a kind of commune scope)"),
+    url: Optional[str] = URL, token: Optional[str] = TOKEN,
+) -> None:
+    """Draft a petition (citizen who could sign it); it then gathers its sponsors."""
+    token = _need(token)
+    found = _call("GET", f"/metropolises/{metropolis}", url)
+    body: dict[str, Any] = {"metropolis_id": found["id"], "kind": kind, "title": title,
+                            "text": text}
+    if commune is not None:
+        body["commune"] = commune
+    data = _call("POST", "/petitions", url, token, body)
+    _recorded(data, f"Pétition rédigée : {data['id']}")
+
+
+@petition_cli.command("sponsor")
+def petition_sponsor(petition_id: str, url: Optional[str] = URL,
+                     token: Optional[str] = TOKEN) -> None:
+    """Sponsor a petition gathering its sponsors (citizen who could sign it)."""
+    _recorded(_call("POST", f"/petitions/{petition_id}/sponsors", url, _need(token)),
+              "Parrainage enregistré")
+
+
+@petition_cli.command("leave")
+def petition_leave(petition_id: str, url: Optional[str] = URL,
+                   token: Optional[str] = TOKEN) -> None:
+    """Leave one's sponsorship before the sponsors are gathered (a co-sponsor)."""
+    _recorded(_call("DELETE", f"/petitions/{petition_id}/sponsors/mine", url, _need(token)),
+              "Parrainage retiré")
+
+
+@petition_cli.command("withdraw")
+def petition_withdraw(petition_id: str, url: Optional[str] = URL,
+                      token: Optional[str] = TOKEN) -> None:
+    """The author withdraws the petition before its threshold is reached."""
+    _recorded(_call("POST", f"/petitions/{petition_id}/withdrawal", url, _need(token)),
+              "Pétition retirée")
+
+
+@petition_cli.command("refer")
+def petition_refer(petition_id: str, text: str = typer.Option(...), url: Optional[str] = URL,
+                   token: Optional[str] = TOKEN) -> None:
+    """The author refers the petition (an inadmissibility, say) to the guarantor."""
+    _recorded(_call("POST", f"/petitions/{petition_id}/referral", url, _need(token),
+                    {"text": text}), "Garant saisi")
+
+
+@petition_cli.command("rule")
+def petition_rule(
+    petition_id: str,
+    admissible: bool = typer.Option(..., "--admissible/--inadmissible"),
+    competence: str = typer.Option("", help="the competence it falls within"),
+    reason: str = typer.Option("", help="why it is inadmissible"),
+    url: Optional[str] = URL, token: Optional[str] = TOKEN,
+) -> None:
+    """A clerk rules on the petition's admissibility during the review."""
+    _recorded(_call("POST", f"/petitions/{petition_id}/admissibility", url, _need(token),
+                    {"admissible": admissible, "competence": competence, "reason": reason}),
+              "Pétition recevable" if admissible else "Pétition irrecevable")
+
+
+def _figures(pairs: list[str]) -> dict[str, int]:
+    figures: dict[str, int] = {}
+    for pair in pairs:
+        code, sep, value = pair.partition("=")
+        try:
+            figures[code.strip()] = int(value)
+        except ValueError:
+            sep = ""
+        if not sep or not code.strip():
+            raise typer.BadParameter(f"'{pair}': expected CODE=ELECTORS", param_hint="--figure")
+    return figures
+
+
+@petition_cli.command("electorate")
+def petition_electorate(
+    metropolis: str = typer.Argument(..., help="slug of the metropolis"),
+    figure: list[str] = typer.Option(..., help="CODE=ELECTORS for a commune, repeatable"),
+    source: str = typer.Option(..., help="reference of the electoral roll's extract"),
+    url: Optional[str] = URL, token: Optional[str] = TOKEN,
+) -> None:
+    """A clerk records the registered electors per commune (from an extract of the roll)."""
+    body = {"figures": _figures(figure), "source": source}
+    _recorded(_call("POST", f"/metropolises/{metropolis}/electorate", url, _need(token), body),
+              "Électeurs inscrits enregistrés")
+
+
+def _paper_signers(path: Path) -> list[dict[str, Any]]:
+    """The signers of a CSV file: registry_id, commune, elector (oui/non), birthdate."""
+    import csv
+
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise typer.BadParameter(f"{path}: {e}", param_hint="--signers") from None
+    signers = []
+    for n, row in enumerate(rows, start=2):
+        if not row.get("registry_id") or not row.get("commune"):
+            raise typer.BadParameter(f"{path}:{n}: registry_id and commune are required",
+                                     param_hint="--signers")
+        signers.append({
+            "registry_id": row["registry_id"].strip(), "commune": row["commune"].strip(),
+            "elector": (row.get("elector") or "").strip().lower() in ("1", "true", "oui", "yes"),
+            "birthdate": (row.get("birthdate") or "").strip() or None})
+    if not signers:
+        raise typer.BadParameter(f"{path} holds no signer", param_hint="--signers")
+    return signers
+
+
+@petition_cli.command("paper")
+def petition_paper(
+    petition_id: str,
+    sheets: int = typer.Option(..., help="how many sheets"),
+    provenance: str = typer.Option(..., help="where the sheets come from"),
+    scans: Path = typer.Option(..., exists=True, dir_okay=False,
+                               help="the scanned sheets (its SHA-256 is recorded)"),
+    signers: Path = typer.Option(..., exists=True, dir_okay=False,
+                                 help="CSV: registry_id,commune,elector,birthdate"),
+    url: Optional[str] = URL, token: Optional[str] = TOKEN,
+) -> None:
+    """A clerk enters a batch of paper signatures; an entry that may not sign is refused
+    alone, its rule named."""
+    import hashlib
+
+    token = _need(token)
+    digest = hashlib.sha256(scans.read_bytes()).hexdigest()
+    data = _call("POST", f"/petitions/{petition_id}/paper-batches", url, token, {
+        "sheets": sheets, "provenance": provenance, "digest": digest,
+        "signers": _paper_signers(signers)})
+    typer.echo(f"Lot papier {data['batch_id']} (SHA-256 {digest}) : {data['recorded']} "
+               f"signature(s) enregistrée(s), {len(data['refused'])} refusée(s).")
+    for r in data["refused"]:
+        typer.echo(f"  ligne {r['index'] + 1} refusée, règle « {r['rule']} » : "
+                   f"{r['explication']} ({r['message']})")
+
+
+@petition_cli.command("answer")
+def petition_answer(petition_id: str, text: str = typer.Option(..., help="the answer"),
+                    url: Optional[str] = URL, token: Optional[str] = TOKEN) -> None:
+    """A clerk records the council's answer once the threshold is reached."""
+    _recorded(_call("POST", f"/petitions/{petition_id}/answer", url, _need(token),
+                    {"text": text}), "Réponse du conseil enregistrée")
+
+
+@petition_cli.command("report")
+def petition_report(petition_id: str, text: str = typer.Option(..., help="the report"),
+                    url: Optional[str] = URL, token: Optional[str] = TOKEN) -> None:
+    """The guarantor records the report of the public consultation the petition won."""
+    _recorded(_call("POST", f"/petitions/{petition_id}/consultation-report", url,
+                    _need(token), {"text": text}), "Rapport de consultation enregistré")
+
+
+@petition_cli.command("sign")
+def petition_sign(petition_id: str, url: Optional[str] = URL,
+                  token: Optional[str] = TOKEN) -> None:
+    """Sign a petition collecting signatures (once per person)."""
+    data = _call("POST", f"/petitions/{petition_id}/signatures", url, _need(token))
+    if isinstance(data, dict) and "position" in data:
+        _recorded(data, "Signature enregistrée")
+    else:
+        typer.echo("Signature enregistrée.")
+
+
+@petition_cli.command("unsign")
+def petition_unsign(petition_id: str, url: Optional[str] = URL,
+                    token: Optional[str] = TOKEN) -> None:
+    """Withdraw one's signature before the threshold is reached."""
+    data = _call("DELETE", f"/petitions/{petition_id}/signatures/mine", url, _need(token))
+    if isinstance(data, dict) and "position" in data:
+        _recorded(data, "Signature retirée")
+    else:
+        typer.echo("Signature retirée.")
+
+
+@petition_cli.command("list")
+def petition_list(metropolis: Optional[str] = typer.Option(None, help="slug"),
+                  stage: Optional[str] = typer.Option(
+                      None, help="drafted | admissibility | collecting | obligation | closed"),
+                  url: Optional[str] = URL) -> None:
+    """Petitions with their stage."""
+    params: dict[str, Any] = {}
+    if metropolis:
+        params["metropolis_id"] = _call("GET", f"/metropolises/{metropolis}", url)["id"]
+    if stage:
+        params["stage"] = stage
+    for p in _call("GET", "/petitions", url, params=params):
+        typer.echo(f"{p['id']}  [{p['stage_fr']}]  {p.get('title') or ''}")
+
+
+@petition_cli.command("show")
+def petition_show(petition_id: str, url: Optional[str] = URL) -> None:
+    """One petition: kind, stage, deadlines, threshold, outcome."""
+    _show(_call("GET", f"/petitions/{petition_id}", url))
+
+
+def count_line(count: dict[str, Any]) -> str:
+    """`1 234 / 2 000 signatures (61,7 %)`, as the demo prints it too."""
+    def spaced(n: int) -> str:
+        return f"{n:,}".replace(",", "\u202f")
+
+    threshold = count.get("threshold")
+    line = f"{spaced(count['count'])} signature(s)"
+    if threshold:
+        percent = count.get("progress_percent")
+        if percent is None:
+            percent = 100 * count["count"] / threshold
+        line = (f"{spaced(count['count'])} / {spaced(threshold)} signatures "
+                f"({percent:.1f} %)".replace(".", ","))
+    if count.get("crossed_at") is not None:
+        line += f" — seuil franchi à la position #{count['crossed_at']}"
+    return line
+
+
+@petition_cli.command("count")
+def petition_count(petition_id: str, url: Optional[str] = URL) -> None:
+    """The exact count of signatures, by commune, and the threshold."""
+    count = _call("GET", f"/petitions/{petition_id}/count", url)
+    typer.echo(count_line(count) + f" (exact à la position #{count['position']})")
+    for commune, n in sorted((count.get("by_commune") or {}).items()):
+        typer.echo(f"  {commune} : {n}")
+
+
+@petition_cli.command("timeline")
+def petition_timeline(petition_id: str, url: Optional[str] = URL) -> None:
+    """The petition's public timeline, in French."""
+    for entry in _call("GET", f"/petitions/{petition_id}/timeline", url):
+        typer.echo(f"#{entry['position']:<6} {entry['at'][:19]}  [{entry['stage_fr']}] "
+                   f"{entry['actor_fr']} : {entry['text']}")
+
+
+@petition_cli.command("obligations")
+def petition_obligations(metropolis: Optional[str] = typer.Option(None, help="slug"),
+                         url: Optional[str] = URL) -> None:
+    """The petitions whose threshold obliges the council, and until when."""
+    params: dict[str, Any] = {}
+    if metropolis:
+        params["metropolis_id"] = _call("GET", f"/metropolises/{metropolis}", url)["id"]
+    due = _call("GET", "/petitions/obligations-due", url, params=params)
+    for o in due:
+        typer.echo(f"{o['petition_id']}  {o.get('obligation', '')}  échéance "
+                   f"{o.get('due_at', '?')}{'  EN RETARD' if o.get('late') else ''}")
+    typer.echo(f"{len(due)} obligation(s) en attente.")

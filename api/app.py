@@ -23,6 +23,7 @@ from api.routes import (
     health,
     ledger,
     metropolises,
+    petitions,
     proposals,
     signatures,
 )
@@ -202,5 +203,6 @@ def build_app(*, settings: Settings, registre: Registre, views: ProposalViews,
     app.include_router(ledger.router)
     app.include_router(guarantor.router)
     app.include_router(communes.router)
+    app.include_router(petitions.router)
     app.include_router(signatures.router)
     return app

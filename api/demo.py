@@ -16,6 +16,13 @@ the guarantor's appointment of the evaluation panel, two evaluations and closing
 `--scenario garant`: the guarantor requires a public consultation while the charter's is under
 way; the required one follows it, then the council votes.
 
+`--scenario interpellation` runs the right of interpellation in `demo-metrokawa` (its charter's
+petition kind `interpellation`, in seconds): petition 1 gathers its sponsors, a clerk rules it
+admissible, a few thousand simulated signers (tokens carrying their commune, elector status and
+date of birth) sign it over HTTP until its threshold, and the clerk records the council's
+answer in time; petition 2 reaches its threshold and its deadline passes unanswered, which the
+guarantor's compliance view flags.
+
 Each prints the timelines and where to look (API, the named workflows in the Temporal UI), at
 the addresses the running stack uses: `registre run` and `registre up` write them to
 `var/stack.json` while they run.
@@ -24,16 +31,27 @@ the addresses the running stack uses: `registre run` and `registre up` write the
 from __future__ import annotations
 
 import json
+import random
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from api.auth import issue_token
 from api.demo_data import load_seed
+from api.messages_fr import explain
 from api.settings import Settings
 
 console = Console(soft_wrap=True)
@@ -366,4 +384,306 @@ def run_demo(url: str, settings: Settings, slug: str) -> int:
             f"  les {len(submitted) - 1} autres propositions suivent la même charte sans vote : "
             "elles seront rejetées faute de quorum."
         )
+    return 0
+
+
+# -- `--scenario interpellation`: the right of interpellation -------------------------------
+
+SIGNING_WORKERS = 8
+PETITION_OUTCOME_FR = {"answered": "le conseil a répondu", "failed": "seuil non atteint",
+                       "lapsed": "faute de parrains", "inadmissible": "irrecevable",
+                       "withdrawn": "retirée par son autrice"}
+OUTSIDE_COMMUNE = "75056"  # Paris: a resident of no commune of the demo metropolis
+
+
+def _citizen(secret: str, sub: str, commune: str | None, born: date = date(1985, 6, 1),
+             elector: bool = True) -> dict[str, str]:
+    """A citizen's bearer token: the identity provider vouches for the commune of residence,
+    the registration as elector and the date of birth."""
+    token = issue_token(secret, sub, "citizen", commune, elector=elector, birthdate=born)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _rule_of(response: httpx.Response) -> str:
+    try:
+        return str(response.json()["detail"]["rule"])
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status_code}"
+
+
+def _wait_petition(client: httpx.Client, pid: str, stages: set[str], label: str,
+                   timeout: float) -> dict[str, Any]:
+    """Poll the petition's public view until it is in one of `stages` (404 until the views
+    have read its drafting)."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task(label, total=None)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = client.get(f"/petitions/{pid}")
+            if r.status_code == 200:
+                petition = r.json()
+                if petition["stage"] in stages:
+                    return petition
+                progress.update(task, description=f"{label} (étape : {petition['stage_fr']})")
+            time.sleep(0.3)
+    raise TimeoutError(f"petition {pid} did not reach {stages} within {timeout:.0f}s")
+
+
+def _petition_timeout(rules: dict[str, Any]) -> float:
+    """Generous: every period of the kind, several times over."""
+    return 6 * sum(v for k, v in rules.items() if k.endswith("_seconds")) + 120
+
+
+def _to_collection(client: httpx.Client, secret: str, metropolis: dict[str, Any], kind: str,
+                   rules: dict[str, Any], n: int, title: str, text: str,
+                   timeout: float) -> str:
+    """Draft petition `n`, gather its sponsors, have a clerk rule it admissible during the
+    review; returns its id once it collects signatures."""
+    home = metropolis["communes"][0]["code"]
+    r = client.post("/petitions", headers=_citizen(secret, f"autrice-petition-{n}", home),
+                    json={"metropolis_id": metropolis["id"], "kind": kind, "title": title,
+                          "text": text}).raise_for_status().json()
+    pid = r["id"]
+    console.print(f"\n[bold]Pétition {n}[/] « {title} » rédigée : {pid}")
+    for s in range(1, rules["sponsors"]):
+        client.post(f"/petitions/{pid}/sponsors",
+                    headers=_citizen(secret, f"parrain-{n}-{s}", home)).raise_for_status()
+    console.print(f"  {rules['sponsors']} parrain·es (l'autrice comprise) : le greffe examine "
+                  f"la recevabilité ({rules['admissibility_seconds']} s).")
+    _wait_petition(client, pid, {"admissibility", "collecting"}, "Parrainages", timeout)
+    ruled = client.post(f"/petitions/{pid}/admissibility",
+                        headers=_headers(secret, "greffe-demo", "clerk"),
+                        json={"admissible": True, "competence": "mobilités"})
+    if ruled.status_code == 201:
+        console.print("  Le greffe déclare la pétition recevable (compétence : mobilités).")
+    else:  # the review's deadline came first: the clerk's silence made it admissible
+        console.print(f"  Délai d'examen écoulé (règle {escape(_rule_of(ruled))}) : recevable "
+                      "par le silence du greffe.")
+    _wait_petition(client, pid, {"collecting", "obligation"}, "Ouverture de la collecte",
+                   timeout)
+    return pid
+
+
+def _signers(metropolis: dict[str, Any], n: int, how_many: int) -> list[dict[str, Any]]:
+    """Simulated signers: residents of the member communes in proportion to their population,
+    adults of every age; then a few the rules refuse (too young, residents elsewhere)."""
+    rng = random.Random(f"interpellation-{n}")
+    communes = metropolis["communes"]
+    codes = rng.choices([c["code"] for c in communes],
+                        weights=[max(1, c.get("population", 1)) for c in communes],
+                        k=how_many)
+    signers = [{"sub": f"signataire-{n}-{i}", "commune": code,
+                "born": date(rng.randint(1940, 2007), rng.randint(1, 12), rng.randint(1, 28))}
+               for i, code in enumerate(codes)]
+    today = date.today()
+    signers += [{"sub": f"mineur-{n}-{i}", "commune": codes[0],
+                 "born": date(today.year - 12, 1, 1)} for i in range(5)]
+    signers += [{"sub": f"ailleurs-{n}-{i}", "commune": OUTSIDE_COMMUNE,
+                 "born": date(1980, 1, 1)} for i in range(5)]
+    rng.shuffle(signers)
+    return signers
+
+
+def _sign_all(client: httpx.Client, secret: str, pid: str,
+              signers: list[dict[str, Any]]) -> dict[str, int]:
+    """Every signer signs online over HTTP, a few at a time; returns the answers by rule
+    (`signed` for the signatures recorded)."""
+    outcome: dict[str, int] = {}
+
+    def sign(signer: dict[str, Any]) -> str:
+        headers = _citizen(secret, signer["sub"], signer["commune"], signer["born"])
+        for attempt in range(4):
+            try:
+                r = client.post(f"/petitions/{pid}/signatures", headers=headers)
+            except httpx.TransportError:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            if r.status_code < 300:
+                return "signed"
+            if r.status_code >= 500 or r.status_code == 429 or _rule_of(r) == (
+                    "concurrent_change"):
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            return _rule_of(r)
+        return "unreachable"
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as progress, \
+            ThreadPoolExecutor(SIGNING_WORKERS) as pool:
+        task = progress.add_task("Signatures en ligne", total=len(signers))
+        for answer in pool.map(sign, signers):
+            outcome[answer] = outcome.get(answer, 0) + 1
+            progress.advance(task)
+    return outcome
+
+
+def _count_reached(client: httpx.Client, pid: str, timeout: float) -> dict[str, Any]:
+    """The public count once the views have counted up to the threshold (or the last
+    count read when the time is up)."""
+    deadline = time.monotonic() + timeout
+    count: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        r = client.get(f"/petitions/{pid}/count")
+        if r.status_code == 200:
+            count = r.json()
+            if count.get("crossed_at") is not None:
+                return count
+        time.sleep(0.5)
+    return count
+
+
+def _threshold(client: httpx.Client, pid: str, timeout: float) -> int:
+    """The threshold in signatures, once the count view has read the collection's opening."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = client.get(f"/petitions/{pid}/count")
+        if r.status_code == 200 and r.json().get("threshold"):
+            return int(r.json()["threshold"])
+        time.sleep(0.3)
+    raise TimeoutError(f"petition {pid} shows no threshold within {timeout:.0f}s")
+
+
+def _collect(client: httpx.Client, secret: str, metropolis: dict[str, Any], pid: str, n: int,
+             timeout: float) -> dict[str, Any] | None:
+    """Sign petition `n` past its threshold; the count, or None when it was not reached."""
+    from api.acts import count_line
+
+    threshold = _threshold(client, pid, timeout)
+    extra = max(20, threshold // 50)
+    answers = _sign_all(client, secret, pid, _signers(metropolis, n, threshold + extra))
+    console.print(f"  {answers.get('signed', 0)} signature(s) enregistrée(s).")
+    for rule, n in sorted(answers.items()):
+        if rule != "signed":
+            console.print(escape(f"  {n} refusée(s), règle {rule} : {explain(rule)}"))
+    count = _count_reached(client, pid, timeout)
+    if count.get("crossed_at") is None:
+        console.print(f"[red]  Le seuil n'est pas atteint ({escape(str(count))}).")
+        return None
+    console.print(f"  Seuil atteint : {count_line(count)}")
+    by_commune = {c["code"]: c["name"] for c in metropolis["communes"]}
+    console.print("  par commune : " + ", ".join(
+        f"{by_commune.get(code, code)} {k}" for code, k in sorted(
+            count["by_commune"].items(), key=lambda item: -item[1])))
+    return count
+
+
+def _print_petition_timeline(client: httpx.Client, pid: str) -> None:
+    for e in client.get(f"/petitions/{pid}/timeline").raise_for_status().json():
+        console.print(escape(f"  #{e['position']:<6} {e['at'][:19]}  [{e['stage_fr']}] "
+                             f"{e['actor_fr']} : {e['text']}"))
+
+
+def _flags_of(client: httpx.Client, pid: str) -> list[dict[str, Any]]:
+    flags = client.get("/guarantor/compliance").raise_for_status().json()
+    return [f for f in flags if pid in json.dumps(f)]
+
+
+def run_interpellation_demo(url: str, settings: Settings, slug: str = "demo-metrokawa",
+                            kind: str = "interpellation", *,
+                            transport: httpx.BaseTransport | None = None) -> int:
+    """Petition 1 gathers its sponsors, is ruled admissible, reaches its threshold from a few
+    thousand signers and is answered by the council in time; petition 2 reaches its threshold
+    and its deadline passes unanswered, which the guarantor's compliance view flags.
+    (`transport`: the tests' stand-in for the running stack.)"""
+    limits = httpx.Limits(max_connections=2 * SIGNING_WORKERS)
+    with httpx.Client(base_url=url, timeout=30, limits=limits, transport=transport) as client:
+        try:
+            client.get("/health").raise_for_status()
+            metropolis = client.get(f"/metropolises/{slug}").raise_for_status().json()
+        except httpx.HTTPError as e:
+            console.print(f"[red]L'API ne répond pas sur {url} ou ne connaît pas {slug} ({e}). "
+                          "Lancez d'abord `make run`.")
+            return 2
+        rules = (metropolis["charter"].get("petition_kinds") or {}).get(kind)
+        if rules is None:
+            console.print(f"[red]La charte de {slug} ne prévoit pas de pétition « {kind} » "
+                          "(`make clean-var` puis `make run` pour reprendre la configuration).")
+            return 2
+        residents = sum(c.get("population", 0) for c in metropolis["communes"])
+        console.print(
+            f"[bold]{metropolis['name']}[/] — droit d'interpellation « {kind} » : "
+            f"{rules['sponsors']} parrain·es en {rules['sponsor_seconds']} s, examen de "
+            f"recevabilité {rules['admissibility_seconds']} s, signatures pendant "
+            f"{rules['signature_seconds']} s, seuil "
+            + (f"{rules['threshold_absolute']} signatures" if rules["basis"] == "absolute"
+               else f"{rules['threshold_percent']} % des {residents:,} habitant·es".replace(
+                   ",", "\u202f"))
+            + f", réponse du conseil due sous {rules['obligation_seconds']} s")
+        try:
+            return _interpellation(client, url, settings, metropolis, kind, rules)
+        except TimeoutError as e:  # a stage that never came: say which, and where to look
+            console.print(f"[red]{escape(str(e))} — voir {settings.temporal_ui_url} et "
+                          f"{url}/health")
+            return 1
+
+
+def _interpellation(client: httpx.Client, url: str, settings: Settings,
+                    metropolis: dict[str, Any], kind: str, rules: dict[str, Any]) -> int:
+    """The two petitions, one after the other (0 when both went as told)."""
+    secret = settings.signing_secret()
+    timeout = _petition_timeout(rules)
+
+    pid1 = _to_collection(
+        client, secret, metropolis, kind, rules, 1,
+        "Une piste cyclable continue sur l'avenue de Laon",
+        "Nous demandons au conseil métropolitain de relier Reims et Bétheny par une piste "
+        "cyclable protégée.", timeout)
+    if _collect(client, secret, metropolis, pid1, 1, timeout) is None:
+        return 1
+    obliged = _wait_petition(client, pid1, {"obligation", "closed"}, "Seuil", timeout)
+    answer = ("Le conseil métropolitain inscrit la piste cyclable de l'avenue de Laon au "
+              "plan vélo 2027 et en présentera le tracé en réunion publique.")
+    r = client.post(f"/petitions/{pid1}/answer", json={"text": answer},
+                    headers=_headers(secret, "greffe-demo", "clerk"))
+    if r.status_code != 201:
+        console.print(f"[red]  La réponse du conseil est refusée ({r.status_code}, règle "
+                      f"{escape(_rule_of(r))}) ; étape : {escape(obliged['stage_fr'])}.")
+        return 1
+    console.print(f"  Réponse du conseil enregistrée par le greffe dans le délai : "
+                  f"« {answer} »")
+    final = _wait_petition(client, pid1, {"closed"}, "Fin de la collecte", timeout)
+    outcome = str(final.get("outcome"))
+    console.print(f"\n[bold]Pétition 1 close[/] : "
+                  f"{escape(PETITION_OUTCOME_FR.get(outcome, outcome))}. Chronologie :")
+    _print_petition_timeline(client, pid1)
+
+    pid2 = _to_collection(
+        client, secret, metropolis, kind, rules, 2,
+        "Ouvrir les piscines métropolitaines le dimanche soir",
+        "Nous demandons au conseil d'ouvrir les piscines de la métropole le dimanche "
+        "jusqu'à 21 h.", timeout)
+    if _collect(client, secret, metropolis, pid2, 2, timeout) is None:
+        return 1
+    _wait_petition(client, pid2, {"obligation", "closed"}, "Seuil", timeout)
+    due = [o for o in client.get("/petitions/obligations-due",
+                                 params={"metropolis_id": metropolis["id"]}).json()
+           if str(o.get("petition_id")) == pid2]
+    due_at = escape(str(due[0].get("due_at"))) if due else "?"
+    console.print(f"  Le conseil doit répondre avant {due_at} ; il ne répondra pas.")
+    flags: list[dict[str, Any]] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        progress.add_task("Échéance de la réponse du conseil", total=None)
+        deadline = time.monotonic() + timeout
+        while not flags and time.monotonic() < deadline:
+            flags = _flags_of(client, pid2)
+            if not flags:
+                time.sleep(1)
+    if not flags:
+        console.print(f"[red]  La vue de conformité du garant ne signale rien pour la "
+                      f"pétition 2 en {timeout:.0f} s.")
+        return 1
+    for f in flags:
+        console.print("\n[bold]Anomalie relevée par le garant[/] — " + escape(
+            f"pétition 2, règle {f['rule']} : {f['message']} (positions "
+            f"{', '.join(map(str, f.get('positions', [])))})"))
+    console.print(f"Pétition 1 : {len(_flags_of(client, pid1))} anomalie(s) ; pétition 2 : "
+                  f"{len(flags)} anomalie(s).")
+    console.print(
+        f"\nOù regarder :\n  compteur      {url}/petitions/{pid1}/count\n"
+        f"  chronologie   {url}/petitions/{pid2}/timeline\n"
+        f"  conformité    {url}/guarantor/compliance\n"
+        f"  workflows     petition-{pid1}, petition-{pid2} dans "
+        f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows")
     return 0

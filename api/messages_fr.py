@@ -50,10 +50,11 @@ RULE_FR: dict[str, str] = {
     "vote_after_close": "Le scrutin est clos.",
     "one_vote_per_member": "Chaque membre ne vote qu'une fois par scrutin.",
     # stages
-    "wrong_stage": "La proposition n'est pas à l'étape qui permet cet acte.",
+    "wrong_stage": "La proposition ou la pétition n'est pas à l'étape qui permet cet acte.",
     "proposal_withdrawn": "La proposition a été retirée par son auteur·rice.",
     "withdrawal_too_late": "Une proposition ne peut plus être retirée une fois le vote ouvert.",
-    "not_the_author": "Seul·e l'auteur·rice de la proposition peut accomplir cet acte.",
+    "not_the_author": "Seul·e l'auteur·rice de la proposition ou de la pétition peut accomplir "
+                      "cet acte.",
     "not_a_competence": "La proposition doit relever d'une compétence de la métropole.",
     "reason_required": "Cet acte doit être motivé.",
     "not_inadmissible": "Seule une proposition déclarée irrecevable peut être soumise au garant.",

@@ -9,7 +9,7 @@ documented once (`ErrorResponse`) and declared on every route (api/edge.py).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -326,3 +326,154 @@ class MetropolisResponse(BaseModel):
     council: list[MemberResponse]
     charter_version: int
     charter: dict[str, Any]
+
+
+# -- petitions (right of interpellation) ---------------------------------------------------
+
+PETITION_STAGE_FR = {
+    "drafted": "recherche de parrains",
+    "admissibility": "examen de recevabilité",
+    "collecting": "collecte des signatures",
+    "obligation": "réponse due par le conseil",
+    "closed": "close",
+}
+PetitionStageName = Literal["drafted", "admissibility", "collecting", "obligation", "closed"]
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$",
+                                 description="SHA-256 des feuilles numérisées (64 hex)")]
+SignatureCountNumber = Annotated[int, Field(ge=0, le=100_000_000)]
+
+
+class DraftPetitionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    metropolis_id: UUID
+    kind: Line = Field(min_length=1, max_length=100,
+                       description="type de pétition prévu par la charte (`petition_kinds`)")
+    title: Line = Field(min_length=3, max_length=200, description="Titre de la pétition")
+    text: Text = Field(min_length=1, max_length=10_000, description="Texte de la pétition")
+    commune: Code | None = Field(default=None, description="la commune (pétition communale)")
+
+
+class PetitionDraftedResponse(BaseModel):
+    id: UUID
+    position: int = Field(description="position of the drafting in the global log")
+    workflow_id: str
+
+
+class PetitionTextRequest(BaseModel):
+    """An official's public text: the council's answer, the guarantor's report."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Text = Field(min_length=10, max_length=10_000, description="texte public")
+
+
+class ElectorateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    figures: dict[Code, SignatureCountNumber] = Field(
+        min_length=1, max_length=500, description="commune (code INSEE) → électeurs inscrits")
+    source: Line = Field(min_length=3, max_length=200,
+                         description="référence de l'extrait de la liste électorale")
+
+
+class PaperSigner(BaseModel):
+    """One paper signature, as a clerk checked it against the electoral roll."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    registry_id: Line = Field(min_length=1, max_length=100,
+                              description="identifiant sur la liste électorale")
+    commune: Code = Field(min_length=1, description="commune de résidence")
+    elector: bool = Field(default=False, description="électeur inscrit")
+    birthdate: date | None = Field(default=None, description="date de naissance")
+
+
+class PaperBatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sheets: int = Field(ge=1, le=100_000, description="nombre de feuilles")
+    provenance: Line = Field(min_length=3, max_length=200,
+                             description="d'où viennent les feuilles (mairie, permanence…)")
+    digest: Sha256Hex
+    signers: list[PaperSigner] = Field(min_length=1, max_length=1_000)
+
+
+class RefusedEntry(BaseModel):
+    index: int = Field(description="the entry's index in `signers`")
+    rule: str
+    message: str
+    explication: str = Field(description="la règle expliquée en français")
+
+
+class PaperBatchResponse(BaseModel):
+    batch_id: UUID
+    position: int | None = Field(description="position of the last signature recorded")
+    recorded: int = Field(description="how many signatures were recorded")
+    positions: list[int]
+    refused: list[RefusedEntry] = Field(description="the entries refused, each alone")
+
+
+def _shown_row(row: dict[str, Any], known: set[str]) -> dict[str, Any]:
+    """The fields of a view's row beyond a response's own, every string neutralised."""
+    return {k: _shown(v) for k, v in row.items() if k not in known}
+
+
+class PetitionResponse(BaseModel):
+    """A petition as the public views show it (more fields of the view pass through)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: UUID
+    metropolis_id: UUID | None = None
+    kind: ShownLine | None = None
+    title: ShownLine | None = None
+    text: ShownText | None = None
+    commune: str | None = None
+    stage: str
+    stage_fr: str
+    outcome: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> PetitionResponse:
+        stage = str(row.get("stage", ""))
+        fields = {"id": row.get("id") or row.get("petition_id"),
+                  "stage_fr": row.get("stage_fr") or PETITION_STAGE_FR.get(stage, stage),
+                  **{k: row.get(k) for k in ("metropolis_id", "kind", "title", "text",
+                                             "commune", "stage", "outcome")}}
+        extra = _shown_row(row, set(fields) | {"petition_id"})
+        return cls(**extra, **fields)
+
+
+class PetitionCountResponse(BaseModel):
+    count: SignatureCountNumber
+    threshold: int | None
+    progress_percent: float | None
+    by_commune: dict[str, int]
+    crossed_at: int | None = Field(description="log position of the signature that "
+                                                "brought the count to the threshold")
+    late: int = Field(description="signatures stored after the close: never counted")
+    position: int = Field(description="the log position the count is exact at")
+
+
+class PetitionTimelineEntry(BaseModel):
+    position: int
+    at: datetime
+    kind: str
+    stage_fr: str = Field(description="l'étape, en français")
+    actor_fr: str = Field(description="qui a agi, en français")
+    text: ShownLine = Field(description="ce qui s'est passé, en français")
+
+
+class ObligationDueResponse(BaseModel):
+    """A petition whose threshold obliges the council, and until when (more fields of the
+    view pass through)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    petition_id: UUID
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ObligationDueResponse:
+        return cls(petition_id=row.get("petition_id") or row.get("id"),
+                   **_shown_row(row, {"petition_id", "id"}))

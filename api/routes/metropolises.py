@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from api.deps import LedgerDep, require_role
+from api.deps import CurrentUser, LedgerDep, require_role
 from api.edge import EdgeRoute
 from api.schemas import (
+    ElectorateRequest,
     Line,
     MemberResponse,
     MetropolisResponse,
@@ -86,3 +87,17 @@ def vacate_seat(slug: Slug, body: VacateSeatRequest, ledger: LedgerDep) -> Recor
     """A clerk records the end of a mandate on the collegial bureau."""
     return RecordedResponse(position=ledger.vacate_bureau_seat(
         Metropolis.create_id(slug), body.holder_ref, body.cause))
+
+
+@router.post("/{slug}/electorate", status_code=status.HTTP_201_CREATED,
+             response_model=RecordedResponse,
+             summary="Enregistrer les électeurs inscrits (greffe) / Record the electorate",
+             dependencies=[Depends(require_role("clerk"))])
+def record_electorate(slug: Slug, body: ElectorateRequest, user: CurrentUser,
+                      ledger: LedgerDep) -> RecordedResponse:
+    """A clerk records the registered electors per member commune from an extract of the
+    electoral roll (the figure of the petition kinds whose threshold is a share of electors);
+    a new record replaces the last for the collections opened afterwards."""
+    metropolis = ledger.get_metropolis(Metropolis.create_id(slug))
+    return RecordedResponse(position=ledger.record_electorate(
+        metropolis.id, user.sub, body.figures, body.source))

@@ -136,9 +136,12 @@ class PetitionCommands:
     # -- drafting and sponsors ---------------------------------------------------------
 
     def draft_petition(self, metropolis_id: UUID, author_ref: str, kind: str, title: str,
-                       text: str, commune: str | None = None) -> tuple[UUID, int]:
+                       text: str, commune: str | None = None,
+                       claims: SignerClaims | None = None) -> tuple[UUID, int]:
         """A citizen drafts a petition of a kind the charter in force offers (pinned); its
-        title and text are sealed under the author's key. Returns its id and log position."""
+        title and text are sealed under the author's key. Returns its id and log position.
+        With `claims` (what the identity provider vouches for the author), the author must be
+        one who could sign it, as every sponsor must."""
         version, rules = self.petition_kind(metropolis_id, kind)
         communes = self._member_communes(metropolis_id)
         if rules.scope == "commune":
@@ -149,6 +152,10 @@ class PetitionCommands:
         elif commune is not None:
             raise PetitionCommuneRequired(f"a petition of kind '{kind}' concerns the whole "
                                           "metropolis, not one commune")
+        if claims is not None:
+            refused = refusal_to_sign(rules, claims, communes, commune, self.clock().date())
+            if refused is not None:
+                raise NotEligibleToSign(refused[1], rule=refused[0])
         petition = Petition(
             metropolis_id=metropolis_id, charter_version=version, kind=kind,
             rules=rules.as_dict(), commune=commune, author_ref=author_ref,

@@ -206,3 +206,19 @@ def test_threshold_is_exact() -> None:
     assert PetitionKind(threshold_percent=1).threshold(100) == 1
     assert PetitionKind(basis="absolute", threshold_absolute=15000).threshold(0) == 15000
     assert PetitionKind(threshold_percent=0.1).threshold(10) == 1
+
+
+def test_an_author_who_could_not_sign_drafts_nothing_when_claims_are_given(app, clock) -> None:
+    mid = found(app, petition_kinds=KINDS)
+    before = log_size(app)
+    with pytest.raises(NotEligibleToSign) as e:
+        app.draft_petition(mid, "p-author", "electeurs", "Titre", "Texte",
+                           claims=SignerClaims(commune="A", birthdate=date(1990, 1, 1)))
+    assert e.value.rule == "petition.signers"
+    with pytest.raises(NotEligibleToSign) as e:
+        app.draft_petition(mid, "p-author", "interpellation", "Titre", "Texte",
+                           claims=SignerClaims(commune=None))
+    assert e.value.rule == "petition.residence"
+    assert log_size(app) == before
+    pid, _ = app.draft_petition(mid, "p-author", "electeurs", "Titre", "Texte", claims=ADULT)
+    assert app.get_petition(pid).author_ref == "p-author"
