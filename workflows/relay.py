@@ -155,7 +155,8 @@ def is_the_events_fault(error: BaseException) -> bool:
 
 
 class Relay:
-    """Follows the Registre log from its last tracked position and starts workflows."""
+    """Follows the Registre log from its last tracked position, starts and signals workflows,
+    and counts petitions' signatures (see the module's docstring)."""
 
     topics = stored_topics(Proposal.Submitted, Proposal.Withdrawn, Proposal.VetoFiled,
                            Proposal.AdmissibilityDecided, Vote.Cast,
@@ -260,8 +261,8 @@ class Relay:
             return {}
         with self._datastore.transaction(commit=False) as curs:
             curs.execute(
-                f"SELECT petition_id, threshold, count, opened_at, closed_at, crossed_at "  # noqa: S608
-                f"FROM {PETITION_COUNTS_TABLE} WHERE petition_id = ANY(%s)", (ids,))
+                f"SELECT petition_id, threshold, count, opened_at, closed_at, "  # noqa: S608
+                f"crossed_at FROM {PETITION_COUNTS_TABLE} WHERE petition_id = ANY(%s)", (ids,))
             return {row["petition_id"]: SignatureCount(
                 threshold=row["threshold"], opened_at=row["opened_at"],
                 closed_at=row["closed_at"], count=row["count"], crossed_at=row["crossed_at"])
@@ -290,7 +291,8 @@ class Relay:
                      for pid, t in tallies.items()])
             for notification, error in dead:
                 curs.execute(
-                    f"INSERT INTO {DEAD_LETTERS_TABLE} (follower, position, topic, error) "  # noqa: S608
+                    f"INSERT INTO {DEAD_LETTERS_TABLE} "  # noqa: S608
+                    "(follower, position, topic, error) "
                     "VALUES (%s, %s, %s, %s) ON CONFLICT (follower, position) "
                     "DO UPDATE SET topic = EXCLUDED.topic, error = EXCLUDED.error, at = now()",
                     (RELAY_NAME, notification.id, describe_topic(notification.topic),

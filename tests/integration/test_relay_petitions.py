@@ -281,7 +281,7 @@ async def test_the_relay_drives_a_petition_from_its_drafting_to_its_answer(
     handle = temporal_env.client.get_workflow_handle(workflow_id(str(pid)))
 
     async def reach(stage: str) -> None:
-        for _ in range(400):
+        for _ in range(1200):
             await drain(relay, limit=500)
             if (await handle.query(PetitionWorkflow.status)).stage == stage:
                 return

@@ -157,9 +157,12 @@ async def _run_petition(env: WorkflowEnvironment, app: Registre, clock: ServerCl
     async def sync() -> None:
         clock.now = await env.get_current_time()
 
-    async def reach(stage: str) -> None:
-        for _ in range(400):
-            if (await handle.query(PetitionWorkflow.status)).stage == stage:
+    async def reach(stage: str, dated: bool = True) -> None:
+        """Until the stage with its deadline (its opening activity is done), or with none
+        (`dated=False`: waiting only for a late fulfilment)."""
+        for _ in range(1200):
+            status = await handle.query(PetitionWorkflow.status)
+            if status.stage == stage and (status.deadline is not None) == dated:
                 return
             await asyncio.sleep(0.025)
         raise RuntimeError(f"{scenario}: the workflow never reached '{stage}'")
@@ -223,7 +226,7 @@ async def _run_petition(env: WorkflowEnvironment, app: Registre, clock: ServerCl
     elif course == "breach":
         await crossing()
         await env.sleep(timedelta(days=3, hours=1))  # the due date, then the collection's end
-        await reach("obligation")
+        await reach("obligation", dated=False)
         await answer("Réponse tardive.")
     elif course == "withdrawal":
         await handle.signal(PetitionWorkflow.withdrawn, app.withdraw_petition(pid, "auteur"))

@@ -82,9 +82,12 @@ class Petitions:
         return pid, handle
 
     async def reach(self, handle: WorkflowHandle, stage: str) -> None:
-        """Wait (a bounded number of polls) until the workflow reports `stage`."""
-        for _ in range(400):
-            if (await handle.query(PetitionWorkflow.status)).stage == stage:
+        """Wait (a bounded number of polls) until the workflow reports `stage` with the
+        deadline it waits for: the activity opening the stage has completed (a workflow
+        terminated while an activity is pending would stop the server's time skipping)."""
+        for _ in range(1200):
+            status = await handle.query(PetitionWorkflow.status)
+            if status.stage == stage and status.deadline is not None:
                 return
             await asyncio.sleep(0.025)
         raise AssertionError(f"the workflow never reached '{stage}'")
@@ -149,9 +152,7 @@ async def test_lapses_when_the_sponsors_are_not_gathered_by_the_period_s_end(
     petitions: Petitions,
 ) -> None:
     pid, handle = await petitions.start("parrainee")
-    await petitions.reach(handle, "drafted")
-    status = await handle.query(PetitionWorkflow.status)
-    assert status.deadline is not None
+    await petitions.reach(handle, "drafted")  # waiting for sponsors until a deadline
     assert await handle.result() == "lapsed"
     assert petitions.kinds(pid) == ["Drafted", "Closed"]
     assert petitions.last(pid, Petition.Closed).outcome == "lapsed"

@@ -1,6 +1,7 @@
 """Determinism guard: the recorded histories of ProposalWorkflow and PetitionWorkflow
-(tests/data/histories, `proposal-…` and `petition-…`) replay on today's code, a change made without `workflow.patched` fails the replay, and a `Stage` crosses
-the Temporal boundary as the very string the histories hold.
+(tests/data/histories, `proposal-…` and `petition-…`) replay on today's code, a change made
+without `workflow.patched` fails the replay, and a `Stage` crosses the Temporal boundary as the
+very string the histories hold.
 
 Temporal's replay checks the kind and order of the commands, not their arguments: an activity
 given another input or a timer of another length replays "successfully". So every history is
