@@ -59,6 +59,7 @@ class Target:
     metropolis_id: uuid.UUID
     proposal_id: uuid.UUID
     draft_id: uuid.UUID
+    petition_id: uuid.UUID
 
     def headers(self, route: Route) -> dict[str, str]:
         """A token the route's role check lets through, so the input itself is judged."""
@@ -82,8 +83,9 @@ def target(settings: Settings) -> Iterator[Target]:
     pid, _ = app.submit_proposal(mid, "c1", "Pistes cyclables", "Résumé", ["A"])
     app.open_consultation(pid, datetime.now(timezone.utc) - timedelta(minutes=1))
     draft_id, _ = app.start_draft(mid, "c1", "Un brouillon", "Résumé")
+    petition_id, _ = app.draft_petition(mid, "c1", "interpellation", "Une pétition", "Texte")
     with projection_runner(settings), api_client(settings) as client:
-        yield Target(client, app, settings, mid, pid, draft_id)
+        yield Target(client, app, settings, mid, pid, draft_id, petition_id)
     app.close()
 
 
@@ -222,12 +224,14 @@ def path_variants(route: Route, target: Target) -> Iterator[tuple[str, str]]:
         "proposal_id": [str(target.metropolis_id), str(target.draft_id), str(uuid.uuid4()),
                         str(Metropolis.create_id("ailleurs")), "pas-un-uuid"],
         "draft_id": [str(target.proposal_id), str(target.metropolis_id), str(uuid.uuid4())],
+        "petition_id": [str(target.proposal_id), str(target.metropolis_id),
+                        str(target.draft_id), str(uuid.uuid4()), "pas-un-uuid"],
         "slug": ["inconnue", "A%00B", "%ED%A0%80", "x" * 300],
         "number": [str(BIG), "-1", "NaN"],
         "size": [str(BIG), "0"],
     }
     right = {"proposal_id": str(target.proposal_id), "draft_id": str(target.draft_id),
-             "slug": SLUG, "number": "1", "size": "1"}
+             "petition_id": str(target.petition_id), "slug": SLUG, "number": "1", "size": "1"}
     names = route.path_params
     for name in names:
         for value in wrong[name]:
@@ -240,7 +244,8 @@ def path_variants(route: Route, target: Target) -> Iterator[tuple[str, str]]:
 def _right_path(route: Route, target: Target) -> str:
     path = route.path
     for name, value in {"proposal_id": target.proposal_id, "draft_id": target.draft_id,
-                        "slug": SLUG, "number": 1, "size": 1}.items():
+                        "petition_id": target.petition_id, "slug": SLUG, "number": 1,
+                        "size": 1}.items():
         path = path.replace("{" + name + "}", str(value))
     return path
 
