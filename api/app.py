@@ -16,16 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.messages_fr import explain
-from api.routes import (
-    communes,
-    drafts,
-    guarantor,
-    health,
-    ledger,
-    metropolises,
-    proposals,
-    signatures,
-)
+from api.routes import communes, drafts, guarantor, health, ledger, metropolises, proposals
+from api.routes import signatures
 from api.settings import Settings
 from domain.application import Registre
 from domain.errors import DomainError, NotFound, NotPermitted
