@@ -106,13 +106,7 @@ class Petition(Aggregate):
     class ThresholdReached(Aggregate.Event):
         position: int
         count: int
-        at: datetime | None
-
-        class_version = 2
-
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            state["at"] = None
+        at: datetime
 
     class ObligationOpened(Aggregate.Event):
         obligation: str

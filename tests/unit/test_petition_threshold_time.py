@@ -1,5 +1,5 @@
 """ThresholdReached records when the threshold was recorded as reached (`at`, the time the
-obligation's deadline runs from); one stored before it had the field reads as None."""
+obligation's deadline runs from)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,3 @@ def test_threshold_reached_records_its_time_when_the_obligation_opens() -> None:
     reached = [e for e in app.events.get(pid) if isinstance(e, Petition.ThresholdReached)]
     assert [(e.position, e.at) for e in reached] == [(positions[-1], clock())]
     assert due == reached[0].at + timedelta(days=10)
-
-
-def test_a_threshold_reached_stored_without_its_time_reads_as_none() -> None:
-    state: dict = {"position": 7, "count": 3}
-    Petition.ThresholdReached.upcast_v1_v2(state)
-    assert state == {"position": 7, "count": 3, "at": None}
-    assert Petition.ThresholdReached.class_version == 2
