@@ -21,15 +21,15 @@ from projections.proposals import ProposalViews
 _bearer = HTTPBearer(auto_error=False, description="JWT issued by `registre token issue`")
 
 
-def _registre(request: Request) -> Registre:
+async def _registre(request: Request) -> Registre:
     return request.app.state.registre
 
 
-def _views(request: Request) -> ProposalViews:
+async def _views(request: Request) -> ProposalViews:
     return request.app.state.views
 
 
-def _current_user(
+async def _current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -93,7 +93,7 @@ def require_role(*roles: str) -> Callable[[Principal], Principal]:
     """A route dependency: 403 naming the rule when the token's role is not among `roles`,
     e.g. `dependencies=[Depends(require_role("clerk"))]`."""
 
-    def role_required(user: CurrentUser) -> Principal:
+    async def role_required(user: CurrentUser) -> Principal:
         if user.role not in roles:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

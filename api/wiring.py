@@ -273,4 +273,9 @@ def create_api(settings: Settings) -> Any:
     )
     app.state.followers = followers()
     app.state.writer = GroupCommitWriter(registre)
+    app.state.petition_views = make_petition_views(settings)
+    # The views a client may wait for after a write (`Prefer: wait-for-views`), with the
+    # topics each follows: a write waits for the views that apply its event.
+    app.state.read_views = ((app.state.views, ProposalProjection.topics),
+                            (app.state.petition_views, PetitionProjection.topics))
     return app
