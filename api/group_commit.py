@@ -14,8 +14,8 @@ transaction (the event table locked, as every write of the log is), one commit.
 What a caller of `write` / `write_sync` is guaranteed:
 
 - **Acknowledged only after its own commit.** `write` returns the log position (notification
-  id) of the act's last event only once the transaction holding its events committed; never
-  for a batch that failed.
+  id) of the act's first event (e.g. the signature, before the allowance it uses) only once
+  the transaction holding its events committed; never for a batch that failed.
 - **A duplicate fails alone.** An act that finds a prior record under one of its ids (the
   store's uniqueness refuses the batch: `IntegrityError`) never fails the others: every act of
   that batch is then run alone through its `fallback()`, so the duplicate gets its own precise
@@ -68,7 +68,7 @@ log = logging.getLogger("registre.group_commit")
 class Act:
     """One act to record: `prepare` builds its new aggregates (fast path, may raise a
     `DomainError` that fails this act alone); `fallback` is the full domain command, run alone
-    in its own transaction, returning the log position of its last event. Any object with
+    in its own transaction, returning the log position of its first event. Any object with
     these two (`domain.ports.Act`, e.g. the petition domain's `SignatureAct`) will do."""
 
     prepare: Callable[[], Sequence[Aggregate]]
@@ -199,7 +199,7 @@ class GroupCommitWriter:
             self._queue.put(pending)
 
     async def write(self, act: ActLike) -> int:
-        """Record `act`; the log position of its last event once its transaction committed.
+        """Record `act`; the log position of its first event once its transaction committed.
         Raises the act's own error (`DomainError`…), or `NotAcknowledged`."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
@@ -349,5 +349,5 @@ class GroupCommitWriter:
             return
         at = 0
         for pending, stored in grouped:
+            self._settle(pending, int(positions[at]), None)
             at += len(stored)
-            self._settle(pending, int(positions[at - 1]), None)

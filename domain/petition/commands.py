@@ -413,7 +413,7 @@ class PetitionCommands:
         except IntegrityError:
             raise SignatureAlreadyGiven(
                 f"this person has already signed petition {petition_id}") from None
-        return recordings[-1].notification.id
+        return recordings[0].notification.id
 
     def withdraw_signature(self, petition_id: UUID, signer_ref: str) -> int:
         """A signer withdraws a signature while collecting, before the threshold is
