@@ -26,6 +26,7 @@ from domain.rules.charter import (
     MAX_NAMES,
     MAX_SEATS,
 )
+from domain.rules.budget_cycle import BudgetRules
 from domain.rules.petition import MAX_KINDS
 from domain.rules.petition import petition_kinds as checked_petition_kinds
 
@@ -86,6 +87,11 @@ class CharterConfig(BaseModel):
                     "domain/rules/petition.py PetitionKind names them (durations in seconds); "
                     "empty: `interpellation` at petition_threshold_percent of the residents")
 
+    budget: dict[Line, Any] = Field(
+        default_factory=dict, max_length=20,
+        description="the participatory budget's default rules as domain/rules/budget_cycle.py "
+                    "BudgetRules names them (durations in seconds or ISO 8601, `P30D`)")
+
     @field_validator("consultation", "vote")
     @classmethod
     def _positive(cls, v: timedelta) -> timedelta:
@@ -100,6 +106,15 @@ class CharterConfig(BaseModel):
                  if isinstance(kind, dict) else kind for name, kind in v.items()}
         try:  # the domain's own checks, at the boundary: a misspelt field names itself
             return {name: kind.as_dict() for name, kind in checked_petition_kinds(kinds).items()}
+        except InvalidCharter as e:
+            raise ValueError(str(e)) from None
+
+    @field_validator("budget")
+    @classmethod
+    def _budget(cls, v: dict[str, Any]) -> dict[str, Any]:
+        rules = {field: _iso_seconds(field, value) for field, value in v.items()}
+        try:  # the domain's own checks, at the boundary: a misspelt field names itself
+            return BudgetRules.from_dict(rules).as_dict()
         except InvalidCharter as e:
             raise ValueError(str(e)) from None
 
@@ -158,6 +173,7 @@ RULE_OF: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "evaluations": ("evaluation_after_seconds", lambda ts: [_seconds(t) for t in ts]),
     "evaluation_window": ("evaluation_window_seconds", _seconds),
     "petition_kinds": ("petition_kinds", dict),
+    "budget": ("budget", dict),
 }
 
 

@@ -123,6 +123,36 @@ RULE_FR: dict[str, str] = {
                                 "impose au conseil.",
     "petition.electorate": "Le nombre d'électeurs inscrits n'a pas encore été enregistré par "
                            "le greffe.",
+    # participatory budget
+    "unknown_budget_cycle": "Ce budget participatif n'existe pas.",
+    "unknown_budget_project": "Ce projet n'existe pas dans ce budget participatif.",
+    "budget.rules": "Les règles de ce budget participatif ne sont pas valides ; rien n'a été "
+                    "enregistré.",
+    "budget.residence": "Seuls les habitants de la métropole peuvent participer à ce budget.",
+    "budget.district": "Chacun vote pour les projets de la métropole et de sa propre commune.",
+    "budget.min_age": "Vous n'avez pas l'âge requis pour participer à ce budget.",
+    "budget.submission": "Le dépôt des projets n'est pas ouvert en ce moment.",
+    "budget.project": "Ce projet ne peut pas être déposé : il doit relever d'une compétence de "
+                      "la métropole et ne pas coûter plus que le budget de son territoire.",
+    "budget.project.competence": "Ce projet ne relève d'aucune compétence de la métropole.",
+    "budget.project.cost": "Le coût du projet dépasse le budget de son territoire.",
+    "budget.project.district": "Ce territoire n'a pas de budget dans ce cycle.",
+    "budget.projects_per_author": "Vous avez déjà déposé le nombre maximal de projets.",
+    "budget.review": "L'examen de recevabilité des projets n'est pas en cours.",
+    "budget.voting": "Le vote n'est pas ouvert en ce moment : il a lieu pendant la période "
+                     "fixée par les règles du cycle.",
+    "budget.ballot": "Ce bulletin n'est pas valide.",
+    "budget.ballot.unknown_project": "Ce bulletin choisit un projet qui n'est pas soumis au "
+                                     "vote de ce territoire.",
+    "budget.ballot.duplicate": "Ce bulletin choisit deux fois le même projet.",
+    "budget.ballot.approvals": "Ce bulletin ne choisit pas le nombre de projets requis.",
+    "budget.ballot.points": "Ce bulletin ne répartit pas les points comme les règles le "
+                            "prévoient.",
+    "budget.ballot.over_budget": "Les projets choisis coûtent plus que le budget du territoire.",
+    "budget.one_ballot": "Vous avez déjà voté : les règles de ce cycle ne permettent qu'un "
+                         "bulletin par personne.",
+    "budget.not_selected": "Ce projet n'a pas été retenu : il n'a pas de suivi de réalisation.",
+    "budget.appeal": "Aucun recours n'est en attente pour ce projet.",
     # the collegial bureau
     "no_free_seat": "Aucun siège de ce type n'est libre au bureau collégial.",
     # the verifiable ledger

@@ -1,5 +1,5 @@
 """The domain application: one eventsourcing Application over one global log, composed from
-each process' command module (governance, deliberation, petition; later budget, convention).
+each process' command module (governance, deliberation, petition, budget; later convention).
 
 Each command loads aggregates, applies a rule and saves the resulting events in one
 transaction. Time comes from the `clock` given at construction (the wiring gives the system
@@ -19,6 +19,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
+from domain.budget.commands import BudgetCommands
 from domain.deliberation.commands import DeliberationCommands
 from domain.governance.commands import GovernanceCommands
 from domain.petition.commands import PetitionCommands
@@ -31,7 +32,8 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Registre(GovernanceCommands, DeliberationCommands, PetitionCommands, Application[UUID]):
+class Registre(GovernanceCommands, DeliberationCommands, PetitionCommands, BudgetCommands,
+               Application[UUID]):
     """Registre's command side, on the event store configured by the environment."""
 
     name = "Registre"

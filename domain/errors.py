@@ -329,3 +329,79 @@ class NoElectorate(RuleBroken):
     """A threshold on electors needs the electors recorded by a clerk first."""
 
     rule = "petition.electorate"
+
+
+# -- participatory budget ------------------------------------------------------------------
+
+
+class UnknownBudgetCycle(NotFound):
+    rule = "unknown_budget_cycle"
+
+
+class UnknownBudgetProject(NotFound):
+    rule = "unknown_budget_project"
+
+
+class InvalidBudgetCycle(RuleBroken):
+    """The cycle's rules or districts are not valid (the message says which)."""
+
+    rule = "budget.rules"
+
+
+class NotEligibleToTakePart(NotPermitted):
+    """The identity provider's claims do not let this person vote or submit a project in
+    the district (the rule id names which: residence, district, min_age)."""
+
+    rule = "budget.residence"
+
+    def __init__(self, message: str, rule: str = "budget.residence") -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+class SubmissionNotOpen(RuleBroken):
+    rule = "budget.submission"
+
+
+class ProjectNotAdmissible(RuleBroken):
+    """A submitted project must lie within a competence and cost no more than its district's
+    budget (the rule id names which)."""
+
+    rule = "budget.project"
+
+    def __init__(self, message: str, rule: str = "budget.project") -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+class ProjectLimitReached(RuleBroken):
+    rule = "budget.projects_per_author"
+
+
+class VotingNotOpen(RuleBroken):
+    rule = "budget.voting"
+
+
+class InvalidBallot(RuleBroken):
+    """The ballot breaks the cycle's ballot rules (the rule id names which: unknown project,
+    duplicate, approvals, points, over budget)."""
+
+    rule = "budget.ballot"
+
+    def __init__(self, message: str, rule: str = "budget.ballot") -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+class BallotAlreadyCast(RuleBroken):
+    rule = "budget.one_ballot"
+
+
+class NotSelected(RuleBroken):
+    """Milestones are recorded only for the projects the cycle selected."""
+
+    rule = "budget.not_selected"
+
+
+class NoAppealPending(RuleBroken):
+    rule = "budget.appeal"

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from domain.errors import InvalidCharter
+from domain.rules.budget_cycle import BudgetRules
 from domain.rules.petition import PetitionKind, default_kind, petition_kinds
 from domain.rules.text import is_clean_line
 
@@ -59,6 +60,9 @@ class CharterRules:
     - `petition_kinds`: the kinds of petition (right of interpellation) citizens may open,
       each with its threshold, sponsors, periods, signers and obligation
       (`domain/rules/petition.py` PetitionKind).
+    - `budget`: the participatory budget's default rules (ballot kind and limits, tally rule,
+      tie-break, stage durations; `domain/rules/budget_cycle.py` BudgetRules); a cycle is
+      opened with these, or with the overrides its clerk gives, fixed in its first event.
     - `bureau_seats`: the collegial bureau's composition, seats per kind
       (`maires_majoritaires`, `vice_presidents_minoritaires`, `citoyens_tires_au_sort`).
     - `deliberation_seconds`: after the consultation, how long councillors may table
@@ -97,8 +101,11 @@ class CharterRules:
     veto_territories: tuple[str, ...] = ()
     decision_majorities: dict[str, str] = field(default_factory=dict)
     petition_kinds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    budget: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # The budget rules checked (and their defaults filled in) as they are stored.
+        object.__setattr__(self, "budget", BudgetRules.from_dict(self.budget).as_dict())
         # Each kind checked (and its defaults filled in) as it is stored.
         object.__setattr__(self, "petition_kinds", {
             name: kind.as_dict() for name, kind in petition_kinds(self.petition_kinds).items()})
@@ -182,6 +189,10 @@ class CharterRules:
         if not self.petition_kinds:
             return {"interpellation": default_kind(self.petition_threshold_percent)}
         return {name: PetitionKind.from_dict(k) for name, k in self.petition_kinds.items()}
+
+    def budget_rules(self) -> BudgetRules:
+        """The participatory budget's rules this version gives a new cycle."""
+        return BudgetRules.from_dict(self.budget)
 
     @property
     def decision_types(self) -> tuple[str, ...]:

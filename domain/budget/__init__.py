@@ -1,0 +1,1 @@
+"""The participatory budget: cycles, the projects citizens submit, the ballots they cast."""
