@@ -1,0 +1,707 @@
+"""Participatory-budget tally rules, exact (int and Fraction, never float), standard library only.
+
+The service and the offline verifier (`registre audit verify`) apply these very functions, so a
+guarantor recounts a participatory budget from an export alone. Every function is pure.
+
+Input: an `Election` (a budget, projects with integer costs, ballots giving points to
+projects; an approval ballot gives 1 point to each approved project). A voter *supports* a
+project when they gave it positive points; a project's *votes* are its supporters, its *points*
+the sum of the points it got (equal to its votes for approval ballots).
+
+Rules (`RULES`):
+
+- ``greedy``: projects by points, most first; each one that still fits the remaining budget is
+  funded, one that does not is skipped and the next is tried. A project with no points is
+  never funded.
+- ``greedy-per-cost``: the same, by points per unit of cost (points/cost, exact), most first.
+- ``mes``: the Method of Equal Shares (equalshares.net; Peters, Pierczyński & Skowron 2021)
+  with cost utilities: a supporter's utility for project p is points × cost(p) (cost(p) for an
+  approval ballot). Each voter starts with budget/n (n = number of ballots). In each round,
+  for each project not yet funded whose supporters still hold at least its cost ("affordable",
+  as pabutools: a project is dropped when their money is strictly below its cost), rho is the
+  least price per unit of utility such that sum over supporters of min(b_i, rho·u_i(p)) =
+  cost(p); the project with the least rho is funded (ties: the tie-break) and each supporter
+  pays min(b_i, rho·u_i(p)). The run ends when no project is affordable.
+  With cost utilities rho·u_i(p) = (rho·cost(p))·points: every supporter pays the same amount
+  per point, π = rho·cost(p), or their whole remaining budget if that is less.
+- ``mes-cardinality``: the same with cardinality utilities, u_i(p) = points (1 per approved
+  project): the project with the least payment per point π is funded.
+- ``mes-add1``: MES with cost utilities as the cities ran it (Pabulib ``equalshares/add1``;
+  equalshares.net's "Add1" completion without its "exhaustive" option): MES is run with a
+  per-voter budget of budget/n, then budget/n + 1, budget/n + 2… (one currency unit more per
+  voter each time, i.e. a total of budget + k·n); the outcome kept is the one of the last run
+  before the first run whose funded projects cost more than the budget. Stopping condition:
+  the first k whose outcome costs more than the budget (the outcome of k−1 is kept), or the
+  first k whose outcome funds every project someone supports (nothing could ever be added, and
+  every larger k funds all of them too, so the kept set is the same). Without the second
+  condition the equalshares.net loop never ends on an election where everything fits.
+  No greedy completion (that is ``mes-add1-greedy``).
+- ``mes-add1-exhaustive``: pabutools' iterated variant (`method_of_equal_shares(...,
+  voter_budget_increment=1)`, `method_of_equal_shares_scheme`): same sequence of runs,
+  stopping at the first outcome that is exhaustive (no supported project outside it fits the
+  remaining budget; it is kept) or over budget (the previous outcome is kept). On Wieliczka
+  2023 this is not the city's result: the add1 run the city used went on after an exhaustive
+  outcome.
+- ``mes-add1-greedy``: ``mes-add1``, then the remaining budget is completed greedily by points
+  (equalshares.net "add1u": Add1 then utilitarian completion).
+- ``mes-add1-comparison``: ``mes-add1``, then equalshares.net's comparison step
+  (equalshares.net/implementation, the code generator's ``comparison: "satisfaction"``, which
+  is the mode the Pabulib checker names for ``equalshares/add1-comparison``): the ``greedy``
+  outcome of the whole budget is computed; a voter prefers an outcome when it gives them more
+  satisfaction, the sum of their points over its funded projects (for approval: how many of
+  the projects they approved it funds); the greedy outcome replaces the MES one only when
+  strictly more voters prefer it than prefer the MES one (indifferent voters are not counted).
+
+Ties (`TIE_BREAKS`), used by every rule whenever two projects compare equal:
+
+- ``default``, equalshares.net's recommended order: lowest cost first, then most points (for
+  approval: most votes), then a lot: ascending hexadecimal SHA-256 of
+  f"{lot_seed}:{project_id}" (UTF-8), so that a published seed fixes the lot in advance;
+- ``id``: the project id string, in Python's (code point) order, as pabutools'
+  `lexico_tie_breaking` orders by the project's name, which its Pabulib parser sets to the id.
+
+Exactness: budgets, prices and payments are `Fraction`s; every comparison is exact. The MES
+computation here matches pabutools' (same affordability test, same price equation, same
+charging), while being much faster than rerunning it naively:
+
+- voters with identical ballots are merged into groups with a count, and voters with equal
+  remaining budgets are merged into budget classes: a price is found by sorting the few
+  distinct budgets of a project's supporters, not every supporter;
+- as in pabutools, a project's price from an earlier round is a lower bound of its price now
+  (budgets only go down), so projects are examined by that bound and the search stops when the
+  bound exceeds the best price found;
+- Add1 does not rerun MES for every +1: with the per-voter budget b0 + k, every budget, price
+  and payment in a run is an affine function of k as long as every comparison the run made
+  (who pays in full, who is affordable, which price is least) keeps its sign; the run
+  computes the first integer k' > k at which some comparison could change sign, and every
+  k in [k, k') yields the same funded projects, so those runs are skipped (the idea of
+  Kraiczy, Robinson & Elkind's ADD-OPT). The result is exactly the one-unit-step result; the
+  tests check it against `_add1_reference`, which steps by one with a plain MES.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections import Counter
+from dataclasses import dataclass
+from fractions import Fraction
+from math import ceil
+
+RULES: tuple[str, ...] = ("greedy", "greedy-per-cost", "mes", "mes-cardinality", "mes-add1",
+                          "mes-add1-exhaustive", "mes-add1-greedy", "mes-add1-comparison")
+TIE_BREAKS: tuple[str, ...] = ("default", "id")
+
+PABULIB_RULES: dict[str, str] = {
+    "greedy": "greedy",
+    "equalshares": "mes",
+    "equalshares/add1": "mes-add1",
+    "equalshares/add1-comparison": "mes-add1-comparison",
+}
+"""Pabulib META `rule` values (pabulib.org/format) -> the rule here that reproduces them.
+
+Pabulib also names ``greedy-threshold``, ``greedy-exclusive``, ``greedy-custom`` (city-specific
+constraints these rules do not model), ``equalshares-comparison`` (MES, no Add1, then the
+comparison step) and ``unknown``; they are absent on purpose. ``greedy-no-skip`` (stop at the
+first project that does not fit) is likewise not ``greedy``.
+"""
+
+
+class BudgetRuleError(ValueError):
+    """An election the rules cannot tally (unknown project, non-positive cost, …)."""
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project put to the vote: its id, integer cost and, optionally, its name."""
+
+    id: str
+    cost: int
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """One voter's ballot: (project id, points) pairs; points 0 mean no support."""
+
+    points: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def approval(cls, ids) -> Ballot:
+        """An approval ballot: 1 point for each approved project id."""
+        return cls(points=tuple((str(pid), 1) for pid in ids))
+
+
+@dataclass(frozen=True)
+class Election:
+    """A participatory budget to tally: the budget, the projects, the ballots."""
+
+    budget: int
+    projects: tuple[Project, ...]
+    ballots: tuple[Ballot, ...]
+
+
+@dataclass(frozen=True)
+class Round:
+    """One funded project, in order.
+
+    - `phase`: "greedy" (a greedy rule or the greedy outcome of a comparison), "mes" (an MES
+      round), "completion" (the greedy completion after MES);
+    - `votes`: its supporters (voters who gave it positive points);
+    - `price`: MES only, rho, the price per unit of utility its supporters paid (a supporter
+      with utility u paid min(remaining budget, rho·u));
+    - `effective_votes`: MES only, equalshares.net's "effective vote count": cost / π, where π
+      is the payment per point asked of the supporters who could pay it in full (π = rho·cost
+      with cost utilities, π = rho with cardinality utilities). For approval ballots it is the
+      number of supporters who, each paying what the ones who paid in full paid, would cover
+      the cost; it equals the votes while no supporter runs short;
+    - `paid`: the money taken from voters' budgets for it (MES: exactly the cost); for greedy
+      and completion rounds no voter budget is charged and `paid` is the cost;
+    - `payers`: the voters whose budget paid something for it (0 for greedy and completion).
+    """
+
+    project: str
+    phase: str
+    votes: int
+    cost: int
+    price: Fraction | None
+    effective_votes: Fraction | None
+    paid: Fraction
+    payers: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A tally's result: the funded projects in the order they were funded, and why.
+
+    `voter_budget` is, for the MES family, each voter's starting budget in the MES run kept
+    (for Add1 the raised one); None for greedy rules and when a comparison step kept the
+    greedy outcome. `notes` are plain sentences for a results page.
+    """
+
+    rule: str
+    tie_break: str
+    selected: tuple[str, ...]
+    cost: int
+    rounds: tuple[Round, ...]
+    voter_budget: Fraction | None
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProjectExplanation:
+    """Why a project was or was not funded, for a results page.
+
+    `round` is the index in `Outcome.rounds` (None if not funded); `reason` is empty for a
+    funded project; `supporters_money` is, when an MES phase ran, what its supporters still
+    held at the end of it (None otherwise).
+    """
+
+    id: str
+    cost: int
+    votes: int
+    selected: bool
+    round: int | None
+    phase: str | None
+    reason: str
+    supporters_money: Fraction | None
+
+
+def validate(election: Election) -> None:
+    """Raise `BudgetRuleError` unless the election can be tallied."""
+    if not isinstance(election.budget, int) or isinstance(election.budget, bool) \
+            or election.budget < 0:
+        raise BudgetRuleError(f"budget {election.budget!r} is not a non-negative integer")
+    ids: set[str] = set()
+    for project in election.projects:
+        if not isinstance(project.id, str) or not project.id:
+            raise BudgetRuleError(f"project id {project.id!r} is not a non-empty string")
+        if project.id in ids:
+            raise BudgetRuleError(f"duplicate project id {project.id!r}")
+        ids.add(project.id)
+        if not isinstance(project.cost, int) or isinstance(project.cost, bool) \
+                or project.cost <= 0:
+            raise BudgetRuleError(f"project {project.id!r}: cost {project.cost!r} "
+                                  "is not a positive integer")
+    for number, ballot in enumerate(election.ballots, 1):
+        seen: set[str] = set()
+        for pid, points in ballot.points:
+            if pid not in ids:
+                raise BudgetRuleError(f"ballot {number} names unknown project {pid!r}")
+            if pid in seen:
+                raise BudgetRuleError(f"ballot {number} names project {pid!r} twice")
+            seen.add(pid)
+            if not isinstance(points, int) or isinstance(points, bool) or points < 0:
+                raise BudgetRuleError(f"ballot {number}: points {points!r} for {pid!r} "
+                                      "are not a non-negative integer")
+
+
+def lot_key(lot_seed: str, project_id: str) -> str:
+    """The default tie-break's lot: hexadecimal SHA-256 of f"{lot_seed}:{project_id}"."""
+    return hashlib.sha256(f"{lot_seed}:{project_id}".encode()).hexdigest()
+
+
+class _Ctx:
+    """The election indexed for the rules: projects by position, ballots grouped."""
+
+    def __init__(self, election: Election, tie_break: str, lot_seed: str) -> None:
+        self.election = election
+        self.budget = election.budget
+        self.ids = [p.id for p in election.projects]
+        self.index = {pid: i for i, pid in enumerate(self.ids)}
+        self.cost = [p.cost for p in election.projects]
+        self.n = len(election.ballots)
+        m = len(self.ids)
+        counts: Counter[tuple[tuple[int, int], ...]] = Counter()
+        for ballot in election.ballots:
+            counts[tuple(sorted((self.index[pid], x) for pid, x in ballot.points if x > 0))] += 1
+        # Sorted so that the computation does not depend on ballot order.
+        self.groups: list[tuple[int, tuple[tuple[int, int], ...]]] = sorted(
+            ((c, items) for items, c in counts.items()), key=lambda g: g[1])
+        self.supp: list[list[tuple[int, int]]] = [[] for _ in range(m)]
+        self.votes = [0] * m
+        self.points = [0] * m
+        for g, (c, items) in enumerate(self.groups):
+            for p, x in items:
+                self.supp[p].append((g, x))
+                self.votes[p] += c
+                self.points[p] += c * x
+        if tie_break == "default":
+            self.tie = [(self.cost[p], -self.points[p], lot_key(lot_seed, self.ids[p]))
+                        for p in range(m)]
+        else:
+            self.tie = [(self.ids[p],) for p in range(m)]
+        self.supported = [p for p in range(m) if self.votes[p] > 0]
+        self.supp_counts = [[(g, x, self.groups[g][0]) for g, x in self.supp[p]]
+                            for p in range(m)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Greedy
+
+
+def _greedy(ctx: _Ctx, per_cost: bool, already: list[int], phase: str) -> list[Round]:
+    if per_cost:
+        def key(p: int):
+            return (-Fraction(ctx.points[p], ctx.cost[p]), ctx.tie[p])
+    else:
+        def key(p: int):
+            return (-ctx.points[p], ctx.tie[p])
+    spent = sum(ctx.cost[p] for p in already)
+    rounds = []
+    for p in sorted((p for p in ctx.supported if p not in already), key=key):
+        if spent + ctx.cost[p] <= ctx.budget:
+            spent += ctx.cost[p]
+            rounds.append(Round(project=ctx.ids[p], phase=phase, votes=ctx.votes[p],
+                                cost=ctx.cost[p], price=None, effective_votes=None,
+                                paid=Fraction(ctx.cost[p]), payers=0))
+    return rounds
+
+
+# ---------------------------------------------------------------------------------------------
+# Method of Equal Shares
+
+
+@dataclass
+class _MesRun:
+    chosen: list[tuple[int, Fraction, Fraction, Fraction, int]]  # p, rho, pi, paid, payers
+    keys: list[tuple]      # per round, the winner's (rho, tie key)
+    certified: bool        # every round's winner beat every rival's key and the thresholds
+
+
+def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
+             thresholds: list[tuple] | None = None) -> _MesRun:
+    """One MES run with per-voter budget b0, in integers over a common denominator.
+
+    With `thresholds` (the winners' keys of a run at a smaller per-voter budget), the run also
+    says whether, in each round, every rival's price is above that run's winner's (`certified`):
+    see `_add1` for why that proves every budget in between gives the same outcome."""
+    cost = ctx.cost
+    groups = ctx.groups
+    tie = ctx.tie
+    b0 = Fraction(b0)
+    den = b0.denominator                      # every class value is value/den
+    val: dict[int, int] = {0: b0.numerator}   # live budget classes (value > 0)
+    size: dict[int, int] = {0: len(groups)}   # groups in each live class
+    next_id = 1
+    gcls = [0] * len(groups)                  # class of each group, -1 once its budget is 0
+    supp = ctx.supp_counts
+    remaining = set(ctx.supported)
+    # A lower bound of each project's rho (budgets only go down): cost / total utility; the
+    # heap holds (bound, tie key, project) with stale entries skipped by `version`.
+    lb = {p: Fraction(cost[p], ctx.points[p] * (1 if cardinal else cost[p])) for p in remaining}
+    version = dict.fromkeys(remaining, 0)
+    heap = [(lb[p], tie[p], p, 0) for p in remaining]
+    heapq.heapify(heap)
+    chosen: list[tuple[int, Fraction, Fraction, Fraction, int]] = []
+    keys: list[tuple] = []
+    certified = thresholds is not None
+
+    def price(p: int) -> tuple[int, int] | None:
+        """(N, R): pi = N / (R·den), the payment per point with sum of min(b, pi·x) equal to
+        cost(p); None if the supporters hold less than the cost."""
+        target = cost[p] * den
+        agg: dict[tuple[int, int], int] = {}
+        for g, x, c in supp[p]:
+            cid = gcls[g]
+            if cid >= 0:
+                key = (cid, x)
+                agg[key] = agg.get(key, 0) + c
+        entries = []
+        total = 0
+        rest = 0
+        for (cid, x), c in agg.items():
+            b = val[cid]
+            total += b * c
+            rest += x * c
+            entries.append((b if x == 1 else Fraction(b, x), b, x, c))
+        if total < target:
+            return None
+        entries.sort(key=lambda e: e[0])
+        poor = 0
+        for _, b, x, c in entries:
+            # pi = (target - poor) / rest; rich when pi·x <= b
+            if (target - poor) * x <= b * rest:
+                break
+            poor += b * c
+            rest -= x * c
+        return target - poor, rest
+
+    t = 0
+    while remaining:
+        limit = thresholds[t] if certified and t < len(thresholds) else None
+        best: int | None = None
+        best_key = None
+        best_nr = (0, 1)
+        rivals: list[tuple] = []
+        visited: list[int] = []
+        while heap:
+            bound_, tq, q, ver = heap[0]
+            if q not in remaining or ver != version[q]:
+                heapq.heappop(heap)
+                continue
+            bar = best_key if limit is None or best_key is None else max(best_key, limit)
+            if bar is not None and (bound_, tq) > bar:
+                break  # q and every project behind it in the heap cannot win this round
+            heapq.heappop(heap)
+            found = price(q)
+            if found is None:
+                remaining.discard(q)
+                continue
+            n_, r_ = found
+            rho = Fraction(n_, r_ * den * (1 if cardinal else cost[q]))
+            lb[q] = rho
+            visited.append(q)
+            key = (rho, tq)
+            if best_key is None or key < best_key:
+                if best_key is not None:
+                    rivals.append(best_key)
+                best, best_key, best_nr = q, key, found
+            else:
+                rivals.append(key)
+        for q in visited:
+            if q != best:
+                version[q] += 1
+                heapq.heappush(heap, (lb[q], tie[q], q, version[q]))
+        if best is None:
+            break
+        if certified:
+            if limit is None or best_key > limit or any(key <= limit for key in rivals):
+                certified = False
+        p = best
+        n_, r_ = best_nr
+        remaining.discard(p)
+        # New common denominator den·r_: the charged classes get (b·r_ - n_·x), or 0.
+        split: dict[tuple[int, int], int] = {}
+        paid = 0
+        payers = 0
+        for g, x, c in supp[p]:
+            cid = gcls[g]
+            if cid < 0:
+                continue
+            key2 = (cid, x)
+            known = split.get(key2)
+            if known is None:
+                b = val[cid] * r_
+                pay = n_ * x
+                if pay >= b:
+                    known = (-1, b)
+                else:
+                    known = (next_id, pay)
+                    val[next_id] = b - pay
+                    size[next_id] = 0
+                    next_id += 1
+                split[key2] = known
+            nid, pay = known
+            paid += pay * c
+            payers += c
+            gcls[g] = nid
+            size[cid] -= 1
+            if nid >= 0:
+                size[nid] += 1
+        new_ids = {nid for nid, _ in split.values() if nid >= 0}
+        for cid in list(val):
+            if size[cid] == 0:
+                del val[cid], size[cid]
+            elif cid not in new_ids:
+                val[cid] *= r_
+        den *= r_
+        chosen.append((p, best_key[0], Fraction(n_, den), Fraction(paid, den), payers))
+        keys.append(best_key)
+        t += 1
+    if certified and t != len(thresholds):
+        certified = False
+    return _MesRun(chosen=chosen, keys=keys, certified=certified)
+
+
+def _mes_rounds(ctx: _Ctx, run: _MesRun) -> list[Round]:
+    return [Round(project=ctx.ids[p], phase="mes", votes=ctx.votes[p], cost=ctx.cost[p],
+                  price=rho, effective_votes=Fraction(ctx.cost[p]) / pi, paid=paid,
+                  payers=payers)
+            for p, rho, pi, paid, payers in run.chosen]
+
+
+def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int]:
+    """The Add1 iteration: (k kept, its run, why it stopped, MES runs computed).
+
+    Equal to stepping k by one (`_add1_reference`), with jumps: along a fixed sequence of
+    funded projects, every voter's budget after each round is non-decreasing in k and every
+    price non-increasing (more money, lower prices, smaller payments). So if the runs at k and
+    k + h fund the same projects in the same order and, in every round, every rival's price (or
+    its lower bound) at k + h is above the winner's price at k (ties: the tie-break), then in
+    every run in between the same project wins every round: all those runs have one outcome
+    and none needs computing. The step h doubles after each such proof and falls back to 1
+    when one fails."""
+    base = Fraction(ctx.budget, ctx.n)
+    supported = len(ctx.supported)
+
+    def stop(k: int, run: _MesRun) -> str | None:
+        chosen = {p for p, *_ in run.chosen}
+        spent = sum(ctx.cost[p] for p in chosen)
+        if spent > ctx.budget:
+            return f"at +{k:,} per voter the outcome would cost {spent:,}, over the budget"
+        if len(chosen) == supported:
+            return f"at +{k:,} per voter every supported project is funded"
+        if exhaustive and all(spent + ctx.cost[p] > ctx.budget
+                              for p in ctx.supported if p not in chosen):
+            return f"at +{k:,} per voter the outcome is exhaustive"
+        return None
+
+    k = 0
+    run = _mes_run(ctx, base, cardinal=False)
+    runs = 1
+    why = stop(k, run)  # a run at budget/n never spends more than the budget
+    h = 1
+    while why is None:
+        ahead = _mes_run(ctx, base + k + h, cardinal=False, thresholds=run.keys)
+        runs += 1
+        same = ahead.certified and [c[0] for c in ahead.chosen] == [c[0] for c in run.chosen]
+        if same:
+            k, run, h = k + h, ahead, h * 2
+            continue
+        if h > 1:
+            h = 1
+            continue
+        why = stop(k + 1, ahead)
+        if why is not None and why.endswith("over the budget"):
+            break  # keep the run at k
+        k, run = k + 1, ahead
+    return k, run, why, runs
+
+
+# ---------------------------------------------------------------------------------------------
+# The tally
+
+
+def tally(election: Election, rule: str, tie_break: str = "default",
+          lot_seed: str = "") -> Outcome:
+    """Tally `election` under `rule` (one of `RULES`), ties broken by `tie_break` (one of
+    `TIE_BREAKS`; `lot_seed` seeds the default tie-break's lot). See the module docstring."""
+    if rule not in RULES:
+        raise BudgetRuleError(f"unknown rule {rule!r} (expected one of {', '.join(RULES)})")
+    if tie_break not in TIE_BREAKS:
+        raise BudgetRuleError(f"unknown tie-break {tie_break!r} "
+                              f"(expected one of {', '.join(TIE_BREAKS)})")
+    validate(election)
+    ctx = _Ctx(election, tie_break, lot_seed)
+    notes: list[str] = []
+    voter_budget: Fraction | None = None
+    if rule in ("greedy", "greedy-per-cost"):
+        rounds = _greedy(ctx, rule == "greedy-per-cost", [], "greedy")
+    else:
+        if ctx.n == 0:
+            raise BudgetRuleError("the Method of Equal Shares needs at least one ballot")
+        base = Fraction(ctx.budget, ctx.n)
+        if rule in ("mes", "mes-cardinality"):
+            voter_budget = base
+            rounds = _mes_rounds(ctx, _mes_run(ctx, base, rule == "mes-cardinality"))
+        else:
+            k, run, why, runs = _add1(ctx, rule == "mes-add1-exhaustive")
+            voter_budget = base + k
+            rounds = _mes_rounds(ctx, run)
+            notes.append(f"add1: each voter's budget raised from {_show(base)} by {k:,} to "
+                         f"{_show(voter_budget)}; stopped because {why} "
+                         f"({runs:,} MES runs computed)")
+            if rule == "mes-add1-greedy":
+                done = [ctx.index[r.project] for r in rounds]
+                extra = _greedy(ctx, False, done, "completion")
+                if extra:
+                    notes.append(f"greedy completion funded {len(extra):,} more project(s)")
+                rounds += extra
+            elif rule == "mes-add1-comparison":
+                rounds, voter_budget, note = _comparison(ctx, rounds, voter_budget)
+                notes.append(note)
+    return Outcome(rule=rule, tie_break=tie_break, selected=tuple(r.project for r in rounds),
+                   cost=sum(r.cost for r in rounds), rounds=tuple(rounds),
+                   voter_budget=voter_budget, notes=tuple(notes))
+
+
+def _show(value: Fraction) -> str:
+    return f"{int(value):,}" if value.denominator == 1 else f"{value} (about {_money(value)})"
+
+
+def _comparison(ctx: _Ctx, mes_rounds: list[Round], voter_budget: Fraction):
+    greedy = _greedy(ctx, False, [], "greedy")
+    mes_set = {ctx.index[r.project] for r in mes_rounds}
+    greedy_set = {ctx.index[r.project] for r in greedy}
+    prefer_mes = prefer_greedy = 0
+    for c, items in ctx.groups:
+        sat_mes = sum(x for p, x in items if p in mes_set)
+        sat_greedy = sum(x for p, x in items if p in greedy_set)
+        if sat_mes > sat_greedy:
+            prefer_mes += c
+        elif sat_greedy > sat_mes:
+            prefer_greedy += c
+    head = (f"comparison step: greedy outcome preferred by {prefer_greedy:,} of {ctx.n:,} "
+            f"voters, the MES outcome by {prefer_mes:,}")
+    if prefer_greedy > prefer_mes:
+        return greedy, None, head + "; switched to greedy"
+    return mes_rounds, voter_budget, head + "; kept MES"
+
+
+# ---------------------------------------------------------------------------------------------
+# Explanations
+
+
+def explain(election: Election, outcome: Outcome) -> tuple[ProjectExplanation, ...]:
+    """For every project, in election order: funded or not, in which round, and why not."""
+    validate(election)
+    ctx = _Ctx(election, "id", "")
+    where = {r.project: i for i, r in enumerate(outcome.rounds)}
+    mes = [r for r in outcome.rounds if r.phase == "mes"]
+    money: list[Fraction] | None = None
+    if mes and outcome.voter_budget is not None:
+        cardinal = outcome.rule == "mes-cardinality"
+        budgets = [Fraction(outcome.voter_budget)] * len(ctx.groups)
+        for r in mes:
+            p = ctx.index[r.project]
+            for g, x in ctx.supp[p]:
+                u = x if cardinal else x * ctx.cost[p]
+                budgets[g] -= min(budgets[g], r.price * u)
+        money = [sum((budgets[g] * ctx.groups[g][0] for g, _ in ctx.supp[p]), Fraction(0))
+                 for p in range(len(ctx.ids))]
+    completion = any(r.phase == "completion" for r in outcome.rounds)
+    left = election.budget - outcome.cost
+    out = []
+    for p, pid in enumerate(ctx.ids):
+        i = where.get(pid)
+        reason = ""
+        if i is None:
+            if ctx.votes[p] == 0:
+                reason = "nobody voted for it"
+            elif ctx.cost[p] > election.budget:
+                reason = "it costs more than the whole budget"
+            elif money is not None and money[p] < ctx.cost[p]:
+                reason = (f"its supporters' remaining money ({_money(money[p])}) could not "
+                          f"pay for it")
+                if completion:
+                    reason += f", and it did not fit the remaining budget ({left:,} left)"
+            else:
+                reason = f"did not fit the remaining budget ({left:,} left)"
+        out.append(ProjectExplanation(
+            id=pid, cost=ctx.cost[p], votes=ctx.votes[p], selected=i is not None, round=i,
+            phase=None if i is None else outcome.rounds[i].phase, reason=reason,
+            supporters_money=None if money is None else money[p]))
+    return tuple(out)
+
+
+def _money(value: Fraction) -> str:
+    whole = value.numerator // value.denominator
+    return f"{whole:,}" if value.denominator == 1 else f"{whole:,}.{_cents(value)}"
+
+
+def _cents(value: Fraction) -> str:
+    frac = value - value.numerator // value.denominator
+    return f"{int(frac * 100):02d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Slow, obviously correct references (for the tests and the benchmark)
+
+
+def _mes_reference(election: Election, cardinal: bool, voter_budget: Fraction,
+                   tie_break: str = "default", lot_seed: str = "") -> list[str]:
+    """MES voter by voter, every price recomputed every round (pabutools' poor/rich fixed
+    point), no grouping and no bound: the ids funded, in order."""
+    ctx = _Ctx(election, tie_break, lot_seed)
+    ballots = [{ctx.index[pid]: x for pid, x in b.points if x > 0} for b in election.ballots]
+    budget = [Fraction(voter_budget)] * len(ballots)
+    left = set(ctx.supported)
+    chosen: list[str] = []
+
+    def util(i: int, p: int) -> int:
+        return ballots[i][p] * (1 if cardinal else ctx.cost[p])
+
+    while True:
+        prices = {}
+        for p in sorted(left):
+            supporters = [i for i in range(len(ballots)) if p in ballots[i]]
+            if sum(budget[i] for i in supporters) < ctx.cost[p]:
+                continue
+            rich = set(supporters)
+            poor: set[int] = set()
+            while True:
+                rho = Fraction(ctx.cost[p] - sum(budget[i] for i in poor),
+                               sum(util(i, p) for i in rich))
+                broke = {i for i in rich if budget[i] < rho * util(i, p)}
+                if not broke:
+                    break
+                rich -= broke
+                poor |= broke
+            prices[p] = rho
+        left &= set(prices)
+        if not prices:
+            return chosen
+        low = min(prices.values())
+        p = min((q for q in prices if prices[q] == low), key=lambda q: ctx.tie[q])
+        for i in range(len(ballots)):
+            if p in ballots[i]:
+                budget[i] -= min(budget[i], low * util(i, p))
+        left.discard(p)
+        chosen.append(ctx.ids[p])
+
+
+def _add1_reference(election: Election, exhaustive: bool, tie_break: str = "default",
+                    lot_seed: str = "", mes=None) -> tuple[int, list[str]]:
+    """Add1 stepping by one unit per voter, as pabutools and equalshares.net loop: (k kept,
+    the ids funded). `mes(election, voter_budget)` defaults to `_mes_reference`."""
+    if mes is None:
+        def mes(e: Election, b: Fraction) -> list[str]:
+            return _mes_reference(e, False, b, tie_break, lot_seed)
+    cost = {p.id: p.cost for p in election.projects}
+    supported = {pid for b in election.ballots for pid, x in b.points if x > 0}
+    base = Fraction(election.budget, len(election.ballots))
+    k = 0
+    previous: list[str] = []
+    while True:
+        outcome = mes(election, base + k)
+        spent = sum(cost[p] for p in outcome)
+        if spent > election.budget:
+            return k - 1, previous
+        if set(outcome) == supported:
+            return k, outcome
+        if exhaustive and all(spent + cost[p] > election.budget
+                              for p in supported - set(outcome)):
+            return k, outcome
+        previous = outcome
+        k += 1
