@@ -24,7 +24,8 @@ closes the cycle `cancelled` with the reason, and the workflow ends (returns `ca
 relay sends it when a clerk's cancellation is stored; sent directly, the workflow records the
 cancellation itself (the command is idempotent: either way one `Closed`). A cancellation
 recorded before its signal arrives makes the next activity refuse with rule
-`budget.cycle_closed`, with the same end. A cancel arriving once the tally has started is
+`budget.cycle_closed` (its details: the cycle's outcome), and the workflow ends with that
+outcome. A cancel arriving once the tally has started is
 ignored: the results are published, the cycle can no longer be cancelled.
 
 Every stage change is an idempotent activity, so a workflow restarted on a cycle that has
@@ -80,15 +81,21 @@ class BudgetStatus:
     """What `get_stage` answers: the stage (`submission`, `review`, `voting`, `results`,
     `closed`), the deadline the workflow waits for (ISO 8601; none while it reads the cycle,
     closes or counts, and once it has ended), and its end once ended (`results`: published,
-    the cycle stays in stage `results` until a clerk closes it; `cancelled`)."""
+    the cycle stays in stage `results` until a clerk closes it; `cancelled`; `completed`
+    only for a workflow restarted on a cycle a clerk had already closed)."""
 
     stage: str
     deadline: str | None
     outcome: str | None
 
 
-class _Cancelled(Exception):
-    """The cycle was cancelled: the workflow ends without another stage."""
+class _Closed(Exception):
+    """The cycle was closed (cancelled, or by a clerk after its results on a restarted
+    workflow): the workflow ends with its outcome, without another stage."""
+
+    def __init__(self, outcome: str) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
 
 
 def _refused_for(e: ActivityError, rule: str) -> bool:
@@ -116,9 +123,9 @@ class BudgetCycleWorkflow:
     async def run(self, input: BudgetInput) -> str:
         try:
             await self._course(input.cycle_id)
-        except _Cancelled:
-            self._status = BudgetStatus("closed", None, "cancelled")
-            return "cancelled"
+        except _Closed as closed:
+            self._status = BudgetStatus("closed", None, closed.outcome)
+            return closed.outcome
         self._status = BudgetStatus("results", None, "results")
         return "results"
 
@@ -168,14 +175,17 @@ class BudgetCycleWorkflow:
         except ActivityError as e:
             # Cancelled in the log before the signal arrived: the domain refused the stage.
             if _refused_for(e, CLOSED_RULE):
-                raise _Cancelled from None
+                assert isinstance(e.cause, ApplicationError)
+                details = e.cause.details
+                raise _Closed(str(details[0]) if details and details[0] else "cancelled"
+                              ) from None
             raise
 
     async def _cancel_if_asked(self, cycle_id: str) -> None:
         if self._cancel_reason is not None:
             await self._act(BudgetActivities.cancel_budget_cycle, CancelInput(
                 cycle_id, workflow.now().isoformat(), self._cancel_reason))
-            raise _Cancelled
+            raise _Closed("cancelled")
 
     async def _wait_until(self, cycle_id: str, stage: str, deadline: str) -> None:
         """In `stage`, wait for its deadline unless the cycle is cancelled first."""

@@ -259,6 +259,22 @@ async def test_a_restarted_workflow_catches_up_without_recording_twice_when_move
     assert cycles.cycle(cid).results["metropolis"]["ballots"] == 1  # type: ignore[index]
 
 
+async def test_a_workflow_restarted_on_a_cycle_a_clerk_closed_ends_with_its_outcome(
+    cycles: Cycles,
+) -> None:
+    cid, handle = await cycles.open()
+    await cycles.submit(cid, 100)
+    assert await handle.result() == "results"
+    await cycles.sync()
+    cycles.app.close_budget_cycle(cid, cycles.clock())  # completed, after the results
+    kinds = cycles.kinds(cid)
+    restarted = await cycles.start(cid)
+    assert await restarted.result() == "completed"
+    assert cycles.kinds(cid) == kinds
+    status = await restarted.query(BudgetCycleWorkflow.get_stage)
+    assert (status.stage, status.outcome) == ("closed", "completed")
+
+
 class _FailsOnceAfterCommit(BudgetActivities):
     """`open_budget_voting` records the opening, then fails as a lost connection would before
     the activity's completion reached Temporal: the retry runs the command again."""
