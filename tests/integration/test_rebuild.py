@@ -41,6 +41,7 @@ def _log(app: Registre) -> None:
         app.save(Vote(ballot_id=ballot, proposal_id=pid, voter_ref="m4", choice="for"))
         app.decide(pid, opened.position, cutoff)
     _petition(app)
+    _budget(app)
     rules = app.amended_rules(mid, {"consultation_seconds": 7200})
     app.amend_charter(mid, rules)
     to_vote(app, mid)
@@ -64,6 +65,14 @@ def _petition(app: Registre) -> None:
     app.withdraw_signature(pid, "s2")
     app.sign_petition(pid, "s2", claims)
     app.close_collection(pid, app.clock())
+
+
+def _budget(app: Registre) -> None:
+    """A budget cycle tallied: projects reviewed and appealed, ballots (one replaced, one
+    late), results, a milestone."""
+    from tests.integration.test_budget_views import budget_run
+
+    budget_run(app)
 
 
 def _last(app: Registre, projection: type) -> int:
