@@ -233,6 +233,8 @@ def print_report(report: Report) -> None:
               f"({report.cosigned} co-signed by the witness), verified up to size "
               f"{report.verified_size}, {report.ballots_recounted} closed ballots recounted, "
               f"{report.petitions_recounted} closed petitions recounted"
+              + (f", {report.budgets_recounted} budget cycles recounted"
+                 if report.budgets_recounted else "")
               + (f", {report.consistency_checked} consistency proofs between signed "
                  "checkpoints checked" if report.consistency_checked else ""))
     if report.ok:

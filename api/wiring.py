@@ -30,6 +30,7 @@ from domain.application import Registre
 from domain.rules.charter import CharterRules
 from domain.errors import MetropolisAlreadyFounded
 from domain.governance.metropolis import Metropolis
+from projections.budgets import BudgetProjection, BudgetViews
 from projections.compliance import ComplianceProjection, ComplianceView
 from projections.followers import (
     Follower,
@@ -96,6 +97,16 @@ def make_petition_views(settings: Settings, *, create_table: bool = False) -> Pe
     return views
 
 
+def make_budget_views(settings: Settings, *, create_table: bool = False) -> BudgetViews:
+    """The participatory budgets' views (projections/budgets.py), opening sealed text when
+    read."""
+    views: BudgetViews = _tracking_recorder(
+        settings, BudgetProjection.name, BudgetViews, create_table=create_table
+    )
+    views.personal_data = postgres_personal_data(views.datastore)
+    return views
+
+
 def make_compliance_view(settings: Settings, *, create_table: bool = False) -> ComplianceView:
     return _tracking_recorder(
         settings, ComplianceProjection.name, ComplianceView, create_table=create_table
@@ -143,6 +154,7 @@ def migrate(settings: Settings) -> None:
     make_merkle_log(settings, create_table=True).datastore.close()
     make_compliance_view(settings, create_table=True).datastore.close()
     make_petition_views(settings, create_table=True).datastore.close()
+    make_budget_views(settings, create_table=True).datastore.close()
 
 
 def load_metropolis_config(settings: Settings) -> list[dict[str, Any]]:
@@ -227,6 +239,7 @@ PROJECTIONS: tuple[tuple[type, type], ...] = (
     (ProposalProjection, ProposalViews),
     (ComplianceProjection, ComplianceView),
     (PetitionProjection, PetitionViews),
+    (BudgetProjection, BudgetViews),
 )
 
 
@@ -274,8 +287,10 @@ def create_api(settings: Settings) -> Any:
     app.state.followers = followers()
     app.state.writer = GroupCommitWriter(registre)
     app.state.petition_views = make_petition_views(settings)
+    app.state.budget_views = make_budget_views(settings)
     # The views a client may wait for after a write (`Prefer: wait-for-views`), with the
     # topics each follows: a write waits for the views that apply its event.
     app.state.read_views = ((app.state.views, ProposalProjection.topics),
-                            (app.state.petition_views, PetitionProjection.topics))
+                            (app.state.petition_views, PetitionProjection.topics),
+                            (app.state.budget_views, BudgetProjection.topics))
     return app

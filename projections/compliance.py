@@ -5,7 +5,10 @@ Question answered: the one `domain.rules.compliance` answers, kept up to date. T
 thin adapter: it feeds each event, as the plain data a leaf decodes to, to the same pure
 `ComplianceChecker` that `registre audit compliance` runs on an export, and stores the flags
 it returns. Between events it keeps the checker's state in two tables (the charter versions,
-the facts of each proposal and of each petition, a signature's checked with its petition's), committed with the flags and the tracking row, so each event is
+the facts of each proposal and of each petition, a signature's checked with its petition's,
+of each budget cycle and project, a ballot's checked with its cycle's) and a budget cycle's
+counted ballots in a third (read back only to recount its results, so a cycle's facts stay
+small while thousands vote), committed with the flags and the tracking row, so each event is
 checked exactly once and a rebuild from the log gives the same flags. A flag's key is its
 rule, its proving positions and what it says: none is dropped, none is stored twice. An empty
 view is the record that every process ran by its rules.
@@ -27,26 +30,32 @@ from psycopg.types.json import Jsonb
 from domain.rules.compliance import (
     CHARTER_ADOPTED,
     CHARTER_AMENDED,
+    BUDGET_BALLOT_TOPICS,
     CHECKED_TOPICS,
+    RESULTS_PUBLISHED,
     SUBMITTED,
     ComplianceChecker,
     SIGNATURE_TOPICS,
     LoggedEvent,
     facts_key,
+    related_keys,
 )
 from domain.topics import stored_topics
 from projections.batching import BufferedView
 
 
 class ComplianceView(BufferedView):
-    """Tables `compliance_charters` and `compliance_proposals` (the checker's state) and
-    `compliance_flags` (the findings, in the order the checker gave them).
+    """Tables `compliance_charters`, `compliance_proposals` and `compliance_budget_ballots`
+    (the checker's state) and `compliance_flags` (the findings, in the order the checker gave
+    them).
 
-    Signatures are many: their checks run on their petition's facts held in memory, written
-    in batches with the flags they found (projections/batching.py); any other event first
-    writes those, then is checked in a transaction of its own."""
+    Signatures and ballots are many: their checks run on their petition's (cycle's) facts held
+    in memory, written in batches with the flags they found (projections/batching.py); any
+    other event first writes those, then is checked in a transaction of its own."""
 
-    view_tables = ("compliance_charters", "compliance_proposals", "compliance_flags")
+    view_tables = ("compliance_charters", "compliance_proposals", "compliance_flags",
+                   "compliance_budget_ballots")
+    _BUFFERED = SIGNATURE_TOPICS | BUDGET_BALLOT_TOPICS
     follower = "compliance"
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
@@ -63,12 +72,15 @@ class ComplianceView(BufferedView):
                 "PRIMARY KEY (proposal_id, rule, positions, message))"),
             SQL("CREATE INDEX IF NOT EXISTS compliance_flags_order "
                 "ON compliance_flags (flagged_at, seq)"),
+            SQL("CREATE TABLE IF NOT EXISTS compliance_budget_ballots (cycle_id uuid NOT NULL, "
+                "district text NOT NULL, voter_ref text NOT NULL, choices jsonb NOT NULL, "
+                "PRIMARY KEY (cycle_id, district, voter_ref))"),
         ]
 
     def check(self, tracking: Tracking, event: LoggedEvent) -> None:
         """Check one event with the state saved so far; store the new state, the flags and
         the tracking position in one transaction (a signature's: with the next batch)."""
-        if event.topic in SIGNATURE_TOPICS:
+        if event.topic in self._BUFFERED:
             self.buffered(tracking, event.topic, event)
             return
         with self._lock:
@@ -81,6 +93,8 @@ class ComplianceView(BufferedView):
             checker = self._load(curs, event)
             before = copy.deepcopy(checker.proposals)
             flags = checker.apply(event)
+            for facts in checker.proposals.values():
+                facts.pop("ballots", None)  # a cycle's ballots have their own table
             if event.topic in (CHARTER_ADOPTED, CHARTER_AMENDED):
                 for cid, versions in checker.charters.items():
                     for version, rules in versions.items():
@@ -105,6 +119,7 @@ class ComplianceView(BufferedView):
         self._facts: dict[str, dict[str, Any] | None] = {}
         self._dirty: set[str] = set()
         self._found: list[tuple[Any, ...]] = []
+        self._ballots: dict[tuple[str, str, str], list[list]] = {}
 
     def _apply_buffered(self, position: int, event: LoggedEvent) -> None:
         key = facts_key(event)
@@ -120,6 +135,10 @@ class ComplianceView(BufferedView):
             flags = checker.apply(event)
         finally:
             self._facts[key] = checker.proposals.get(key)  # as it was, when unreadable
+            counted = (self._facts[key] or {}).pop("ballots", None) or {}
+            for district, voters in counted.items():
+                for voter, choices in voters.items():
+                    self._ballots[(key, district, voter)] = choices
         self._dirty.add(key)
         self._found += [(f.proposal_id, f.rule, f.message, list(f.positions),
                          f.charter_version, f.flagged_at, seq) for seq, f in enumerate(flags)]
@@ -136,6 +155,12 @@ class ComplianceView(BufferedView):
             curs.executemany("INSERT INTO compliance_flags VALUES (%s, %s, %s, %s, %s, %s, %s) "
                              "ON CONFLICT DO NOTHING", self._found)
             self._found = []
+        if self._ballots:
+            curs.executemany("INSERT INTO compliance_budget_ballots VALUES (%s, %s, %s, %s) "
+                             "ON CONFLICT (cycle_id, district, voter_ref) DO UPDATE SET "
+                             "choices = EXCLUDED.choices",
+                             [(*k, Jsonb(c)) for k, c in self._ballots.items()])
+            self._ballots = {}
 
     @staticmethod
     def _load(curs: Any, event: LoggedEvent) -> ComplianceChecker:
@@ -147,6 +172,19 @@ class ComplianceView(BufferedView):
         curs.execute("SELECT facts FROM compliance_proposals WHERE proposal_id = %s", (key,))
         row = curs.fetchone()
         proposals = {key: dict(row["facts"])} if row else {}
+        for other in related_keys(event, proposals.get(key)):
+            curs.execute("SELECT facts FROM compliance_proposals WHERE proposal_id = %s",
+                         (other,))
+            found = curs.fetchone()
+            if found:
+                proposals[other] = dict(found["facts"])
+        if event.topic == RESULTS_PUBLISHED and key in proposals:
+            curs.execute("SELECT district, voter_ref, choices FROM compliance_budget_ballots "
+                         "WHERE cycle_id = %s", (key,))
+            ballots: dict[str, dict[str, Any]] = {}
+            for r in curs.fetchall():
+                ballots.setdefault(r["district"], {})[r["voter_ref"]] = r["choices"]
+            proposals[key]["ballots"] = ballots
         charter_id = (event.fields["charter_id"] if event.topic == SUBMITTED
                       else proposals.get(key, {}).get("charter_id"))
         charters: dict[str, dict[int, dict[str, Any]]] = {}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from domain.deliberation.stages import Stage
 
@@ -59,3 +61,95 @@ ROLE_FR = {
 
 def date_fr(at: datetime) -> str:
     return at.strftime("%d/%m/%Y à %H:%M:%S UTC")
+
+
+# -- the participatory budget ----------------------------------------------------------------
+
+BUDGET_STAGE_FR = {
+    "submission": "dépôt des projets",
+    "review": "examen de l'éligibilité",
+    "voting": "vote",
+    "results": "résultats publiés",
+    "closed": "clos",
+}
+BALLOT_FR = {"approval": "vote par approbation", "knapsack": "vote dans la limite du budget",
+             "cumulative": "vote par points"}
+MILESTONE_FR = {"planned": "programmé", "started": "commencé", "delivered": "livré",
+                "abandoned": "abandonné"}
+BUDGET_OUTCOME_FR = {"completed": "cycle achevé", "cancelled": "cycle annulé"}
+DISTRICT_METROPOLIS_FR = "toute la métropole"
+PROJECT_TITLE = "⟦title⟧"  # the project's sealed title, opened when the label is read
+
+
+def amount_fr(n: int) -> str:
+    """1500000 → « 1 500 000 »."""
+    return f"{n:,}".replace(",", " ")
+
+
+def district_fr(district: str) -> str:
+    return DISTRICT_METROPOLIS_FR if district == "metropolis" else f"commune {district}"
+
+
+def _when(at: Any) -> str:
+    return date_fr(at if isinstance(at, datetime) else datetime.fromisoformat(str(at)))
+
+
+def _opened(f: Mapping[str, Any]) -> str:
+    rules = f["rules"]
+    budgets = ", ".join(f"{district_fr(d)} : {amount_fr(b)}" for d, b in f["districts"].items())
+    return (f"Règles du budget publiées : {BALLOT_FR.get(rules.get('ballot'), rules.get('ballot'))}"
+            f", règle de répartition {rules.get('rule')} ; budgets — {budgets} ; dépôt des "
+            f"projets jusqu'au {_when(f['submission_closes_at'])}")
+
+
+def _ruled(f: Mapping[str, Any]) -> str:
+    if f["eligible"]:
+        return ("Projet « ⟦title⟧ » éligible"
+                + (" — sans décision du greffe à l'échéance" if f["cause"] == "deadline"
+                   else ""))
+    return f"Projet « ⟦title⟧ » inéligible : {f['reason']}"
+
+
+def _on_ballot(f: Mapping[str, Any]) -> str:
+    count = sum(len(projects) for projects in f["ballots"].values())
+    return f"Vote ouvert jusqu'au {_when(f['closes_at'])} : {count} projet(s) soumis au vote"
+
+
+BUDGET_LABELS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "BudgetCycle.Opened": _opened,
+    "BudgetCycle.ProjectAdded": lambda f: f"Projet ajouté au cycle ({district_fr(f['district'])})",
+    "BudgetCycle.ReviewOpened": lambda f: (
+        f"Dépôt des projets clos ; examen de l'éligibilité par le greffe jusqu'au "
+        f"{_when(f['closes_at'])}"),
+    "BudgetCycle.VotingOpened": _on_ballot,
+    "BudgetCycle.VotingClosed": lambda f: "Vote clos",
+    "BudgetCycle.ResultsPublished": lambda f: "Résultats publiés : " + " ; ".join(
+        f"{district_fr(d)} — {len(r['selected'])} projet(s) retenu(s) pour "
+        f"{amount_fr(r['cost'])} sur {amount_fr(r['budget'])}, {r['ballots']} bulletin(s)"
+        for d, r in f["results"].items()),
+    "BudgetCycle.Closed": lambda f: (
+        f"Cycle clos : {BUDGET_OUTCOME_FR.get(f['outcome'], f['outcome'])}"
+        + (f" ({f['reason']})" if f.get("reason") else "")),
+    "BudgetProject.Submitted": lambda f: (
+        f"Projet déposé : « {PROJECT_TITLE} » ({district_fr(f['district'])}, coût "
+        f"{amount_fr(f['cost'])})"),
+    "BudgetProject.Ruled": _ruled,
+    "BudgetProject.Appealed": lambda f: (
+        f"Recours de l'auteur·rice devant le garant contre l'inéligibilité du projet "
+        f"« {PROJECT_TITLE} »"),
+    "BudgetProject.AppealDecided": lambda f: (
+        f"Recours {'accueilli' if f['upheld'] else 'rejeté'} par le garant pour le projet "
+        f"« {PROJECT_TITLE} » : {f['reason']}"),
+    "BudgetProject.MilestoneRecorded": lambda f: (
+        f"Mise en œuvre du projet « {PROJECT_TITLE} » : "
+        f"{MILESTONE_FR.get(f['status'], f['status'])}"
+        + (f" — {f['note']}" if f.get("note") else "")),
+    "BudgetBallot.Cast": lambda f: f"Bulletin déposé ({district_fr(f['district'])})",
+    "BudgetBallot.Replaced": lambda f: f"Bulletin remplacé ({district_fr(f['district'])})",
+}
+
+
+def budget_label(event_name: str, fields: Mapping[str, Any]) -> str:
+    """The French label of a budget event (`BudgetCycle.Opened`…) from its fields; a project's
+    title stands as `PROJECT_TITLE`, to be replaced by the opened title."""
+    return BUDGET_LABELS[event_name](fields)

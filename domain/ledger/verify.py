@@ -23,7 +23,14 @@ none of the readable fields: it decodes each event from its leaf bytes, and:
    the service counts by): the threshold fixed at the opening is the pinned kind's for the
    recorded figure, `ThresholdReached.position` is the recount's crossing position,
    `ObligationOpened.due_at` is the threshold's time plus the pinned kind's
-   `obligation_seconds`, and `Closed.count` is the recount.
+   `obligation_seconds`, and `Closed.count` is the recount;
+6. recounts every participatory budget cycle whose results were published: the ballots
+   counted are the last of each voter (`domain.rules.budget_cycle.last_ballots`) stored after
+   `VotingOpened` and up to `VotingClosed`'s position; each district's results are recomputed
+   with the rules and budgets published in `Opened` and the projects on `VotingOpened`'s
+   ballots (`domain.rules.compliance.budget_recount`, the exact tally of
+   `domain.rules.budget`), and must equal `ResultsPublished.results` entirely (selection,
+   costs, rounds and their exact fractions), computed up to the close position.
 
 Standard library only, with `domain.ledger.merkle`, `domain.ledger.leaf`, `domain.ledger.note`, `domain.ledger.ed25519`
 and `domain.rules`: a third party can read and copy these files.
@@ -43,6 +50,8 @@ from domain.ledger import merkle, note
 from domain.ledger.leaf import LeafError, LogRecord, canonical_topic, decode_leaf
 from domain.rules.charter import CharterRules
 from domain.rules.council import Tally, decide, decide_proposal
+from domain.rules.budget_cycle import last_ballots
+from domain.rules.compliance import budget_recount
 from domain.rules.petition import PetitionKind, SignatureCount
 
 T_ADOPTED = "domain.governance.charter:Charter.Adopted"
@@ -70,7 +79,16 @@ T_PETITION_CLOSED = _PETITION + "Closed"
 T_SIGNED = "domain.petition.signature:Signature.Signed"
 T_SIGNATURE_WITHDRAWN = "domain.petition.signature:Signature.Withdrawn"
 T_RENEWED = "domain.petition.signature:Signature.Renewed"
-RECOUNTED_TOPICS = frozenset({
+_CYCLE = "domain.budget.cycle:BudgetCycle."
+T_BUDGET_OPENED = _CYCLE + "Opened"
+T_BUDGET_VOTING_OPENED = _CYCLE + "VotingOpened"
+T_BUDGET_VOTING_CLOSED = _CYCLE + "VotingClosed"
+T_BUDGET_RESULTS = _CYCLE + "ResultsPublished"
+T_BUDGET_CAST = "domain.budget.ballot:BudgetBallot.Cast"
+T_BUDGET_REPLACED = "domain.budget.ballot:BudgetBallot.Replaced"
+BUDGET_TOPICS = frozenset({T_BUDGET_OPENED, T_BUDGET_VOTING_OPENED, T_BUDGET_VOTING_CLOSED,
+                           T_BUDGET_RESULTS, T_BUDGET_CAST, T_BUDGET_REPLACED})
+RECOUNTED_TOPICS = BUDGET_TOPICS | frozenset({
     T_ADOPTED, T_AMENDED, T_SEATED, T_SUBMITTED, T_VOTE_OPENED, T_CLOSED, T_DECIDED, T_VOTE,
     T_VETO_FILED, T_WINDOW_CLOSED, T_AMENDMENT, T_TABLED, T_DELIB_CLOSED, T_AMENDMENT_DECIDED,
     T_DECISION_TYPE, T_DRAFTED, T_COLLECTION_OPENED, T_THRESHOLD, T_OBLIGATION,
@@ -87,6 +105,7 @@ class Report:
     verified_size: int = 0
     ballots_recounted: int = 0
     petitions_recounted: int = 0
+    budgets_recounted: int = 0
     consistency_checked: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -131,6 +150,20 @@ class _Petition:
     reached_at: str | None = None
 
 
+@dataclass
+class _Budget:
+    """What the recount of one budget cycle keeps: its published rules and budgets, the
+    projects on each district's ballot, the positions of voting's opening and close, and
+    every ballot event (position, district, voter, choices)."""
+
+    rules: dict[str, Any]
+    districts: dict[str, int]
+    on_ballot: dict[str, dict[str, int]] = field(default_factory=dict)
+    voting: int | None = None
+    closed: int | None = None
+    ballots: list[tuple[int, str, str, Any]] = field(default_factory=list)
+
+
 class _Recount:
     """Replays the governance events needed to recount ballots and check charter citations,
     and the petition events needed to recount every petition's signatures."""
@@ -146,6 +179,7 @@ class _Recount:
         self.override_of: dict[str, str] = {}  # proposal id -> override ballot id
         self.amendment_ballots: dict[tuple[str, int], str] = {}
         self.petitions: dict[str, _Petition] = {}
+        self.budgets: dict[str, _Budget] = {}
 
     def apply(self, record: LogRecord) -> None:
         topic = canonical_topic(record.topic)
@@ -155,6 +189,8 @@ class _Recount:
         oid, pos = str(record.originator_id), record.notification_id
         if topic.startswith("domain.petition."):
             self._petition_event(topic, oid, pos, f)
+        elif topic in BUDGET_TOPICS:
+            self._budget_event(topic, oid, pos, f)
         elif topic == T_ADOPTED:
             self.charters[oid] = [f["rules"]]
             self.charter_of[f["metropolis_id"]] = oid
@@ -249,6 +285,60 @@ class _Recount:
                                   f"the recount gives {recount}", pos)
             else:
                 self.report.petitions_recounted += 1
+
+    # -- participatory budgets ---------------------------------------------------------------
+
+    def _budget_event(self, topic: str, oid: str, pos: int, f: dict[str, Any]) -> None:
+        if topic in (T_BUDGET_CAST, T_BUDGET_REPLACED):
+            cycle = self.budgets.get(str(f["cycle_id"]))
+            if cycle is None:
+                self.report.error(f"position #{pos}: ballot in budget cycle {f['cycle_id']} "
+                                  "that was never opened", pos)
+            else:
+                cycle.ballots.append((pos, f["district"], f["voter_ref"], f["choices"]))
+            return
+        if topic == T_BUDGET_OPENED:
+            self.budgets[oid] = _Budget(f["rules"], f["districts"])
+            return
+        cycle = self.budgets.get(oid)
+        where = f"position #{pos}: budget cycle {oid}"
+        if cycle is None:
+            self.report.error(f"{where}: {topic.rpartition('.')[2]} of a cycle never opened",
+                              pos)
+        elif topic == T_BUDGET_VOTING_OPENED:
+            cycle.voting, cycle.on_ballot = pos, f["ballots"]
+        elif topic == T_BUDGET_VOTING_CLOSED:
+            cycle.closed = pos
+        elif topic == T_BUDGET_RESULTS:
+            self._check_budget_results(oid, cycle, where, pos, f)
+
+    def _check_budget_results(self, oid: str, cycle: _Budget, where: str, pos: int,
+                              f: dict[str, Any]) -> None:
+        if cycle.voting is None or cycle.closed is None:
+            self.report.error(f"{where}: results published before voting opened and closed",
+                              pos)
+            return
+        if f["close_position"] != cycle.closed:
+            self.report.error(f"{where}: results computed up to position "
+                              f"#{f['close_position']}, voting closed at #{cycle.closed}", pos)
+        counted = last_ballots(oid, ((oid, district, voter, choices)
+                                     for p, district, voter, choices in cycle.ballots
+                                     if cycle.voting < p <= cycle.closed))
+        recount = budget_recount(oid, cycle.rules, cycle.districts, cycle.on_ballot, counted)
+        published = f["results"]
+        differ = sorted(d for d in set(recount) | set(published)
+                        if recount.get(d) != published.get(d))
+        for district in differ:
+            mine, theirs = recount.get(district) or {}, published.get(district) or {}
+            self.report.error(
+                f"{where}: the results published for district {district} differ from the "
+                f"recount (published: {theirs.get('selected')} costing {theirs.get('cost')} "
+                f"from {theirs.get('ballots')} ballot(s); recount: {mine.get('selected')} "
+                f"costing {mine.get('cost')} from {mine.get('ballots')} ballot(s)"
+                + ("; the rounds differ" if (mine.get("selected"), mine.get("cost"))
+                   == (theirs.get("selected"), theirs.get("cost")) else "") + ")", pos)
+        if not differ:
+            self.report.budgets_recounted += 1
 
     def _check_obligation(self, petition: _Petition, where: str, pos: int,
                           f: dict[str, Any]) -> None:

@@ -10,8 +10,13 @@ each petition: was its obligation fulfilled after its deadline (`petition.answer
 not at all (`petition.no_answer`), did a threshold reached open no obligation
 (`petition.no_obligation`), was the threshold recorded at another position than the recount's
 crossing (`petition.threshold_position`), was a signature stored after the collection's close
-(`petition.late_signature`)? A petition's flags cite the charter version it pinned; a
-signature's events are checked with its petition's facts (`facts_key`).
+(`petition.late_signature`)? And for each participatory budget cycle: was a ballot stored
+after the voting's close (`budget.late_ballot`: never counted), was an appeal still pending
+when voting opened (`budget.appeal_undecided`), do the published results differ from the
+recount (`budget.results_mismatch`: `budget_recount`, the very recount `registre audit
+verify` makes)? A petition's flags cite the charter version it pinned; a signature's events
+are checked with its petition's facts, a ballot's with its cycle's (`facts_key`); a cycle's
+opening of the vote reads its projects' facts too (`related_keys`).
 
 `ComplianceChecker.apply` takes the log's events one at a time, in log order, as plain data
 (`LoggedEvent`: the fields `domain.ledger.leaf.decode_state` reads from a leaf, UUIDs and
@@ -60,6 +65,10 @@ RULE_FR = {
                                    "celle du recomptage",
     "petition.late_signature": "signature enregistrée après la clôture de la collecte (non "
                                "comptée)",
+    "budget.late_ballot": "bulletin enregistré après la clôture du vote (non compté)",
+    "budget.appeal_undecided": "vote ouvert alors qu'un recours contre l'inéligibilité d'un "
+                               "projet n'était pas tranché",
+    "budget.results_mismatch": "résultats publiés différents du recomptage des bulletins",
 }
 
 _CHARTER = "domain.governance.charter:Charter."
@@ -71,6 +80,13 @@ _PETITION = "domain.petition.petition:Petition."
 _SIGNATURE = "domain.petition.signature:Signature."
 SIGNED, WITHDRAWN, RENEWED = (_SIGNATURE + n for n in ("Signed", "Withdrawn", "Renewed"))
 SIGNATURE_TOPICS = frozenset({SIGNED, WITHDRAWN, RENEWED})
+_CYCLE = "domain.budget.cycle:BudgetCycle."
+_PROJECT = "domain.budget.project:BudgetProject."
+_BALLOT = "domain.budget.ballot:BudgetBallot."
+BALLOT_CAST, BALLOT_REPLACED = _BALLOT + "Cast", _BALLOT + "Replaced"
+BUDGET_BALLOT_TOPICS = frozenset({BALLOT_CAST, BALLOT_REPLACED})
+VOTING_OPENED = _CYCLE + "VotingOpened"
+RESULTS_PUBLISHED = _CYCLE + "ResultsPublished"
 
 # The events the checks read (today's topics; `canonical_topic` maps the older ones here).
 CHECKED_TOPICS = (
@@ -86,6 +102,10 @@ CHECKED_TOPICS = (
         "CollectionClosed", "Answered", "AgendaProposalSubmitted", "ConsultationReported",
         "ObligationBreached", "Withdrawn", "Closed")),
     SIGNED, WITHDRAWN, RENEWED,
+    *(_CYCLE + name for name in (
+        "Opened", "ProjectAdded", "VotingOpened", "VotingClosed", "ResultsPublished")),
+    *(_PROJECT + name for name in ("Submitted", "Appealed", "AppealDecided")),
+    BALLOT_CAST, BALLOT_REPLACED,
 )
 
 
@@ -214,8 +234,8 @@ class ComplianceChecker:
         if handler is None:
             return []
         key = facts_key(e)
-        if e.topic in SIGNATURE_TOPICS and key not in self.proposals:
-            return []  # a signature of a petition the log never drafted: nothing to check
+        if e.topic in SIGNATURE_TOPICS | BUDGET_BALLOT_TOPICS and key not in self.proposals:
+            return []  # a signature (a ballot) of a petition (a cycle) never in the log
         before = _copied(self.proposals.get(key))
         try:
             check = _Check(self, e, key)
@@ -234,7 +254,17 @@ def facts_key(e: LoggedEvent) -> str:
     for a signature, its petition's."""
     if e.topic in SIGNATURE_TOPICS:
         return str(e.fields["petition_id"])
+    if e.topic in BUDGET_BALLOT_TOPICS:
+        return str(e.fields["cycle_id"])
     return e.originator_id
+
+
+def related_keys(e: LoggedEvent, facts: dict[str, Any] | None) -> list[str]:
+    """The other facts an event's checks read, given its own (`facts_key`'s): a cycle's
+    opening of the vote reads the facts of the cycle's projects (their appeals)."""
+    if e.topic == VOTING_OPENED and facts:
+        return list(facts.get("projects", []))
+    return []
 
 
 class _Check:
@@ -594,6 +624,106 @@ def _obligation_breached(c: _Check) -> None:
            f"{c.f['at']}", [p for p in (obligation.get("position"), c.e.position) if p])
 
 
+# -- the participatory budget ---------------------------------------------------------------
+# A cycle's facts (keyed by its id): `cycle` (the Opened position), `charter_version`, `rules`,
+# `districts`, `projects` (their ids), `voting` (VotingOpened's position) with `on_ballot`
+# (district -> project id -> cost), `closed` (VotingClosed's position) and `ballots` (district
+# -> voter -> choices: the last ballot of each, as `last_ballots` keeps it; dropped once the
+# results are checked). A project's facts (keyed by its id): `cycle` and `appeal` (the
+# position of its pending appeal, or None). The view keeps a cycle's `ballots` in a table of
+# their own (projections/compliance.py), not in the cycle's facts.
+
+
+def budget_recount(cycle_id: str, rules: dict[str, Any], districts: dict[str, int],
+                   on_ballot: dict[str, dict[str, int]],
+                   ballots: dict[str, dict[str, list[list]]]) -> dict[str, dict[str, Any]]:
+    """Each district's results recomputed from the cycle's published rules, its districts'
+    budgets, the projects on each district's ballot and the ballots counted (the last of each
+    voter stored after voting opened and up to its close): what `ResultsPublished` must hold.
+    The one recount of the compliance view and of `registre audit verify`."""
+    from domain.rules.budget_cycle import BudgetRules, cycle_results
+
+    return cycle_results(BudgetRules.from_dict(rules), districts, on_ballot, ballots,
+                         lot_seed=cycle_id)
+
+
+def _budget_opened(c: _Check) -> None:
+    c.facts.clear()
+    c.facts.update({"cycle": c.e.position, "charter_version": c.f["charter_version"],
+                    "rules": c.f["rules"], "districts": c.f["districts"], "projects": []})
+
+
+def _budget_project_added(c: _Check) -> None:
+    c.facts.setdefault("projects", []).append(str(c.f["project_id"]))
+
+
+def _budget_voting_opened(c: _Check) -> None:
+    for pid in c.facts.get("projects", []):
+        appeal = c.checker.proposals.get(pid, {}).get("appeal")
+        if appeal is not None:
+            c.flag("budget.appeal_undecided", f"le recours sur le projet {pid} (position "
+                   f"#{appeal}) n'était pas tranché", [appeal, c.e.position])
+    c.facts.update({"voting": c.e.position, "on_ballot": c.f["ballots"], "ballots": {}})
+
+
+def _budget_voting_closed(c: _Check) -> None:
+    c.facts["closed"] = c.e.position
+
+
+def _budget_ballot(c: _Check) -> None:
+    facts, position = c.facts, c.e.position
+    closed = facts.get("closed")
+    if closed is not None and position > closed:
+        c.flag("budget.late_ballot", f"bulletin ({c.f['district']}) à la position #{position}, "
+               f"vote clos à la position #{closed}", [closed, position])
+        return
+    if "voting" not in facts:
+        return  # stored before voting opened: never counted (nor by the tally)
+    facts.setdefault("ballots", {}).setdefault(c.f["district"], {})[c.f["voter_ref"]] = [
+        [str(p), int(n)] for p, n in c.f["choices"]]
+
+
+def _budget_results(c: _Check) -> None:
+    facts = c.facts
+    ballots = facts.pop("ballots", {})
+    if "voting" not in facts:
+        raise ValueError(f"cycle {c.key}: results published before any vote opened")
+    recount = budget_recount(c.key, facts["rules"], facts["districts"], facts["on_ballot"],
+                             ballots)
+    published = c.f["results"]
+    differ = sorted(d for d in set(recount) | set(published)
+                    if recount.get(d) != published.get(d))
+    for district in differ:
+        mine, theirs = recount.get(district), published.get(district) or {}
+        what = ("district absent du recomptage" if mine is None else
+                f"publiés : {theirs.get('selected')} pour {theirs.get('cost')} sur "
+                f"{theirs.get('ballots')} bulletin(s) ; recomptés : {mine['selected']} pour "
+                f"{mine['cost']} sur {mine['ballots']} bulletin(s)")
+        if mine is not None and (mine["selected"], mine["cost"], mine["ballots"]) == (
+                theirs.get("selected"), theirs.get("cost"), theirs.get("ballots")):
+            what = "le détail des tours diffère du recomptage"
+        c.flag("budget.results_mismatch", f"{district} — {what}",
+               [p for p in (facts.get("closed"), c.e.position) if p])
+    if facts.get("closed") is not None and c.f["close_position"] != facts["closed"]:
+        c.flag("budget.results_mismatch", f"calculés jusqu'à la position "
+               f"#{c.f['close_position']}, le vote a été clos à la position #{facts['closed']}",
+               [facts["closed"], c.e.position])
+    facts["results"] = c.e.position
+
+
+def _budget_project_submitted(c: _Check) -> None:
+    c.facts.clear()
+    c.facts.update({"cycle": str(c.f["cycle_id"]), "appeal": None})
+
+
+def _budget_appealed(c: _Check) -> None:
+    c.facts["appeal"] = c.e.position
+
+
+def _budget_appeal_decided(c: _Check) -> None:
+    c.facts["appeal"] = None
+
+
 _HANDLERS = {
     SUBMITTED: _submitted,
     _PROPOSAL + "AdmissibilityOpened": _admissibility_opened,
@@ -627,6 +757,16 @@ _HANDLERS = {
     SIGNED: _signature,
     WITHDRAWN: _signature,
     RENEWED: _signature,
+    _CYCLE + "Opened": _budget_opened,
+    _CYCLE + "ProjectAdded": _budget_project_added,
+    VOTING_OPENED: _budget_voting_opened,
+    _CYCLE + "VotingClosed": _budget_voting_closed,
+    RESULTS_PUBLISHED: _budget_results,
+    _PROJECT + "Submitted": _budget_project_submitted,
+    _PROJECT + "Appealed": _budget_appealed,
+    _PROJECT + "AppealDecided": _budget_appeal_decided,
+    BALLOT_CAST: _budget_ballot,
+    BALLOT_REPLACED: _budget_ballot,
 }
 
 
