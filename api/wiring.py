@@ -44,6 +44,8 @@ from projections.positions import PostgresLogPositions
 from projections.ledger import MerkleFollower, MerkleLog, issue_checkpoint
 from projections.proposals import ProposalProjection, ProposalViews
 from workflows.activities import ProposalActivities
+from workflows.budget import BudgetCycleWorkflow
+from workflows.budget_activities import BudgetActivities
 from workflows.petition import PetitionWorkflow
 from workflows.petition_activities import PetitionActivities
 from workflows.proposal import ProposalWorkflow
@@ -192,11 +194,12 @@ def build_worker(client: Client, app: Registre, task_queue: str,
                  executor: ThreadPoolExecutor) -> Worker:
     activities = ProposalActivities(app)
     petition_activities = PetitionActivities(app)
+    budget_activities = BudgetActivities(app)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ProposalWorkflow, PetitionWorkflow],
-        activities=activities.all() + petition_activities.all(),
+        workflows=[ProposalWorkflow, PetitionWorkflow, BudgetCycleWorkflow],
+        activities=activities.all() + petition_activities.all() + budget_activities.all(),
         activity_executor=executor,
     )
 

@@ -32,6 +32,13 @@ counting event that cannot be decoded or applied, or whose crossing signal Tempo
 a dead letter written in that same transaction, and the run goes on. A commit finding the
 tracked position moved by another relay meanwhile is refused (`CountsOutOfStep`), and the pass
 is retried from the new position.
+
+Participatory budgets: an opened cycle (`BudgetCycle.Opened`) starts its `BudgetCycleWorkflow`
+(id `budget-<uuid>`), exactly once as for proposals, unless its `source` is a Pabulib import
+(`pabulib:<sha256>`: a past cycle replayed for research, closed by the import itself, with no
+deadline to keep). A clerk's cancellation (`BudgetCycle.Closed`, outcome `cancelled`) is
+signalled to it as `cancel(reason)`: the workflow's own cancelling is idempotent, and a
+workflow that has ended needs no signal. Ballots never pass through Temporal (D3).
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.application import Registre
+from domain.budget.cycle import BudgetCycle
 from domain.deliberation.ballot import Vote
 from domain.deliberation.proposal import Proposal, override_ballot_id
 from domain.petition.petition import Petition
@@ -65,7 +73,9 @@ from projections.followers import (
     is_transient,
     record_dead_letter,
 )
+from workflows import budget as budget_workflow
 from workflows import petition as petition_workflow
+from workflows.budget import BudgetCycleWorkflow, BudgetInput
 from workflows.petition import PetitionInput, PetitionWorkflow
 from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
 
@@ -78,6 +88,9 @@ RELAY_NAME = "RegistreRelay"
 REFUSED = frozenset({RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.FAILED_PRECONDITION,
                      RPCStatusCode.OUT_OF_RANGE, RPCStatusCode.UNIMPLEMENTED})
 
+
+# A cycle imported from a Pabulib file (`BudgetCycle.Opened.source`) runs no workflow.
+PABULIB_SOURCE = "pabulib:"
 
 PAGE = 500  # events read per pass; a run of counting events among them commits once
 
@@ -164,7 +177,8 @@ class Relay:
                            Petition.AdmissibilityRuled, Petition.Withdrawn, Petition.Answered,
                            Petition.ConsultationReported,
                            Petition.CollectionOpened, Petition.CollectionClosed,
-                           Signature.Signed, Signature.Renewed, Signature.Withdrawn)
+                           Signature.Signed, Signature.Renewed, Signature.Withdrawn,
+                           BudgetCycle.Opened, BudgetCycle.Closed)
 
     def __init__(
         self, app: Registre, tracking: TrackingRecorder, client: Client, task_queue: str
@@ -344,6 +358,14 @@ class Relay:
             await self.signal_petition(str(event.originator_id),
                                        PetitionWorkflow.obligation_fulfilled, notification.id)
 
+        elif isinstance(event, BudgetCycle.Opened):
+            if not event.source.startswith(PABULIB_SOURCE):
+                await self.start_budget_workflow(str(event.originator_id))
+        elif isinstance(event, BudgetCycle.Closed):
+            if event.outcome == "cancelled":  # `completed` follows the workflow's end
+                await self.signal_budget(str(event.originator_id), event.reason,
+                                         notification.id)
+
     async def start_proposal_workflow(self, proposal_id: str) -> None:
         try:
             await self.client.start_workflow(
@@ -391,6 +413,30 @@ class Relay:
             if e.status != RPCStatusCode.NOT_FOUND:
                 raise
             log.info("workflow %s has ended; signal at #%s not needed", wid, args[0])
+
+    async def start_budget_workflow(self, cycle_id: str) -> None:
+        wid = budget_workflow.workflow_id(cycle_id)
+        try:
+            await self.client.start_workflow(
+                BudgetCycleWorkflow.run,
+                BudgetInput(cycle_id),
+                id=wid,
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+            log.info("started workflow %s", wid)
+        except WorkflowAlreadyStartedError:
+            log.info("workflow %s was already started", wid)
+
+    async def signal_budget(self, cycle_id: str, reason: str, position: int) -> None:
+        wid = budget_workflow.workflow_id(cycle_id)
+        handle = self.client.get_workflow_handle(wid)
+        try:
+            await handle.signal(BudgetCycleWorkflow.cancel, reason)
+        except RPCError as e:
+            if e.status != RPCStatusCode.NOT_FOUND:
+                raise
+            log.info("workflow %s has ended; signal at #%s not needed", wid, position)
 
     async def run_forever(self, stop: asyncio.Event, interval: float = 0.5) -> None:
         """Poll the log until `stop` is set; a full page is followed at once."""

@@ -38,6 +38,15 @@ test server's; the tests play the relay (a domain act, then its signal with the 
 - `petition-withdrawal`: withdrawn during the collection (signalled);
 - `petition-missed-threshold`: three signatures, no crossing signal: the close recounts and
   records the threshold; then the answer (signalled).
+
+BudgetCycleWorkflow histories: a scenario named `budget-<course>` writes
+tests/data/histories/budget-<VERSION>-<course>.json. Each opens one cycle with a `metropolis`
+district of 1000 (tally `greedy`; submission, review and voting of one day each), the domain's
+clock following the test server's; the recorder plays the API and the relay:
+- `budget-completed`: three projects submitted, one ruled ineligible by a clerk during the
+  review, three ballots during voting: closed and tallied, results published;
+- `budget-cancelled-submission`: cancelled during submission (`cancel` signalled);
+- `budget-cancelled-voting`: two projects, one ballot, cancelled during voting (signalled).
 """
 
 from __future__ import annotations
@@ -61,7 +70,9 @@ from domain.rules.charter import CharterRules
 from domain.rules.petition import SignerClaims
 from projections.personal_data import postgres_personal_data
 from projections.positions import PostgresLogPositions
+from workflows import budget as budget_workflow
 from workflows import petition as petition_workflow
+from workflows.budget import BudgetCycleWorkflow, BudgetInput
 from workflows.petition import PetitionInput, PetitionWorkflow
 from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
 
@@ -79,6 +90,10 @@ PETITION_KIND = {"basis": "absolute", "threshold_absolute": 3, "sponsor_seconds"
                  "obligation_seconds": DAY}
 PETITION_KINDS = {"answer": PETITION_KIND, "sponsored": {**PETITION_KIND, "sponsors": 2},
                   "agenda": {**PETITION_KIND, "obligation": "agenda"}}
+BUDGET_SCENARIOS = ("budget-completed", "budget-cancelled-submission",
+                    "budget-cancelled-voting")
+BUDGET_RULES = {"rule": "greedy", "submission_seconds": DAY, "review_seconds": DAY,
+                "voting_seconds": DAY}
 SIGNER = SignerClaims(commune="A", elector=True, birthdate=date(1990, 1, 1))
 
 
@@ -239,6 +254,59 @@ async def _run_petition(env: WorkflowEnvironment, app: Registre, clock: ServerCl
     return await handle.fetch_history()
 
 
+async def _run_budget(env: WorkflowEnvironment, app: Registre, clock: ServerClock,
+                      queue: str, scenario: str) -> Any:
+    async def sync() -> None:
+        clock.now = await env.get_current_time()
+
+    async def reach(stage: str) -> None:
+        """Until the stage with its deadline (its opening activity is done)."""
+        for _ in range(1200):
+            status = await handle.query(BudgetCycleWorkflow.get_stage)
+            if status.stage == stage and status.deadline is not None:
+                return
+            await asyncio.sleep(0.025)
+        raise RuntimeError(f"{scenario}: the workflow never reached '{stage}'")
+
+    course = scenario.removeprefix("budget-")
+    mid = app.found_metropolis(
+        f"replay-{uuid.uuid4().hex[:8]}", "Métropole",
+        [{"code": "A", "name": "A", "population": 1}],
+        [{"ref": "m1", "name": "M1", "role": "councillor", "commune": "A"}],
+        CharterRules(consultation_seconds=DAY, vote_seconds=DAY, quorum_percent=50,
+                     budget=BUDGET_RULES))
+    await sync()
+    cid, _ = app.open_budget_cycle(mid, "greffe", "Budget", {"metropolis": 1000})
+    handle = await env.client.start_workflow(
+        BudgetCycleWorkflow.run, BudgetInput(str(cid)),
+        id=budget_workflow.workflow_id(str(cid)), task_queue=queue)
+    await reach("submission")
+    if course == "cancelled-submission":
+        await handle.signal(BudgetCycleWorkflow.cancel, "Budget retiré par le conseil.")
+    else:
+        costs = (300, 500, 200) if course == "completed" else (300, 500)
+        pids = [app.submit_budget_project(cid, f"auteur-{i}", SIGNER, "metropolis",
+                                          f"Projet {i}", "Résumé", cost)[0]
+                for i, cost in enumerate(costs)]
+        await env.sleep(timedelta(days=1, hours=1))
+        await reach("review")
+        if course == "completed":
+            await sync()
+            app.rule_budget_project(pids[2], "greffe", False, reason="Hors compétence.")
+        await env.sleep(timedelta(days=1, hours=1))
+        await reach("voting")
+        await sync()
+        choices = ([[pids[1]], [pids[1], pids[0]], [pids[0]]] if course == "completed"
+                   else [[pids[0]]])
+        for i, choice in enumerate(choices):
+            app.cast_budget_ballot(cid, f"v{i}", SIGNER, "metropolis",
+                                   [(str(p), 1) for p in choice])
+        if course == "cancelled-voting":
+            await handle.signal(BudgetCycleWorkflow.cancel, "Scrutin annulé.")
+    print(scenario, await handle.result())
+    return await handle.fetch_history()
+
+
 async def record(version: str, scenarios: tuple[str, ...]) -> None:
     pg = EmbeddedPostgres(Path(tempfile.mkdtemp()) / "pg", free_port())
     pg.start()
@@ -258,7 +326,11 @@ async def record(version: str, scenarios: tuple[str, ...]) -> None:
             async with build_worker(env.client, app, queue, executor), \
                     build_worker(env.client, petition_app, petition_queue, executor):
                 for scenario in scenarios:
-                    if scenario in PETITION_SCENARIOS:
+                    if scenario in BUDGET_SCENARIOS:
+                        history = await _run_budget(env, petition_app, clock,
+                                                    petition_queue, scenario)
+                        name = f"budget-{version}-{scenario.removeprefix('budget-')}"
+                    elif scenario in PETITION_SCENARIOS:
                         history = await _run_petition(env, petition_app, clock,
                                                       petition_queue, scenario)
                         name = f"petition-{version}-{scenario.removeprefix('petition-')}"
@@ -274,7 +346,7 @@ async def record(version: str, scenarios: tuple[str, ...]) -> None:
 
 
 if __name__ == "__main__":
-    known = SCENARIOS + PETITION_SCENARIOS
+    known = SCENARIOS + PETITION_SCENARIOS + BUDGET_SCENARIOS
     unknown = set(sys.argv[2:]) - set(known)
     if len(sys.argv) < 2 or unknown:
         sys.exit(f"usage: record_history VERSION [{'|'.join(known)} …]")

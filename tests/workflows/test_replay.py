@@ -1,5 +1,5 @@
-"""Determinism guard: the recorded histories of ProposalWorkflow and PetitionWorkflow
-(tests/data/histories, `proposal-…` and `petition-…`) replay on today's code, a change made
+"""Determinism guard: the recorded histories of ProposalWorkflow, PetitionWorkflow and
+BudgetCycleWorkflow (tests/data/histories, `proposal-…`, `petition-…` and `budget-…`) replay on today's code, a change made
 without `workflow.patched` fails the replay, and a `Stage` crosses the Temporal boundary as the
 very string the histories hold.
 
@@ -36,6 +36,8 @@ from temporalio.worker import (
 
 from domain.deliberation.stages import Stage
 from workflows.activities import DecideInput, ProposalActivities, StageResult
+from workflows.budget import BudgetCycleWorkflow, BudgetInput
+from workflows.budget_activities import BudgetActivities, CycleAt
 from workflows.petition import PetitionInput, PetitionWorkflow
 from workflows.petition_activities import PetitionActivities, ThresholdInput
 from workflows.proposal import ProposalInput, ProposalWorkflow
@@ -53,6 +55,8 @@ def _history(name: str) -> WorkflowHistory:
 
 def _workflow_of(path: Path) -> type:
     """The workflow a history file records (its name's prefix)."""
+    if path.name.startswith("budget-"):
+        return BudgetCycleWorkflow
     return PetitionWorkflow if path.name.startswith("petition-") else ProposalWorkflow
 
 
@@ -93,6 +97,8 @@ def test_there_is_a_history_of_every_path_when_the_suite_runs() -> None:
     assert names >= {f"petition-v1-{s}" for s in (
         "lapsed", "inadmissible", "failed", "answered", "breach", "agenda", "withdrawal",
         "missed-threshold")}, names
+    assert names >= {f"budget-v1-{s}" for s in (
+        "completed", "cancelled-submission", "cancelled-voting")}, names
 
 
 def _completed_results(history: WorkflowHistory) -> list[tuple[str, HistoryEvent]]:
@@ -303,3 +309,46 @@ async def test_petition_replay_detector_flags_a_changed_threshold_position(
     [difference] = _differences(await _replayed(_CrossingShifted, history),
                                 _scheduled_in(history))
     assert "'record_threshold'" in difference and "position" in difference
+
+
+# -- BudgetCycleWorkflow ---------------------------------------------------------------------
+
+
+@workflow.defn(name="BudgetCycleWorkflow", sandboxed=False)
+class _VotingFirst(BudgetCycleWorkflow):
+    """v1 changed without a patch: voting opens before the cycle is read."""
+
+    @workflow.run
+    async def run(self, input: BudgetInput) -> str:
+        await self._act(BudgetActivities.open_budget_voting, self._at(input.cycle_id))
+        return await super().run(input)
+
+
+@workflow.defn(name="BudgetCycleWorkflow", sandboxed=False)
+class _TallyAnHourLate(BudgetCycleWorkflow):
+    """v1 changed without a patch: the tally is given a time an hour after the close."""
+
+    @workflow.run
+    async def run(self, input: BudgetInput) -> str:
+        return await super().run(input)
+
+    async def _act(self, activity: Callable[[Any, Any], T], arg: object) -> T:
+        if activity is BudgetActivities.tally_budget_cycle and isinstance(arg, CycleAt):
+            later = datetime.fromisoformat(arg.at) + timedelta(hours=1)
+            arg = dataclasses.replace(arg, at=later.isoformat())
+        return await super()._act(activity, arg)
+
+
+async def test_budget_replay_fails_as_nondeterministic_when_changed_without_a_patch(
+) -> None:
+    result = await Replayer(workflows=[_VotingFirst]).replay_workflow(
+        _history("budget-v1-completed.json"), raise_on_replay_failure=False)
+    assert isinstance(result.replay_failure, workflow.NondeterminismError)
+
+
+async def test_budget_replay_detector_flags_a_changed_tally_time_when_temporal_replay_passes(
+) -> None:
+    history = _history("budget-v1-completed.json")
+    [difference] = _differences(await _replayed(_TallyAnHourLate, history),
+                                _scheduled_in(history))
+    assert "'tally_budget_cycle'" in difference and "at" in difference
