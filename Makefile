@@ -43,7 +43,7 @@ test: install tools
 test-unit: install
 	$(UV) run --frozen pytest -q tests/unit
 
-demo: install  # make demo SCENARIO=veto | evaluation | garant | interpellation (with `make run` going)
+demo: install  # make demo SCENARIO=veto | evaluation | garant | interpellation | budget (with `make run` going)
 	$(REGISTRE) demo --scenario $(or $(SCENARIO),metrokawa)
 
 rebuild: install  # make rebuild [VIEW=public_views]: re-make views from the log

@@ -27,6 +27,8 @@ from api.routes import (
     proposals,
     signatures,
 )
+from api.routes import budgets
+from api.routes import ballots
 from api.settings import Settings
 from domain.application import Registre
 from domain.errors import DomainError, NotFound, NotPermitted
@@ -205,4 +207,6 @@ def build_app(*, settings: Settings, registre: Registre, views: ProposalViews,
     app.include_router(communes.router)
     app.include_router(petitions.router)
     app.include_router(signatures.router)
+    app.include_router(budgets.router)
+    app.include_router(ballots.router)
     return app

@@ -349,7 +349,7 @@ def demo(
     url: Optional[str] = typer.Option(None, help="API URL (default: the embedded one)"),
     metropolis: Optional[str] = typer.Option(None, help="slug of the demo metropolis"),
     scenario: str = typer.Option(
-        "metrokawa", help="metrokawa | veto | evaluation | garant | interpellation"),
+        "metrokawa", help="metrokawa | veto | evaluation | garant | interpellation | budget"),
 ) -> None:
     """Replay a scenario over HTTP against a running `make run`: `metrokawa` loads the seed's
     proposals and drives the most supported one to its decision; `veto` runs the governance
@@ -358,6 +358,7 @@ def demo(
     require a public consultation before the vote; `interpellation` runs two petitions (one
     answered in time, one whose deadline passes unanswered and is flagged by the guarantor)."""
     from api.demo import (
+        run_budget_demo,
         run_demo,
         run_evaluation_demo,
         run_guarantor_demo,
@@ -378,8 +379,10 @@ def demo(
         raise typer.Exit(run_guarantor_demo(url, settings, metropolis or "demo-pacte"))
     if scenario == "interpellation":
         raise typer.Exit(run_interpellation_demo(url, settings, metropolis or "demo-metrokawa"))
-    raise typer.BadParameter("scenario must be metrokawa, veto, evaluation, garant or "
-                             "interpellation")
+    if scenario == "budget":
+        raise typer.Exit(run_budget_demo(url, settings, metropolis or "demo-metrokawa"))
+    raise typer.BadParameter("scenario must be metrokawa, veto, evaluation, garant, "
+                             "interpellation or budget")
 
 
 @keys_cli.command("generate")

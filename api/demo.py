@@ -687,3 +687,193 @@ def _interpellation(client: httpx.Client, url: str, settings: Settings,
         f"  workflows     petition-{pid1}, petition-{pid2} dans "
         f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows")
     return 0
+
+
+# -- `--scenario budget`: the first metropolitan participatory budget -----------------------
+
+BUDGET_VOTERS = 3000
+BUDGET_METROPOLIS = 1_200_000  # euros, the whole metropolis' district
+BUDGET_REIMS = 250_000
+
+
+def _wait_cycle(client: httpx.Client, cid: str, stages: set[str], label: str,
+                timeout: float) -> dict[str, Any]:
+    """Poll the cycle's public view until it is in one of `stages`."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        progress.add_task(label, total=None)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = client.get(f"/budgets/{cid}")
+            if r.status_code == 200 and r.json()["stage"] in stages:
+                return r.json()
+            time.sleep(0.3)
+    raise TimeoutError(f"budget cycle {cid} did not reach {stages} within {timeout:.0f}s")
+
+
+def _budget_projects(seed: dict[str, Any]) -> list[dict[str, Any]]:
+    """The consultation's proposals as budget projects: title, objective as summary, a cost
+    drawn (seeded) between 40 000 and 450 000 euros; the seed's support as popularity."""
+    rng = random.Random("budget-metrokawa")
+    proposals = [p for w in seed["workshops"] for p in w["proposals"]]
+    chosen = sorted(proposals, key=lambda p: -p.get("votes", 0))[:12]
+    return [{"title": p["title"], "summary": p.get("objective") or p["title"],
+             "cost": rng.randrange(40_000, 450_000, 1_000),
+             "weight": 1 + p.get("votes", 0)} for p in chosen]
+
+
+def run_budget_demo(url: str, settings: Settings, slug: str = "demo-metrokawa", *,
+                    voters: int = BUDGET_VOTERS,
+                    transport: httpx.BaseTransport | None = None) -> int:
+    """Métrokawa's first metropolitan budget: a clerk opens the cycle, residents submit
+    projects drawn from the consultation, the clerk rules one ineligible, thousands of
+    simulated residents vote over HTTP, and the Equal Shares results are printed with why
+    each project was or was not funded. (`transport`: the tests' stand-in.)"""
+    limits = httpx.Limits(max_connections=2 * SIGNING_WORKERS)
+    with httpx.Client(base_url=url, timeout=30, limits=limits, transport=transport) as client:
+        try:
+            client.get("/health").raise_for_status()
+            metropolis = client.get(f"/metropolises/{slug}").raise_for_status().json()
+        except httpx.HTTPError as e:
+            console.print(f"[red]L'API ne répond pas sur {url} ou ne connaît pas {slug} ({e}). "
+                          "Lancez d'abord `make run`.")
+            return 2
+        rules = metropolis["charter"].get("budget") or {}
+        if not rules or rules.get("voting_seconds", 0) > 600:
+            console.print(f"[red]La charte de {slug} ne prévoit pas de budget de démonstration "
+                          "(`make clean-var` puis `make run` pour reprendre la configuration).")
+            return 2
+        try:
+            return _budget(client, url, settings, metropolis, rules, voters)
+        except TimeoutError as e:
+            console.print(f"[red]{escape(str(e))} — voir {settings.temporal_ui_url} et "
+                          f"{url}/health")
+            return 1
+
+
+def _budget(client: httpx.Client, url: str, settings: Settings, metropolis: dict[str, Any],
+            rules: dict[str, Any], voters: int) -> int:
+    secret = settings.signing_secret()
+    timeout = 6 * sum(v for k, v in rules.items() if k.endswith("_seconds")) + 120
+    reims = metropolis["communes"][0]["code"]
+    console.print(
+        f"[bold]{metropolis['name']}[/] — premier budget participatif métropolitain : "
+        f"dépôt {rules['submission_seconds']} s, examen {rules['review_seconds']} s, vote "
+        f"{rules['voting_seconds']} s ; bulletin « {rules['ballot']} » (au plus "
+        f"{rules['max_approvals'] or 'tous les'} projets), dépouillement « {rules['rule']} ».")
+    opened = client.post(f"/metropolises/{metropolis['slug']}/budgets",
+                         headers=_headers(secret, "greffe-demo", "clerk"), json={
+                             "title": "Budget participatif métropolitain 2027",
+                             "districts": {"metropolis": BUDGET_METROPOLIS,
+                                           reims: BUDGET_REIMS}})
+    if opened.status_code != 201:
+        console.print(f"[red]Ouverture refusée : règle {escape(_rule_of(opened))}")
+        return 1
+    cid = opened.json()["id"]
+    console.print(f"Cycle ouvert : {cid} (métropole {BUDGET_METROPOLIS:,} €, Reims "
+                  f"{BUDGET_REIMS:,} €)".replace(",", "\u202f"))
+    drafts = _budget_projects(load_seed())
+    projects: list[dict[str, Any]] = []
+    for n, p in enumerate(drafts):
+        district = reims if n % 4 == 3 else "metropolis"
+        cost = min(p["cost"], BUDGET_REIMS) if district == reims else p["cost"]
+        r = client.post(f"/budgets/{cid}/projects", headers=_citizen(
+            secret, f"porteuse-{n}", reims), json={"district": district, "title": p["title"],
+                                                   "summary": p["summary"], "cost": cost})
+        if r.status_code != 201:
+            console.print(escape(f"  projet refusé : {p['title']} (règle {_rule_of(r)})"))
+            continue
+        projects.append({**p, "id": r.json()["id"], "district": district, "cost": cost})
+        console.print(escape(f"  déposé [{district}] {p['title']} — {cost:,} €".replace(
+            ",", "\u202f")))
+    _wait_cycle(client, cid, {"review", "voting"}, "Dépôt des projets", timeout)
+    refused = projects[-1]
+    r = client.post(f"/budget-projects/{refused['id']}/ruling",
+                    headers=_headers(secret, "greffe-demo", "clerk"),
+                    json={"eligible": False, "reason": "Relève de la compétence des communes."})
+    if r.status_code == 201:
+        console.print(escape(f"Le greffe déclare « {refused['title']} » irrecevable ; les "
+                             "autres sont recevables par le silence du greffe."))
+        projects.remove(refused)
+    _wait_cycle(client, cid, {"voting"}, "Examen de recevabilité", timeout)
+    answers = _vote_all(client, secret, metropolis, cid, projects, rules, voters)
+    console.print(f"  {answers.get('voted', 0)} bulletin(s) enregistré(s).")
+    for rule, n in sorted(answers.items()):
+        if rule != "voted":
+            console.print(escape(f"  {n} refusé(s), règle {rule} : {explain(rule)}"))
+    _wait_cycle(client, cid, {"results", "closed"}, "Vote puis dépouillement", timeout)
+    results = client.get(f"/budgets/{cid}/results").raise_for_status().json()
+    for district, result in results.items():
+        console.print(f"\n[bold]Résultats — {district}[/] ({result['rule']}, "
+                      f"{result['ballots']} bulletins, {result['cost']:,} € sur "
+                      f"{result['budget']:,} €)".replace(",", "\u202f"))
+        for x in result.get("explanation", []):
+            mark = "[green]retenu[/]" if x["selected"] else "non retenu"
+            why = "" if x["selected"] else f" : {x['reason']}"
+            console.print(f"  {mark} " + escape(
+                f"{x['title']} — {x['cost']:,} €, {x['votes']} voix{why}".replace(
+                    ",", "\u202f")))
+    console.print(f"\nOù regarder :\n  résultats     {url}/budgets/{cid}/results\n"
+                  f"  chronologie   {url}/budgets/{cid}/timeline\n"
+                  f"  workflow      budget-{cid} dans {settings.temporal_ui_url}")
+    return 0
+
+
+def _vote_all(client: httpx.Client, secret: str, metropolis: dict[str, Any], cid: str,
+              projects: list[dict[str, Any]], rules: dict[str, Any],
+              voters: int) -> dict[str, int]:
+    """Simulated residents (communes by population, adults) tick between 1 and the rules'
+    maximum of the metropolis' projects, the most supported in the consultation more often;
+    Reims residents vote in Reims' district too; a few children and outsiders are refused."""
+    rng = random.Random("budget-votes")
+    communes = metropolis["communes"]
+    reims = communes[0]["code"]
+    most = rules.get("max_approvals") or 4
+    by_district: dict[str, list[dict[str, Any]]] = {}
+    for p in projects:
+        by_district.setdefault(p["district"], []).append(p)
+    codes = rng.choices([c["code"] for c in communes],
+                        weights=[max(1, c.get("population", 1)) for c in communes], k=voters)
+    today = date.today()
+    jobs: list[tuple[dict[str, str], dict[str, Any]]] = []
+    for i, code in enumerate(codes):
+        born = date(today.year - 12, 1, 1) if i % 500 == 7 else date(
+            rng.randint(1940, 2006), rng.randint(1, 12), rng.randint(1, 28))
+        commune = OUTSIDE_COMMUNE if i % 500 == 9 else code
+        headers = _citizen(secret, f"votant-{i}", commune, born)
+        for district in ("metropolis", reims):
+            pool = by_district.get(district, [])
+            if not pool or (district == reims and code != reims):
+                continue
+            k = rng.randint(1, min(most, len(pool)))
+            picked: list[str] = []
+            while len(picked) < k:
+                p = rng.choices(pool, weights=[q["weight"] for q in pool])[0]["id"]
+                if p not in picked:
+                    picked.append(p)
+            jobs.append((headers, {"district": district, "projects": picked}))
+
+    def vote(job: tuple[dict[str, str], dict[str, Any]]) -> str:
+        for attempt in range(4):
+            try:
+                r = client.post(f"/budgets/{cid}/ballots", headers=job[0], json=job[1])
+            except httpx.TransportError:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            if r.status_code < 300:
+                return "voted"
+            if r.status_code >= 500 or _rule_of(r) == "concurrent_change":
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            return _rule_of(r)
+        return "unreachable"
+
+    outcome: dict[str, int] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as progress, \
+            ThreadPoolExecutor(SIGNING_WORKERS) as pool:
+        task = progress.add_task("Bulletins", total=len(jobs))
+        for answer in pool.map(vote, jobs):
+            outcome[answer] = outcome.get(answer, 0) + 1
+            progress.advance(task)
+    return outcome

@@ -153,6 +153,7 @@ RULE_FR: dict[str, str] = {
                          "bulletin par personne.",
     "budget.not_selected": "Ce projet n'a pas été retenu : il n'a pas de suivi de réalisation.",
     "budget.appeal": "Aucun recours n'est en attente pour ce projet.",
+    "budget.no_results": "Les résultats de ce budget participatif ne sont pas encore publiés.",
     # the collegial bureau
     "no_free_seat": "Aucun siège de ce type n'est libre au bureau collégial.",
     # the verifiable ledger
