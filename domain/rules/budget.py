@@ -470,8 +470,9 @@ def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int]:
     k + h fund the same projects in the same order and, in every round, every rival's price (or
     its lower bound) at k + h is above the winner's price at k (ties: the tie-break), then in
     every run in between the same project wins every round: all those runs have one outcome
-    and none needs computing. The step h doubles after each such proof and falls back to 1
-    when one fails."""
+    and none needs computing. Jumps are tried after consecutive one-unit steps kept the same
+    sequence (one step at first, twice as many after each failed proof); h doubles after each
+    proof and falls back to plain one-unit steps, which need no proof, when one fails."""
     base = Fraction(ctx.budget, ctx.n)
     supported = len(ctx.supported)
 
@@ -492,20 +493,27 @@ def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int]:
     runs = 1
     why = stop(k, run)  # a run at budget/n never spends more than the budget
     h = 1
+    steady = 0    # consecutive one-unit steps that kept the funded sequence
+    patience = 1  # steady steps required before trying a jump; doubles after a failed proof
     while why is None:
+        if h == 1:
+            ahead = _mes_run(ctx, base + k + 1, cardinal=False)
+            runs += 1
+            why = stop(k + 1, ahead)
+            if why is not None and why.endswith("over the budget"):
+                break  # keep the run at k
+            same = [c[0] for c in ahead.chosen] == [c[0] for c in run.chosen]
+            steady = steady + 1 if same else 0
+            k, run = k + 1, ahead
+            if steady >= patience:
+                h = 2
+            continue
         ahead = _mes_run(ctx, base + k + h, cardinal=False, thresholds=run.keys)
         runs += 1
-        same = ahead.certified and [c[0] for c in ahead.chosen] == [c[0] for c in run.chosen]
-        if same:
-            k, run, h = k + h, ahead, h * 2
-            continue
-        if h > 1:
-            h = 1
-            continue
-        why = stop(k + 1, ahead)
-        if why is not None and why.endswith("over the budget"):
-            break  # keep the run at k
-        k, run = k + 1, ahead
+        if ahead.certified and [c[0] for c in ahead.chosen] == [c[0] for c in run.chosen]:
+            k, run, h, patience = k + h, ahead, h * 2, 1
+        else:
+            h, steady, patience = 1, 0, patience * 2
     return k, run, why, runs
 
 
