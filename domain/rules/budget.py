@@ -70,13 +70,16 @@ charging), while being much faster than rerunning it naively:
 - as in pabutools, a project's price from an earlier round is a lower bound of its price now
   (budgets only go down), so projects are examined by that bound and the search stops when the
   bound exceeds the best price found;
-- Add1 does not rerun MES for every +1: with the per-voter budget b0 + k, every budget, price
-  and payment in a run is an affine function of k as long as every comparison the run made
-  (who pays in full, who is affordable, which price is least) keeps its sign; the run
-  computes the first integer k' > k at which some comparison could change sign, and every
-  k in [k, k') yields the same funded projects, so those runs are skipped (the idea of
-  Kraiczy, Robinson & Elkind's ADD-OPT). The result is exactly the one-unit-step result; the
-  tests check it against `_add1_reference`, which steps by one with a plain MES.
+- Add1 runs MES for k = 0, 1, 2… but may skip runs it proves would give the same outcome: along
+  a fixed sequence of funded projects, budgets are non-decreasing in k and prices
+  non-increasing, so if the runs at k and k + h fund the same sequence and in every round every
+  rival's price at k + h stays above the winner's price at k, every run in between funds that
+  sequence too (see `_add1`). This is a cheap, exact cousin of ADD-OPT (Kraiczy, Robinson &
+  Elkind), not ADD-OPT itself: on Wieliczka 2023 the outcome changes at most steps, so nearly
+  every run is still computed; the speed there comes from the grouped, integer MES. The tests
+  check the result against `_add1_reference`, which steps by one with a plain MES.
+- Budgets are kept as integers over one common denominator (multiplied, each round, by the
+  integer that the round's price is divided by), so the hot loops use integers, not Fractions.
 """
 
 from __future__ import annotations
