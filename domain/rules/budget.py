@@ -76,8 +76,8 @@ charging), while being much faster than rerunning it naively:
   rival's price at k + h stays above the winner's price at k, every run in between funds that
   sequence too (see `_add1`). This is a cheap, exact cousin of ADD-OPT (Kraiczy, Robinson &
   Elkind), not ADD-OPT itself: on Wieliczka 2023 the sequence changes at about half of the 165
-  steps, so nearly
-  every run is still computed; the speed there comes from the grouped, integer MES. The tests
+  steps, so nearly every run is still computed; the speed there comes from the grouped,
+  integer MES. The tests
   check the result against `_add1_reference`, which steps by one with a plain MES.
 - Budgets are kept as integers over one common denominator (multiplied, each round, by the
   integer that the round's price is divided by), so the hot loops use integers, not Fractions.
