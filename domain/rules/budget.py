@@ -541,8 +541,9 @@ def tally(election: Election, rule: str, tie_break: str = "default",
     if rule in ("greedy", "greedy-per-cost"):
         rounds = _greedy(ctx, rule == "greedy-per-cost", [], "greedy")
     else:
-        if ctx.n == 0:
-            raise BudgetRuleError("the Method of Equal Shares needs at least one ballot")
+        if ctx.n == 0:  # no ballot: nothing is funded (as greedy funds no unvoted project)
+            return Outcome(rule=rule, tie_break=tie_break, selected=(), cost=0, rounds=(),
+                           voter_budget=None, notes=("no ballot was cast: nothing funded",))
         base = Fraction(ctx.budget, ctx.n)
         if rule in ("mes", "mes-cardinality"):
             voter_budget = base

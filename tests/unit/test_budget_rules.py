@@ -259,3 +259,10 @@ def test_explain_lists_every_project_when_run_on_swiecie() -> None:
     assert all(r.paid == r.cost for r in outcome.rounds)
     assert {x.id for x in explained if x.selected} == set(outcome.selected)
     assert [x.votes for x in explained][:3] == [380, 435, 434]
+
+
+@pytest.mark.parametrize("rule", budget.RULES)
+def test_nothing_is_funded_when_no_ballot_was_cast(rule: str) -> None:
+    election = Election(budget=100, projects=(Project("a", 10), Project("b", 20)), ballots=())
+    outcome = budget.tally(election, rule)
+    assert outcome.selected == () and outcome.cost == 0
