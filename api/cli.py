@@ -350,6 +350,8 @@ def demo(
     metropolis: Optional[str] = typer.Option(None, help="slug of the demo metropolis"),
     scenario: str = typer.Option(
         "metrokawa", help="metrokawa | veto | evaluation | garant | interpellation | budget"),
+    voters: int = typer.Option(2000, min=1, max=200_000,
+                               help="budget: how many simulated residents vote"),
 ) -> None:
     """Replay a scenario over HTTP against a running `make run`: `metrokawa` loads the seed's
     proposals and drives the most supported one to its decision; `veto` runs the governance
@@ -380,7 +382,8 @@ def demo(
     if scenario == "interpellation":
         raise typer.Exit(run_interpellation_demo(url, settings, metropolis or "demo-metrokawa"))
     if scenario == "budget":
-        raise typer.Exit(run_budget_demo(url, settings, metropolis or "demo-metrokawa"))
+        raise typer.Exit(run_budget_demo(url, settings, metropolis or "demo-metrokawa",
+                                         voters=voters))
     raise typer.BadParameter("scenario must be metrokawa, veto, evaluation, garant, "
                              "interpellation or budget")
 

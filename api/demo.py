@@ -691,7 +691,7 @@ def _interpellation(client: httpx.Client, url: str, settings: Settings,
 
 # -- `--scenario budget`: the first metropolitan participatory budget -----------------------
 
-BUDGET_VOTERS = 3000
+BUDGET_VOTERS = 2000
 BUDGET_METROPOLIS = 1_200_000  # euros, the whole metropolis' district
 BUDGET_REIMS = 250_000
 

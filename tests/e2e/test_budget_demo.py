@@ -1,7 +1,7 @@
 """End to end: `registre demo --scenario budget` over HTTP against `registre run` (embedded
 PostgreSQL, Temporal dev server, worker with the BudgetCycleWorkflow and the relay, the budget
 views, the API with the group-commit writer), on a charter of seconds: a cycle opened,
-projects from the consultation, one ruled ineligible, a thousand ballots, the Equal Shares
+projects from the consultation, one ruled ineligible, six hundred voters, the Equal Shares
 results with each project's explanation; no voter's or author's identity or text in clear in
 the exported log, which the offline verifier checks."""
 
@@ -60,7 +60,7 @@ def test_budget_demo_publishes_the_equal_shares_results_when_the_ballots_are_in(
 ) -> None:
     done = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "api.cli", "demo", "--scenario", "budget", "--url", stack.url,
-         "--metropolis", "e2e-budget"],
+         "--metropolis", "e2e-budget", "--voters", "600"],
         env=dict(stack.env, COLUMNS="200"), capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr + stack.log_tail()
     for line in ("Cycle ouvert : ", "Le greffe déclare", "bulletin(s) enregistré(s)",
