@@ -82,6 +82,7 @@ charging), while being much faster than rerunning it naively:
 from __future__ import annotations
 
 import hashlib
+import heapq
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
@@ -271,6 +272,8 @@ class _Ctx:
         else:
             self.tie = [(self.ids[p],) for p in range(m)]
         self.supported = [p for p in range(m) if self.votes[p] > 0]
+        self.supp_counts = [[(g, x, self.groups[g][0]) for g, x in self.supp[p]]
+                            for p in range(m)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,157 +302,156 @@ def _greedy(ctx: _Ctx, per_cost: bool, already: list[int], phase: str) -> list[R
 # Method of Equal Shares
 
 
-def _until(value: Fraction, slope: Fraction) -> int | None:
-    """The least integer d >= 1 at which value + slope·d may have another sign than value
-    (reaching 0 counts as a change); None if never."""
-    if value > 0:
-        return None if slope >= 0 else max(1, ceil(value / -slope))
-    if value < 0:
-        return None if slope <= 0 else max(1, ceil(-value / slope))
-    return None if slope == 0 else 1
-
-
 @dataclass
 class _MesRun:
     chosen: list[tuple[int, Fraction, Fraction, Fraction, int]]  # p, rho, pi, paid, payers
-    horizon: int | None  # runs at k .. k+horizon-1 fund the same projects (None: all k' >= k)
+    keys: list[tuple]      # per round, the winner's (rho, tie key)
+    certified: bool        # every round's winner beat every rival's key and the thresholds
 
 
-def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool, track: bool) -> _MesRun:
-    """One MES run with per-voter budget b0; with `track`, also how far b0 can grow by whole
-    units before any comparison of the run can change (see the module docstring)."""
+def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
+             thresholds: list[tuple] | None = None) -> _MesRun:
+    """One MES run with per-voter budget b0, in integers over a common denominator.
+
+    With `thresholds` (the winners' keys of a run at a smaller per-voter budget), the run also
+    says whether, in each round, every rival's price is above that run's winner's (`certified`):
+    see `_add1` for why that proves every budget in between gives the same outcome."""
     cost = ctx.cost
     groups = ctx.groups
-    val: list[Fraction] = [Fraction(b0)]       # budget of each class
-    slo: list[Fraction] = [Fraction(1)]        # its derivative in k
-    gcls = [0] * len(groups)                   # class of each group, -1 once its budget is 0
-    weights: list[dict[tuple[int, int], int]] = [{} for _ in ctx.ids]
-    for c, items in groups:
-        for p, x in items:
-            w = weights[p]
-            w[(0, x)] = w.get((0, x), 0) + c
+    tie = ctx.tie
+    b0 = Fraction(b0)
+    den = b0.denominator                      # every class value is value/den
+    val: dict[int, int] = {0: b0.numerator}   # live budget classes (value > 0)
+    size: dict[int, int] = {0: len(groups)}   # groups in each live class
+    next_id = 1
+    gcls = [0] * len(groups)                  # class of each group, -1 once its budget is 0
+    supp = ctx.supp_counts
     remaining = set(ctx.supported)
-    # A lower bound of each project's rho, as (value, slope): rho >= cost / total utility.
-    lbv: dict[int, Fraction] = {}
-    lbs: dict[int, Fraction] = {}
-    for p in remaining:
-        util = ctx.points[p] * (1 if cardinal else cost[p])
-        lbv[p], lbs[p] = Fraction(cost[p], util), Fraction(0)
-    horizon: int | None = None
+    # A lower bound of each project's rho (budgets only go down): cost / total utility; the
+    # heap holds (bound, tie key, project) with stale entries skipped by `version`.
+    lb = {p: Fraction(cost[p], ctx.points[p] * (1 if cardinal else cost[p])) for p in remaining}
+    version = dict.fromkeys(remaining, 0)
+    heap = [(lb[p], tie[p], p, 0) for p in remaining]
+    heapq.heapify(heap)
     chosen: list[tuple[int, Fraction, Fraction, Fraction, int]] = []
+    keys: list[tuple] = []
+    certified = thresholds is not None
 
-    def bound(value, slope) -> None:
-        nonlocal horizon
-        d = _until(value, slope)
-        if d is not None and (horizon is None or d < horizon):
-            horizon = d
-
-    def price(p: int):
-        """(pi, pi slope) such that the supporters' min(b, pi·x) sum to cost(p); None if they
-        hold less than the cost."""
-        c_p = cost[p]
-        w = weights[p]
-        total = 0
-        total_s = 0
+    def price(p: int) -> tuple[int, int] | None:
+        """(N, R): pi = N / (R·den), the payment per point with sum of min(b, pi·x) equal to
+        cost(p); None if the supporters hold less than the cost."""
+        target = cost[p] * den
+        agg: dict[tuple[int, int], int] = {}
+        for g, x, c in supp[p]:
+            cid = gcls[g]
+            if cid >= 0:
+                key = (cid, x)
+                agg[key] = agg.get(key, 0) + c
         entries = []
-        for (cid, x), c in w.items():
+        total = 0
+        rest = 0
+        for (cid, x), c in agg.items():
             b = val[cid]
             total += b * c
-            if track:
-                total_s += slo[cid] * c
-            entries.append((b if x == 1 else b / x, cid, x, c))
-        if track:
-            bound(total - c_p, total_s)
-        if total < c_p:
+            rest += x * c
+            entries.append((b if x == 1 else Fraction(b, x), b, x, c))
+        if total < target:
             return None
         entries.sort(key=lambda e: e[0])
-        rest = sum(x * c for _, _, x, c in entries)
-        poor = Fraction(0)
-        poor_s = Fraction(0)
-        for _, cid, x, c in entries:
-            pi = (c_p - poor) / rest
-            if pi * x <= val[cid]:
+        poor = 0
+        for _, b, x, c in entries:
+            # pi = (target - poor) / rest; rich when pi·x <= b
+            if (target - poor) * x <= b * rest:
                 break
-            poor += val[cid] * c
-            if track:
-                poor_s += slo[cid] * c
+            poor += b * c
             rest -= x * c
-        pi = (c_p - poor) / rest
-        pi_s = Fraction(-poor_s, rest) if track else Fraction(0)
-        if track:
-            for _, cid, x, _c in entries:
-                bound(val[cid] - pi * x, slo[cid] - pi_s * x)
-        return pi, pi_s
+        return target - poor, rest
 
+    t = 0
     while remaining:
-        order = sorted(remaining, key=lambda q: (lbv[q], ctx.tie[q]))
+        limit = thresholds[t] if certified and t < len(thresholds) else None
         best: int | None = None
-        best_rho = best_s = None
-        computed: list[tuple[int, Fraction, Fraction]] = []
-        unvisited: list[int] = []
-        for i, q in enumerate(order):
-            if best_rho is not None and lbv[q] > best_rho:
-                unvisited = order[i:]
-                break
+        best_key = None
+        best_nr = (0, 1)
+        rivals: list[tuple] = []
+        visited: list[int] = []
+        while heap:
+            bound_, tq, q, ver = heap[0]
+            if q not in remaining or ver != version[q]:
+                heapq.heappop(heap)
+                continue
+            bar = best_key if limit is None or best_key is None else max(best_key, limit)
+            if bar is not None and (bound_, tq) > bar:
+                break  # q and every project behind it in the heap cannot win this round
+            heapq.heappop(heap)
             found = price(q)
             if found is None:
                 remaining.discard(q)
                 continue
-            pi, pi_s = found
-            rho, rho_s = (pi, pi_s) if cardinal else (pi / cost[q], pi_s / cost[q])
-            lbv[q], lbs[q] = rho, rho_s
-            computed.append((q, rho, rho_s))
-            if best_rho is None or rho < best_rho or (rho == best_rho
-                                                      and ctx.tie[q] < ctx.tie[best]):
-                best, best_rho, best_s = q, rho, rho_s
+            n_, r_ = found
+            rho = Fraction(n_, r_ * den * (1 if cardinal else cost[q]))
+            lb[q] = rho
+            visited.append(q)
+            key = (rho, tq)
+            if best_key is None or key < best_key:
+                if best_key is not None:
+                    rivals.append(best_key)
+                best, best_key, best_nr = q, key, found
+            else:
+                rivals.append(key)
+        for q in visited:
+            if q != best:
+                version[q] += 1
+                heapq.heappush(heap, (lb[q], tie[q], q, version[q]))
         if best is None:
             break
-        if track:
-            for q, rho, rho_s in computed:
-                if q != best:
-                    bound(rho - best_rho, rho_s - best_s)
-            for q in unvisited:
-                bound(lbv[q] - best_rho, lbs[q] - best_s)
+        if certified:
+            if limit is None or best_key > limit or any(key <= limit for key in rivals):
+                certified = False
         p = best
-        pi = best_rho if cardinal else best_rho * cost[p]
-        pi_s = best_s if cardinal else best_s * cost[p]
+        n_, r_ = best_nr
         remaining.discard(p)
-        split: dict[tuple[int, int], tuple[int, Fraction]] = {}
-        paid = Fraction(0)
+        # New common denominator den·r_: the charged classes get (b·r_ - n_·x), or 0.
+        split: dict[tuple[int, int], int] = {}
+        paid = 0
         payers = 0
-        for g, x in ctx.supp[p]:
+        for g, x, c in supp[p]:
             cid = gcls[g]
             if cid < 0:
                 continue
-            c, items = groups[g]
-            key = (cid, x)
-            if key not in split:
-                b = val[cid]
-                pay = pi * x
+            key2 = (cid, x)
+            known = split.get(key2)
+            if known is None:
+                b = val[cid] * r_
+                pay = n_ * x
                 if pay >= b:
-                    split[key] = (-1, b)
+                    known = (-1, b)
                 else:
-                    val.append(b - pay)
-                    slo.append(slo[cid] - pi_s * x if track else Fraction(0))
-                    split[key] = (len(val) - 1, pay)
-            nid, pay = split[key]
+                    known = (next_id, pay)
+                    val[next_id] = b - pay
+                    size[next_id] = 0
+                    next_id += 1
+                split[key2] = known
+            nid, pay = known
             paid += pay * c
             payers += c
             gcls[g] = nid
-            for q, xq in items:
-                if q in remaining:
-                    w = weights[q]
-                    old = (cid, xq)
-                    left = w[old] - c
-                    if left:
-                        w[old] = left
-                    else:
-                        del w[old]
-                    if nid >= 0:
-                        new = (nid, xq)
-                        w[new] = w.get(new, 0) + c
-        chosen.append((p, best_rho, pi, paid, payers))
-    return _MesRun(chosen=chosen, horizon=horizon)
+            size[cid] -= 1
+            if nid >= 0:
+                size[nid] += 1
+        new_ids = {nid for nid, _ in split.values() if nid >= 0}
+        for cid in list(val):
+            if size[cid] == 0:
+                del val[cid], size[cid]
+            elif cid not in new_ids:
+                val[cid] *= r_
+        den *= r_
+        chosen.append((p, best_key[0], Fraction(n_, den), Fraction(paid, den), payers))
+        keys.append(best_key)
+        t += 1
+    if certified and t != len(thresholds):
+        certified = False
+    return _MesRun(chosen=chosen, keys=keys, certified=certified)
 
 
 def _mes_rounds(ctx: _Ctx, run: _MesRun) -> list[Round]:
@@ -460,28 +462,51 @@ def _mes_rounds(ctx: _Ctx, run: _MesRun) -> list[Round]:
 
 
 def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int]:
-    """The Add1 iteration: (k kept, its run, why it stopped, MES runs computed)."""
+    """The Add1 iteration: (k kept, its run, why it stopped, MES runs computed).
+
+    Equal to stepping k by one (`_add1_reference`), with jumps: along a fixed sequence of
+    funded projects, every voter's budget after each round is non-decreasing in k and every
+    price non-increasing (more money, lower prices, smaller payments). So if the runs at k and
+    k + h fund the same projects in the same order and, in every round, every rival's price (or
+    its lower bound) at k + h is above the winner's price at k (ties: the tie-break), then in
+    every run in between the same project wins every round: all those runs have one outcome
+    and none needs computing. The step h doubles after each such proof and falls back to 1
+    when one fails."""
     base = Fraction(ctx.budget, ctx.n)
-    k = 0
-    runs = 0
     supported = len(ctx.supported)
-    while True:
-        run = _mes_run(ctx, base + k, cardinal=False, track=True)
-        runs += 1
-        spent = sum(ctx.cost[p] for p, *_ in run.chosen)
-        if spent > ctx.budget:
-            # k > 0 here: a run at budget/n never spends more than the budget.
-            return k - 1, _mes_run(ctx, base + k - 1, False, False), \
-                f"at +{k} per voter the outcome would cost {spent:,}, over the budget", runs + 1
+
+    def stop(k: int, run: _MesRun) -> str | None:
         chosen = {p for p, *_ in run.chosen}
+        spent = sum(ctx.cost[p] for p in chosen)
+        if spent > ctx.budget:
+            return f"at +{k:,} per voter the outcome would cost {spent:,}, over the budget"
         if len(chosen) == supported:
-            return k, run, f"at +{k} per voter every supported project is funded", runs
+            return f"at +{k:,} per voter every supported project is funded"
         if exhaustive and all(spent + ctx.cost[p] > ctx.budget
                               for p in ctx.supported if p not in chosen):
-            return k, run, f"at +{k} per voter the outcome is exhaustive", runs
-        if run.horizon is None:  # never changes again: the limit is this outcome
-            return k, run, f"from +{k} per voter the outcome no longer changes", runs
-        k += run.horizon
+            return f"at +{k:,} per voter the outcome is exhaustive"
+        return None
+
+    k = 0
+    run = _mes_run(ctx, base, cardinal=False)
+    runs = 1
+    why = stop(k, run)  # a run at budget/n never spends more than the budget
+    h = 1
+    while why is None:
+        ahead = _mes_run(ctx, base + k + h, cardinal=False, thresholds=run.keys)
+        runs += 1
+        same = ahead.certified and [c[0] for c in ahead.chosen] == [c[0] for c in run.chosen]
+        if same:
+            k, run, h = k + h, ahead, h * 2
+            continue
+        if h > 1:
+            h = 1
+            continue
+        why = stop(k + 1, ahead)
+        if why is not None and why.endswith("over the budget"):
+            break  # keep the run at k
+        k, run = k + 1, ahead
+    return k, run, why, runs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -509,7 +534,7 @@ def tally(election: Election, rule: str, tie_break: str = "default",
         base = Fraction(ctx.budget, ctx.n)
         if rule in ("mes", "mes-cardinality"):
             voter_budget = base
-            rounds = _mes_rounds(ctx, _mes_run(ctx, base, rule == "mes-cardinality", False))
+            rounds = _mes_rounds(ctx, _mes_run(ctx, base, rule == "mes-cardinality"))
         else:
             k, run, why, runs = _add1(ctx, rule == "mes-add1-exhaustive")
             voter_budget = base + k
