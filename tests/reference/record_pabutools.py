@@ -40,10 +40,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", action="append", help="a .pb file name in tests/data/pabulib")
     parser.add_argument("--rule", action="append", choices=list(RULES))
+    parser.add_argument("--out", type=Path, default=OUTCOMES, help="the JSON file to update")
     args = parser.parse_args()
     files = [DATA / f for f in args.file] if args.file else sorted(DATA.glob("*.pb"))
     rules = args.rule or list(RULES)
-    recorded = json.loads(OUTCOMES.read_text()) if OUTCOMES.exists() else {}
+    recorded = json.loads(args.out.read_text()) if args.out.exists() else {}
     if recorded.get("pabutools") not in (None, version("pabutools")):
         recorded = {}  # another pabutools: record everything again
     recorded.update({
@@ -71,7 +72,7 @@ def main() -> None:
                                        "seconds": round(seconds, 2)}
             print(f"{path.name} {rule}: {len(selected)} projects, cost {cost}, "
                   f"{seconds:.1f} s", flush=True)
-            OUTCOMES.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
+            args.out.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":
