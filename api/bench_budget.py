@@ -8,16 +8,18 @@ project id (pabutools' `lexico_tie_breaking`, our `tie_break="id"`).
 pabutools' Add1, `method_of_equal_shares(..., voter_budget_increment=1)`, stops at the first
 exhaustive outcome: that is our `mes-add1-exhaustive`, not the cities' `mes-add1`, which goes on
 raising the per-voter budget until the outcome would exceed the budget. So for `--rule mes-add1`
-the bench times three things on the file:
+the bench times, on the file:
 
 - ours `mes-add1` (best of N) and ours `mes-add1-exhaustive` (best of N);
-- pabutools' `method_of_equal_shares(Cost_Sat, voter_budget_increment=1)` (once), compared with
-  our `mes-add1-exhaustive`: `ratio` = its time / ours;
-- the cities' rule composed from pabutools' parts (once): `method_of_equal_shares(Cost_Sat)` on
-  the instance with its budget raised by n (one unit per voter) at a time, the last outcome
-  within the budget kept, i.e. `exhaustion_by_budget_increase(..., budget_step=n,
-  exhaustive_stop=False)` with our end (every supported project funded), compared with our
-  `mes-add1`: `ratio` = its time / ours.
+- pabutools' `method_of_equal_shares(Cost_Sat, voter_budget_increment=1)` (once): it must
+  select what our `mes-add1-exhaustive` does (`agree`); `ratio` = its time / our `mes-add1`'s,
+  `ratio same rule` = its time / our `mes-add1-exhaustive`'s;
+- with `--cities` only (pabutools takes many minutes on the large files), the cities' rule
+  composed from pabutools' parts (once): `method_of_equal_shares(Cost_Sat)` on the instance
+  with its budget raised by n (one unit per voter) at a time, the last outcome within the
+  budget kept, i.e. `exhaustion_by_budget_increase(..., budget_step=n, exhaustive_stop=False)`
+  with our end (every supported project funded), compared with our `mes-add1`: `ratio cities`
+  = its time / ours.
 
 Other rules pabutools computes with one call (`mes`, `mes-cardinality`, `greedy`,
 `greedy-per-cost`, `mes-add1-exhaustive`) are benched one to one.
@@ -90,13 +92,6 @@ def _pabutools() -> dict[str, Callable]:
     }
 
 
-def _calls(rule: str) -> list[tuple[str, str]]:
-    """(our rule, the pabutools rule it is compared with) pairs benched for --rule."""
-    if rule == "mes-add1":
-        return [("mes-add1-exhaustive", "mes-add1-exhaustive"), ("mes-add1", "mes-add1")]
-    return [(rule, rule)]
-
-
 PABUTOOLS_CALL = {
     "mes-add1": "method_of_equal_shares(Cost_Sat) at budget + k·n, k = 0, 1, 2… until over "
                 "budget",
@@ -108,9 +103,23 @@ PABUTOOLS_CALL = {
 }
 
 
-def bench_budget(path: Path, rule: str = "mes-add1", repeat: int = 3,
+def _best(run: Callable[[], object], repeat: int) -> tuple[object, float]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = run()
+        best = min(best, time.perf_counter() - started)
+    return result, best
+
+
+def bench_budget(path: Path, rule: str = "mes-add1", repeat: int = 3, cities: bool = False,
                  echo: Callable[[str], None] = print) -> bool:
-    """Run the bench, print its lines; True when every compared pair selects the same set."""
+    """Run the bench and print its lines; True when pabutools and our same rule agree.
+
+    For `mes-add1`, pabutools' `voter_budget_increment=1` is run once and compared with both
+    our `mes-add1` (the rule asked; `ratio`) and our `mes-add1-exhaustive` (the same rule as
+    pabutools'; `ratio same rule`, and the agreement that decides the result); with `cities`,
+    the cities' Add1 composed from pabutools' parts is run too and compared with our mes-add1."""
     if rule not in BENCH_RULES:
         raise ValueError(f"rule {rule!r} is not benched; rules: {', '.join(BENCH_RULES)}")
     if repeat < 1:
@@ -122,39 +131,54 @@ def bench_budget(path: Path, rule: str = "mes-add1", repeat: int = 3,
 
     election = pabulib.election(pabulib.load(path))
     instance, profile = parse_pabulib(str(path))
-    echo(f"file        {path.name}: {len(election.projects)} projects, "
+    cost = {p.id: p.cost for p in election.projects}
+    echo(f"{'file':<26} {path.name}: {len(election.projects)} projects, "
          f"{len(election.ballots):,} ballots, budget {election.budget:,}")
-    echo(f"pabutools   {version('pabutools')}; both tie-break by project id")
-    agree_all = True
-    ours: dict[str, set[str]] = {}
-    for ours_rule, ref_rule in _calls(rule):
-        best = float("inf")
-        outcome = None
-        for _ in range(repeat):
-            started = time.perf_counter()
-            outcome = budget.tally(election, ours_rule, tie_break="id")
-            best = min(best, time.perf_counter() - started)
+    echo(f"{'pabutools':<26} {version('pabutools')}; both sides tie-break by project id")
+
+    def show(label: str, selected) -> None:
+        echo(f"{label:<26} {len(selected)} projects, "
+             f"cost {sum(cost[p] for p in selected):,}: {' '.join(selected)}")
+
+    same_rule = "mes-add1-exhaustive" if rule == "mes-add1" else rule
+    ours, seconds = _best(lambda: budget.tally(election, rule, tie_break="id"), repeat)
+    show(f"ours {rule}", ours.selected)
+    echo(f"{'':<26} {seconds:.3f} s (best of {repeat})")
+    if same_rule != rule:
+        matching, same_seconds = _best(
+            lambda: budget.tally(election, same_rule, tie_break="id"), repeat)
+        show(f"ours {same_rule}", matching.selected)
+        echo(f"{'':<26} {same_seconds:.3f} s (best of {repeat})")
+    else:
+        matching, same_seconds = ours, seconds
+    started = time.perf_counter()
+    theirs = [p.name for p in reference[same_rule](instance, profile)]
+    ref_seconds = time.perf_counter() - started
+    show("pabutools", theirs)
+    echo(f"{'':<26} {ref_seconds:.3f} s (one run): {PABUTOOLS_CALL[same_rule]}")
+    agree = set(theirs) == set(matching.selected)
+    echo(f"{'agree':<26} {'yes' if agree else 'NO'}: pabutools and our {same_rule} select "
+         f"{'the same' if agree else 'different'} projects")
+    if same_rule != rule:
+        same = set(theirs) == set(ours.selected)
+        echo(f"{'':<26} our {rule} selects {'the same projects' if same else 'other projects'}"
+             ": pabutools' voter_budget_increment=1 stops at the first exhaustive outcome, "
+             "the cities' Add1 goes on until the outcome would exceed the budget")
+        echo(f"{'ratio':<26} {ref_seconds / seconds:.1f} (pabutools {ref_seconds:.3f} s / our "
+             f"{rule} {seconds:.3f} s)")
+        echo(f"{'ratio same rule':<26} {ref_seconds / same_seconds:.1f} "
+             f"(pabutools / our {same_rule})")
+    else:
+        echo(f"{'ratio':<26} {ref_seconds / seconds:.1f} (pabutools time / ours)")
+    if cities and rule == "mes-add1":
         started = time.perf_counter()
-        theirs = [p.name for p in reference[ref_rule](instance, profile)]
-        ref_seconds = time.perf_counter() - started
-        cost = {p.id: p.cost for p in election.projects}
-        agree = set(theirs) == set(outcome.selected)
-        agree_all &= agree
-        ours[ours_rule] = set(outcome.selected)
-        echo("")
-        echo(f"ours        {ours_rule}: {len(outcome.selected)} projects, cost "
-             f"{outcome.cost:,}: {' '.join(outcome.selected)}")
-        echo(f"pabutools   {PABUTOOLS_CALL[ref_rule]}: {len(theirs)} projects, cost "
-             f"{sum(cost[p] for p in theirs):,}: {' '.join(theirs)}")
-        echo(f"agree       {'yes' if agree else 'NO'} (same set of projects)")
-        echo(f"time        ours {best:.3f} s (best of {repeat}), pabutools {ref_seconds:.3f} s "
-             "(one run)")
-        echo(f"ratio       {ref_seconds / best:.1f} (pabutools time / ours)")
-    if rule == "mes-add1":
-        add1, exhaustive = ours["mes-add1"], ours["mes-add1-exhaustive"]
-        echo("")
-        echo("note        pabutools' voter_budget_increment=1 stops at the first exhaustive "
-             "outcome (our mes-add1-exhaustive); the cities' mes-add1 "
-             + ("selects the same projects here" if add1 == exhaustive
-                else "goes on and selects other projects here"))
-    return agree_all
+        composed = [p.name for p in reference["mes-add1"](instance, profile)]
+        composed_seconds = time.perf_counter() - started
+        show("pabutools", composed)
+        echo(f"{'':<26} {composed_seconds:.3f} s (one run): {PABUTOOLS_CALL['mes-add1']}")
+        composed_agree = set(composed) == set(ours.selected)
+        agree &= composed_agree
+        echo(f"{'agree':<26} {'yes' if composed_agree else 'NO'}: with our mes-add1")
+        echo(f"{'ratio cities':<26} {composed_seconds / seconds:.1f} (pabutools composed / our "
+             "mes-add1)")
+    return agree

@@ -603,13 +603,15 @@ def bench_budget_cmd(
     rule: str = typer.Option("mes-add1", help="mes-add1 (also benches mes-add1-exhaustive), "
                              "mes-add1-exhaustive, mes, mes-cardinality, greedy, greedy-per-cost"),
     repeat: int = typer.Option(3, help="runs of our tally; the best is kept"),
+    cities: bool = typer.Option(False, "--cities", help="mes-add1: also run the cities' Add1 "
+                                "composed from pabutools' parts (minutes on large files)"),
 ) -> None:
     """Our exact tally against pabutools' on the same file in the same run: both outcomes,
     whether they agree, both times and ratio = pabutools time / ours (api/bench_budget.py)."""
     from api.bench_budget import bench_budget
 
     try:
-        agree = bench_budget(file, rule, repeat, typer.echo)
+        agree = bench_budget(file, rule, repeat, cities, typer.echo)
     except (OSError, ValueError, RuntimeError) as e:
         typer.echo(f"bench budget: {e}", err=True)
         raise typer.Exit(2) from None

@@ -1,4 +1,4 @@
-"""Record pabutools' outcomes on the real Pabulib files into tests/data/pabulib/pabutools-outcomes.json.
+"""Record pabutools' outcomes on the real Pabulib files (tests/data/pabulib/pabutools-outcomes.json).
 
 pabutools' Add1 reruns MES once per currency unit per voter: on Swiecie and Wieliczka 2023 that
 takes minutes, too long for `make test`. So its outcomes are recorded once by this script and
@@ -7,7 +7,7 @@ live on the small files). Each entry keeps the file's SHA-256, so a changed file
 and the file keeps the pabutools version and the command that made it:
 
     .venv/bin/python -m tests.reference.record_pabutools            # every file, every rule
-    .venv/bin/python -m tests.reference.record_pabutools --rule mes-add1 --file Poland_Swiecie_2023.pb
+    .venv/bin/python -m tests.reference.record_pabutools --rule mes --file Poland_Swiecie_2023.pb
 
 Entries for other files and rules already in the JSON are kept. The rules are computed by
 tests/reference/pabutools_rules.py (its docstring maps each of our rules to pabutools calls),

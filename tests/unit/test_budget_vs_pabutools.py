@@ -165,3 +165,23 @@ def test_production_code_does_not_import_pabutools_when_parsed(path: Path) -> No
     assert "tests" not in _all_imports(path)
     if path != ROOT / "api" / "bench_budget.py":
         assert "pabutools" not in _all_imports(path)
+
+
+def test_bench_reports_agreement_with_pabutools_when_run_on_a_small_file() -> None:
+    from api.bench_budget import bench_budget
+
+    lines: list[str] = []
+    path = DATA / LIVE_FILES[0]
+    assert bench_budget(path, "mes-add1", repeat=1, cities=True, echo=lines.append)
+    text = "\n".join(lines)
+    assert text.count("yes:") == 2 and "ratio" in text
+
+
+def test_bench_budget_is_a_registered_command_when_the_cli_lists_its_help() -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import cli
+
+    result = CliRunner().invoke(cli, ["bench", "budget", "--help"])
+    assert result.exit_code == 0
+    assert "--repeat" in result.stdout
