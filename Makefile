@@ -15,14 +15,19 @@ VIEW ?=
 EVENTS ?= 100000
 SIGNATURES ?= 200000
 CONCURRENCY ?= 8,32
+PB ?= tests/data/pabulib/Poland_Wieliczka_2023_Green_Budget.pb
+RULE ?= mes-add1
+REPEAT ?= 3
 
-.PHONY: install tools run test test-unit demo rebuild bench-projections bench-signatures clean-var
+.PHONY: install tools run test test-unit demo rebuild bench-projections bench-signatures bench-budget clean-var
 
 $(UV):
 	python3 -m venv .tools && .tools/bin/pip install --quiet uv
 
+# The `reference` group (pabutools, GPL) is synced too: the tests compare our budget rules with it
+# and `registre bench budget` times it; no production module imports it.
 install: $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --group reference
 
 run: install
 	$(UV) run --frozen registre run
@@ -38,10 +43,10 @@ tools:
 	  fi; }
 
 test: install tools
-	$(UV) run --frozen pytest -q -p no:cacheprovider
+	$(UV) run --frozen --group reference pytest -q -p no:cacheprovider
 
 test-unit: install
-	$(UV) run --frozen pytest -q tests/unit
+	$(UV) run --frozen --group reference pytest -q tests/unit
 
 demo: install  # make demo SCENARIO=veto | evaluation | garant | interpellation | budget (with `make run` going)
 	$(REGISTRE) demo --scenario $(or $(SCENARIO),metrokawa)
@@ -54,6 +59,9 @@ bench-projections: install  # make bench-projections EVENTS=1000000
 
 bench-signatures: install tools  # make bench-signatures SIGNATURES=20000 CONCURRENCY=8,32
 	$(REGISTRE) bench signatures --signatures $(SIGNATURES) --concurrency $(CONCURRENCY)
+
+bench-budget: install  # make bench-budget PB=tests/data/pabulib/Poland_Wieliczka_2023_Green_Budget.pb
+	$(REGISTRE) bench budget $(PB) --rule $(RULE) --repeat $(REPEAT)
 
 clean-var:
 	rm -rf var

@@ -44,6 +44,7 @@ import typer
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 from api.acts import bureau_cli, draft_cli, guarantor_cli, petition_cli, proposal_cli
+from api.budget_cli import budget_cli
 from api.settings import DEFAULT_PG_PORT, DEFAULT_TEMPORAL_PORT, Settings
 
 cli = typer.Typer(help="Registre: governance ledger and deliberation workflows.",
@@ -65,6 +66,7 @@ cli.add_typer(guarantor_cli, name="guarantor")
 cli.add_typer(bureau_cli, name="bureau")
 cli.add_typer(draft_cli, name="draft")
 cli.add_typer(petition_cli, name="petition")
+cli.add_typer(budget_cli, name="budget")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -599,6 +601,28 @@ def bench_signatures_cmd(
     except (FileNotFoundError, ValueError, RuntimeError) as e:
         typer.echo(f"bench signatures: {e}", err=True)
         raise typer.Exit(1) from None
+
+
+@bench_cli.command("budget")
+def bench_budget_cmd(
+    file: Path = typer.Argument(..., help="a Pabulib .pb file", dir_okay=False),
+    rule: str = typer.Option("mes-add1", help="mes-add1 (also benches mes-add1-exhaustive), "
+                             "mes-add1-exhaustive, mes, mes-cardinality, greedy, greedy-per-cost"),
+    repeat: int = typer.Option(3, help="runs of our tally; the best is kept"),
+    cities: bool = typer.Option(False, "--cities", help="mes-add1: also run the cities' Add1 "
+                                "composed from pabutools' parts (minutes on large files)"),
+) -> None:
+    """Our exact tally against pabutools' on the same file in the same run: both outcomes,
+    whether they agree, both times and ratio = pabutools time / ours (api/bench_budget.py)."""
+    from api.bench_budget import bench_budget
+
+    try:
+        agree = bench_budget(file, rule, repeat, cities, typer.echo)
+    except (OSError, ValueError, RuntimeError) as e:
+        typer.echo(f"bench budget: {e}", err=True)
+        raise typer.Exit(2) from None
+    if not agree:
+        raise typer.Exit(1)
 
 
 def main() -> None:
