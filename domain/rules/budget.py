@@ -12,7 +12,9 @@ Rules (`RULES`):
 
 - ``greedy``: projects by points, most first; each one that still fits the remaining budget is
   funded, one that does not is skipped and the next is tried. A project with no points is
-  never funded.
+  never funded (pabutools' greedy funds one that still fits once every voted project is
+  through; nobody voted for it, so no city's result should depend on it: the one place where
+  these rules and pabutools differ, tested in tests/unit/test_budget_vs_pabutools.py).
 - ``greedy-per-cost``: the same, by points per unit of cost (points/cost, exact), most first.
 - ``mes``: the Method of Equal Shares (equalshares.net; Peters, Pierczyński & Skowron 2021)
   with cost utilities: a supporter's utility for project p is points × cost(p) (cost(p) for an
