@@ -131,3 +131,10 @@ def tally_cmd(
         return
     auto_from = pb.meta.get("rule") if rule == "auto" else None
     typer.echo("\n".join(human(outcome, election, file, auto_from)))
+
+
+# The cycle's acts (open, submit, rule, appeal, vote, milestone, cancel, show, results, import,
+# export): api/budget_acts.py, on the same `registre budget` group.
+from api.budget_acts import register as _register_acts  # noqa: E402
+
+_register_acts(budget_cli)
