@@ -11,7 +11,9 @@ not at all (`petition.no_answer`), did a threshold reached open no obligation
 (`petition.no_obligation`), was the threshold recorded at another position than the recount's
 crossing (`petition.threshold_position`), was a signature stored after the collection's close
 (`petition.late_signature`)? And for each participatory budget cycle: was a ballot stored
-after the voting's close (`budget.late_ballot`: never counted), was an appeal still pending
+after the voting's close (`budget.late_ballot`: never counted), was a ballot stored that breaks
+the cycle's ballot rules (`budget.invalid_ballot`: only a write past the commands can), was an
+appeal still pending
 when voting opened (`budget.appeal_undecided`), do the published results differ from the
 recount (`budget.results_mismatch`: `budget_recount`, the very recount `registre audit
 verify` makes)? A petition's flags cite the charter version it pinned; a signature's events
@@ -66,6 +68,8 @@ RULE_FR = {
     "petition.late_signature": "signature enregistrée après la clôture de la collecte (non "
                                "comptée)",
     "budget.late_ballot": "bulletin enregistré après la clôture du vote (non compté)",
+    "budget.invalid_ballot": "bulletin contraire aux règles de vote du cycle (projets, nombre "
+                             "de choix, points ou budget)",
     "budget.appeal_undecided": "vote ouvert alors qu'un recours contre l'inéligibilité d'un "
                                "projet n'était pas tranché",
     "budget.results_mismatch": "résultats publiés différents du recomptage des bulletins",
@@ -679,6 +683,16 @@ def _budget_ballot(c: _Check) -> None:
         return
     if "voting" not in facts:
         return  # stored before voting opened: never counted (nor by the tally)
+    from domain.rules.budget_cycle import BudgetRules, ballot_refusal
+
+    district, choices = c.f["district"], [(str(p), n) for p, n in c.f["choices"]]
+    refused = (("budget.district", "district sans budget dans ce cycle")
+               if district not in facts["districts"] else ballot_refusal(
+                   BudgetRules.from_dict(facts["rules"]), facts["districts"][district],
+                   facts["on_ballot"].get(district, {}), choices))
+    if refused is not None:
+        c.flag("budget.invalid_ballot", f"bulletin ({district}) à la position #{position} : "
+               f"règle {refused[0]}", [facts["voting"], position])
     facts.setdefault("ballots", {}).setdefault(c.f["district"], {})[c.f["voter_ref"]] = [
         [str(p), int(n)] for p, n in c.f["choices"]]
 

@@ -11,7 +11,8 @@ from tests.unit.helpers import ManualClock, in_memory_app
 from tests.unit.test_budget_cycle import RESIDENT_A, cycle_with_projects
 from tests.unit.test_compliance_rules import _both_ways
 
-BUDGET_RULES = ("budget.late_ballot", "budget.appeal_undecided", "budget.results_mismatch")
+BUDGET_RULES = ("budget.late_ballot", "budget.invalid_ballot", "budget.appeal_undecided",
+                "budget.results_mismatch")
 
 
 def reviewed(appeal_decided: bool = True):
@@ -66,6 +67,18 @@ def test_flags_a_late_ballot_when_stored_after_the_close() -> None:
     late = app.save(ballot)[-1].notification.id
     app.tally_budget_cycle(cid, clock())
     assert found(app) == [(str(cid), "budget.late_ballot", (close, late))]
+
+
+def test_flags_an_invalid_ballot_when_stored_past_the_commands() -> None:
+    app, clock, cid, pids, _ = reviewed()
+    from domain.budget.ballot import BudgetBallot
+
+    voting_opened = app.get_budget_cycle(cid)
+    opened = app._position_of_event(voting_opened, type(voting_opened).VotingOpened)
+    forged = BudgetBallot(cycle_id=cid, district="metropolis", voter_ref="v9",
+                          choices=[[pids[2], 1]])  # ineligible: not on the ballot
+    at = app.save(forged)[-1].notification.id
+    assert found(app) == [(str(cid), "budget.invalid_ballot", (opened, at))]
 
 
 def test_flags_an_undecided_appeal_when_voting_opened_before_its_decision() -> None:
