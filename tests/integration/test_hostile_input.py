@@ -16,7 +16,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -29,6 +29,7 @@ from api.wiring import make_registre, make_views, projection_runner
 from domain.application import Registre
 from domain.governance.metropolis import Metropolis
 from domain.rules.charter import CharterRules
+from domain.rules.petition import SignerClaims
 from tests.conftest import log_size
 from tests.integration.helpers import api_client
 
@@ -60,6 +61,8 @@ class Target:
     proposal_id: uuid.UUID
     draft_id: uuid.UUID
     petition_id: uuid.UUID
+    cycle_id: uuid.UUID
+    project_id: uuid.UUID
 
     def headers(self, route: Route) -> dict[str, str]:
         """A token the route's role check lets through, so the input itself is judged."""
@@ -84,8 +87,13 @@ def target(settings: Settings) -> Iterator[Target]:
     app.open_consultation(pid, datetime.now(timezone.utc) - timedelta(minutes=1))
     draft_id, _ = app.start_draft(mid, "c1", "Un brouillon", "Résumé")
     petition_id, _ = app.draft_petition(mid, "c1", "interpellation", "Une pétition", "Texte")
+    cycle_id, _ = app.open_budget_cycle(mid, "greffe", "Budget", {"metropolis": 1000})
+    project_id, _ = app.submit_budget_project(
+        cycle_id, "c1", SignerClaims(commune="A", birthdate=date(1990, 1, 1)), "metropolis",
+        "Un projet", "Résumé", 100)
     with projection_runner(settings), api_client(settings) as client:
-        yield Target(client, app, settings, mid, pid, draft_id, petition_id)
+        yield Target(client, app, settings, mid, pid, draft_id, petition_id, cycle_id,
+                     project_id)
     app.close()
 
 
@@ -226,12 +234,17 @@ def path_variants(route: Route, target: Target) -> Iterator[tuple[str, str]]:
         "draft_id": [str(target.proposal_id), str(target.metropolis_id), str(uuid.uuid4())],
         "petition_id": [str(target.proposal_id), str(target.metropolis_id),
                         str(target.draft_id), str(uuid.uuid4()), "pas-un-uuid"],
+        "cycle_id": [str(target.project_id), str(target.petition_id), str(uuid.uuid4()),
+                     "pas-un-uuid"],
+        "project_id": [str(target.cycle_id), str(target.proposal_id), str(uuid.uuid4()),
+                       "pas-un-uuid"],
         "slug": ["inconnue", "A%00B", "%ED%A0%80", "x" * 300],
         "number": [str(BIG), "-1", "NaN"],
         "size": [str(BIG), "0"],
     }
     right = {"proposal_id": str(target.proposal_id), "draft_id": str(target.draft_id),
-             "petition_id": str(target.petition_id), "slug": SLUG, "number": "1", "size": "1"}
+             "petition_id": str(target.petition_id), "cycle_id": str(target.cycle_id),
+             "project_id": str(target.project_id), "slug": SLUG, "number": "1", "size": "1"}
     names = route.path_params
     for name in names:
         for value in wrong[name]:
@@ -244,7 +257,8 @@ def path_variants(route: Route, target: Target) -> Iterator[tuple[str, str]]:
 def _right_path(route: Route, target: Target) -> str:
     path = route.path
     for name, value in {"proposal_id": target.proposal_id, "draft_id": target.draft_id,
-                        "petition_id": target.petition_id, "slug": SLUG, "number": 1,
+                        "petition_id": target.petition_id, "cycle_id": target.cycle_id,
+                        "project_id": target.project_id, "slug": SLUG, "number": 1,
                         "size": 1}.items():
         path = path.replace("{" + name + "}", str(value))
     return path
