@@ -77,22 +77,37 @@ charging), while being much faster than rerunning it naively:
   non-increasing, so if the runs at k and k + h fund the same sequence and in every round every
   rival's price at k + h stays above the winner's price at k, every run in between funds that
   sequence too (see `_add1`). This is a cheap, exact cousin of ADD-OPT (Kraiczy, Robinson &
-  Elkind), not ADD-OPT itself: on Wieliczka 2023 the sequence changes at about half of the 165
-  steps, so nearly every run is still computed; the speed there comes from the grouped,
-  integer MES. The tests
-  check the result against `_add1_reference`, which steps by one with a plain MES.
+  Elkind), not ADD-OPT itself: on Wieliczka 2023 the sequence changes at 73 of the 165 steps
+  (the funded set at only 20, but the proof needs the sequence), so nearly every run is still
+  computed; the speed there comes from the grouped, integer MES. The tests check the result
+  against `_add1_reference`, which steps by one with a plain MES.
 - Budgets are kept as integers over one common denominator (multiplied, each round, by the
-  integer that the round's price is divided by), so the hot loops use integers, not Fractions.
+  integer that the round's price is divided by), so the hot loops use integers, not Fractions:
+  a budget class is stored over the denominator of the round that created it and rescaled on
+  use by one of a few per-round multipliers, so a round does not rescale every class; prices
+  are compared by cross-multiplication, and the heap of lower bounds is ordered by their
+  correctly rounded floats (monotone in the exact values), an exact comparison deciding when
+  two floats are equal. Fractions are only built for the run that is kept (and for the runs a
+  skip is proved from). For approval ballots a project's supporters are counted per budget
+  class with the C loop of `collections.Counter`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import heapq
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil
+from operator import mul
+
+try:  # Counter's counting loop, in C in CPython; the same loop in Python otherwise
+    from collections import _count_elements  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover
+    def _count_elements(mapping, iterable):
+        for item in iterable:
+            mapping[item] = mapping.get(item, 0) + 1
 
 RULES: tuple[str, ...] = ("greedy", "greedy-per-cost", "mes", "mes-cardinality", "mes-add1",
                           "mes-add1-exhaustive", "mes-add1-greedy", "mes-add1-comparison")
@@ -280,6 +295,12 @@ class _Ctx:
         self.supported = [p for p in range(m) if self.votes[p] > 0]
         self.supp_counts = [[(g, x, self.groups[g][0]) for g, x in self.supp[p]]
                             for p in range(m)]
+        self.unit = all(x == 1 for _, items in self.groups for _, x in items)
+        # For approval ballots: each project's supporter groups of one voter, those of more
+        # (counted at C speed with Counter), and all of them.
+        self.supp_ones = [[g for g, _, c in s if c == 1] for s in self.supp_counts]
+        self.supp_many = [[(g, c) for g, _, c in s if c > 1] for s in self.supp_counts]
+        self.supp_groups = [[g for g, _ in s] for s in self.supp]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,56 +329,130 @@ def _greedy(ctx: _Ctx, per_cost: bool, already: list[int], phase: str) -> list[R
 # Method of Equal Shares
 
 
-@dataclass
 class _MesRun:
-    chosen: list[tuple[int, Fraction, Fraction, Fraction, int]]  # p, rho, pi, paid, payers
-    keys: list[tuple]      # per round, the winner's (rho, tie key)
-    certified: bool        # every round's winner beat every rival's key and the thresholds
+    """One MES run: the funded projects in order, with exact prices kept as integers.
+
+    `seq` lists the funded projects; `raw` holds, per round, (p, N, R, D, paid, payers) with
+    π = N / (R·D) the payment per point, rho = π / u (u = 1 or cost(p)) and paid/(R·D) the
+    money taken. `chosen` and `keys` turn them into Fractions on demand (only the kept run and
+    the runs a jump is proved from need them)."""
+
+    __slots__ = ("seq", "raw", "cardinal", "cost", "tie", "certified", "_chosen", "_keys")
+
+    def __init__(self, seq, raw, cardinal, cost, tie, certified) -> None:
+        self.seq = seq
+        self.raw = raw
+        self.cardinal = cardinal
+        self.cost = cost
+        self.tie = tie
+        self.certified = certified  # every round's winner beat every rival's key and threshold
+        self._chosen = None
+        self._keys = None
+
+    @property
+    def chosen(self) -> list[tuple[int, Fraction, Fraction, Fraction, int]]:
+        """Per round: (p, rho, π, paid, payers)."""
+        if self._chosen is None:
+            out = []
+            for p, n_, r_, d_, paid, payers in self.raw:
+                den = r_ * d_
+                pi = Fraction(n_, den)
+                out.append((p, pi if self.cardinal else pi / self.cost[p], pi,
+                            Fraction(paid, den), payers))
+            self._chosen = out
+        return self._chosen
+
+    @property
+    def keys(self) -> list[tuple]:
+        """Per round, the winner's (rho, tie key)."""
+        if self._keys is None:
+            self._keys = [(rho, self.tie[p]) for p, rho, *_ in self.chosen]
+        return self._keys
 
 
 def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
              thresholds: list[tuple] | None = None) -> _MesRun:
-    """One MES run with per-voter budget b0, in integers over a common denominator.
+    """One MES run with per-voter budget b0, in integers.
+
+    Budget classes (voters with equal remaining budget) are (v, e): value v / D[e], where D[e]
+    is the common denominator after e rounds (D[e+1] = D[e]·R, R the integer the round's
+    price is divided by); `mult[e]` = D[now] / D[e] rescales a class to the current
+    denominator, so a round rescales only these few multipliers, not every class. Prices are
+    compared exactly by cross-multiplication; the heap of lazy lower bounds is ordered by their
+    correctly rounded float (monotone in the exact value), and an exact comparison decides
+    whenever two floats are equal.
 
     With `thresholds` (the winners' keys of a run at a smaller per-voter budget), the run also
     says whether, in each round, every rival's price is above that run's winner's (`certified`):
     see `_add1` for why that proves every budget in between gives the same outcome."""
     cost = ctx.cost
-    groups = ctx.groups
     tie = ctx.tie
-    b0 = Fraction(b0)
-    den = b0.denominator                      # every class value is value/den
-    val: dict[int, int] = {0: b0.numerator}   # live budget classes (value > 0)
-    size: dict[int, int] = {0: len(groups)}   # groups in each live class
-    next_id = 1
-    gcls = [0] * len(groups)                  # class of each group, -1 once its budget is 0
+    unit = ctx.unit
     supp = ctx.supp_counts
-    remaining = set(ctx.supported)
-    # A lower bound of each project's rho (budgets only go down): cost / total utility; the
-    # heap holds (bound, tie key, project) with stale entries skipped by `version`.
-    lb = {p: Fraction(cost[p], ctx.points[p] * (1 if cardinal else cost[p])) for p in remaining}
-    version = dict.fromkeys(remaining, 0)
-    heap = [(lb[p], tie[p], p, 0) for p in remaining]
+    ones, many, sgroups = ctx.supp_ones, ctx.supp_many, ctx.supp_groups
+    b0 = Fraction(b0)
+    den = b0.denominator                      # the current common denominator D[t]
+    cls_v = [0, b0.numerator]                 # class id -> numerator over D[cls_e[id]];
+    cls_e = [0, 0]                            # class 0 holds the groups whose budget is 0
+    mult = [1]                                # mult[e] = D[t] / D[e]
+    gcls = [1] * len(ctx.groups)              # the class of each group
+    util = [1 if cardinal else c for c in cost]
+    points = ctx.points
+    version = [0] * len(cost)                 # -1: funded or unaffordable
+    lbn = {}                                  # exact lower bound of rho: lbn[p] / lbd[p]
+    lbd = {}
+    heap = []
+    for p in ctx.supported:
+        lbn[p] = cost[p]
+        lbd[p] = points[p] * util[p]
+        heap.append((cost[p] / lbd[p], tie[p], p, 0))
     heapq.heapify(heap)
-    chosen: list[tuple[int, Fraction, Fraction, Fraction, int]] = []
-    keys: list[tuple] = []
+    alive = len(heap)
+    seq: list[int] = []
+    raw: list[tuple[int, int, int, int, int, int]] = []
     certified = thresholds is not None
 
-    def price(p: int) -> tuple[int, int] | None:
-        """(N, R): pi = N / (R·den), the payment per point with sum of min(b, pi·x) equal to
-        cost(p); None if the supporters hold less than the cost."""
+    def price(p: int):
+        """(N, R, agg): π = N / (R·den), the payment per point with sum of min(b, π·x) equal
+        to cost(p), and the supporters' live classes with their voter counts; None if the
+        supporters hold less than the cost."""
         target = cost[p] * den
-        agg: dict[tuple[int, int], int] = {}
+        agg: dict = {}
+        get = agg.get
+        if unit:
+            agg = {}
+            _count_elements(agg, map(gcls.__getitem__, ones[p]))
+            get = agg.get
+            for g, c in many[p]:
+                cid = gcls[g]
+                agg[cid] = get(cid, 0) + c
+            agg.pop(0, None)
+            cids = list(agg)
+            counts = list(agg.values())
+            values = list(map(mul, map(cls_v.__getitem__, cids),
+                              map(mult.__getitem__, map(cls_e.__getitem__, cids))))
+            if sum(map(mul, values, counts)) < target:
+                return None
+            rest = sum(counts)
+            if not values or min(values) * rest >= target:
+                return target, rest, agg  # nobody runs short
+            poor = 0
+            for b, c in sorted(zip(values, counts)):
+                if target - poor <= b * rest:
+                    break
+                poor += b * c
+                rest -= c
+            return target - poor, rest, agg
         for g, x, c in supp[p]:
             cid = gcls[g]
-            if cid >= 0:
+            if cid:
                 key = (cid, x)
-                agg[key] = agg.get(key, 0) + c
+                agg[key] = get(key, 0) + c
         entries = []
         total = 0
         rest = 0
         for (cid, x), c in agg.items():
-            b = val[cid]
+            b = cls_v[cid] * mult[cls_e[cid]]
             total += b * c
             rest += x * c
             entries.append((b if x == 1 else Fraction(b, x), b, x, c))
@@ -371,93 +466,110 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
                 break
             poor += b * c
             rest -= x * c
-        return target - poor, rest
+        return target - poor, rest, agg
 
     t = 0
-    while remaining:
+    while alive:
         limit = thresholds[t] if certified and t < len(thresholds) else None
-        best: int | None = None
-        best_key = None
-        best_nr = (0, 1)
-        rivals: list[tuple] = []
+        best = -1
+        best_n = best_d = 0       # the best rho so far is best_n / (best_d·den)
+        best_f = 0.0
+        best_found = None
+        rivals: list[tuple[int, int, int]] = []   # (q, n, d) of the others computed
         visited: list[int] = []
         while heap:
-            bound_, tq, q, ver = heap[0]
-            if q not in remaining or ver != version[q]:
+            f, tq, q, ver = heap[0]
+            if ver != version[q]:
                 heapq.heappop(heap)
                 continue
-            bar = best_key if limit is None or best_key is None else max(best_key, limit)
-            if bar is not None and (bound_, tq) > bar:
-                break  # q and every project behind it in the heap cannot win this round
+            if limit is not None:
+                # certifying: the exact, Fraction comparison with the threshold too
+                bound = (Fraction(lbn[q], lbd[q]), tq)
+                bar = limit if best < 0 else max(limit, (Fraction(best_n, best_d * den),
+                                                         tie[best]))
+                if bound > bar:
+                    break
+            elif best >= 0:
+                if f > best_f:
+                    break  # q and every project behind it in the heap cannot win this round
+                if f == best_f:
+                    a, b_ = lbn[q] * best_d * den, best_n * lbd[q]
+                    if a > b_ or (a == b_ and tq > tie[best]):
+                        break
             heapq.heappop(heap)
             found = price(q)
             if found is None:
-                remaining.discard(q)
+                version[q] = -1
+                alive -= 1
                 continue
-            n_, r_ = found
-            rho = Fraction(n_, r_ * den * (1 if cardinal else cost[q]))
-            lb[q] = rho
+            n_, r_, _ = found
+            d_ = r_ * util[q]
+            lbn[q] = n_
+            lbd[q] = d_ * den
             visited.append(q)
-            key = (rho, tq)
-            if best_key is None or key < best_key:
-                if best_key is not None:
-                    rivals.append(best_key)
-                best, best_key, best_nr = q, key, found
+            if best < 0:
+                better = True
             else:
-                rivals.append(key)
+                a, b_ = n_ * best_d, best_n * d_
+                better = a < b_ or (a == b_ and tq < tie[best])
+            if better:
+                if best >= 0:
+                    rivals.append((best, best_n, best_d))
+                best, best_n, best_d, best_found = q, n_, d_, found
+                best_f = n_ / lbd[q]
+            else:
+                rivals.append((q, n_, d_))
+        if best < 0:
+            break
         for q in visited:
             if q != best:
                 version[q] += 1
-                heapq.heappush(heap, (lb[q], tie[q], q, version[q]))
-        if best is None:
-            break
-        if certified:
-            if limit is None or best_key > limit or any(key <= limit for key in rivals):
-                certified = False
+                heapq.heappush(heap, (lbn[q] / lbd[q], tie[q], q, version[q]))
         p = best
-        n_, r_ = best_nr
-        remaining.discard(p)
-        # New common denominator den·r_: the charged classes get (b·r_ - n_·x), or 0.
-        split: dict[tuple[int, int], int] = {}
+        version[p] = -1
+        alive -= 1
+        if certified:
+            win = (Fraction(best_n, best_d * den), tie[p])
+            if limit is None or win > limit or any(
+                    (Fraction(n_, d_ * den), tie[q]) <= limit for q, n_, d_ in rivals):
+                certified = False
+        n_, r_, agg = best_found
+        # New common denominator den·r_: a charged class (v, e) becomes (b·r_ - n_·x) over
+        # it, b = v·mult[e], or is emptied (class 0).
+        t += 1
+        newmap = {0: 0}
         paid = 0
         payers = 0
-        for g, x, c in supp[p]:
-            cid = gcls[g]
-            if cid < 0:
-                continue
-            key2 = (cid, x)
-            known = split.get(key2)
-            if known is None:
-                b = val[cid] * r_
-                pay = n_ * x
-                if pay >= b:
-                    known = (-1, b)
-                else:
-                    known = (next_id, pay)
-                    val[next_id] = b - pay
-                    size[next_id] = 0
-                    next_id += 1
-                split[key2] = known
-            nid, pay = known
+        for key, c in agg.items():
+            cid, x = (key, 1) if unit else key
+            b = cls_v[cid] * mult[cls_e[cid]] * r_
+            pay = n_ * x
+            if pay >= b:
+                nid, pay = 0, b
+            else:
+                nid = len(cls_v)
+                cls_v.append(b - pay)
+                cls_e.append(t)
+            newmap[key] = nid
             paid += pay * c
             payers += c
-            gcls[g] = nid
-            size[cid] -= 1
-            if nid >= 0:
-                size[nid] += 1
-        new_ids = {nid for nid, _ in split.values() if nid >= 0}
-        for cid in list(val):
-            if size[cid] == 0:
-                del val[cid], size[cid]
-            elif cid not in new_ids:
-                val[cid] *= r_
+        if unit:
+            gs = sgroups[p]
+            deque(map(gcls.__setitem__, gs, map(newmap.__getitem__, map(gcls.__getitem__, gs))),
+                  maxlen=0)
+        else:
+            for g, x, _ in supp[p]:
+                cid = gcls[g]
+                if cid:
+                    gcls[g] = newmap[(cid, x)]
+        raw.append((p, n_, r_, den, paid, payers))
+        seq.append(p)
         den *= r_
-        chosen.append((p, best_key[0], Fraction(n_, den), Fraction(paid, den), payers))
-        keys.append(best_key)
-        t += 1
+        mult = [m * r_ for m in mult]
+        mult.append(1)
     if certified and t != len(thresholds):
         certified = False
-    return _MesRun(chosen=chosen, keys=keys, certified=certified)
+    return _MesRun(seq, raw, cardinal, cost, tie, certified)
 
 
 def _mes_rounds(ctx: _Ctx, run: _MesRun) -> list[Round]:
@@ -483,7 +595,7 @@ def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int]:
     supported = len(ctx.supported)
 
     def stop(k: int, run: _MesRun) -> str | None:
-        chosen = {p for p, *_ in run.chosen}
+        chosen = set(run.seq)
         spent = sum(ctx.cost[p] for p in chosen)
         if spent > ctx.budget:
             return f"at +{k:,} per voter the outcome would cost {spent:,}, over the budget"
@@ -508,7 +620,7 @@ def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int]:
             why = stop(k + 1, ahead)
             if why is not None and why.endswith("over the budget"):
                 break  # keep the run at k
-            same = [c[0] for c in ahead.chosen] == [c[0] for c in run.chosen]
+            same = ahead.seq == run.seq
             steady = steady + 1 if same else 0
             k, run = k + 1, ahead
             if steady >= patience:
@@ -516,7 +628,7 @@ def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int]:
             continue
         ahead = _mes_run(ctx, base + k + h, cardinal=False, thresholds=run.keys)
         runs += 1
-        if ahead.certified and [c[0] for c in ahead.chosen] == [c[0] for c in run.chosen]:
+        if ahead.certified and ahead.seq == run.seq:
             k, run, h, patience = k + h, ahead, h * 2, 1
         else:
             h, steady, patience = 1, 0, patience * 2
