@@ -7,7 +7,7 @@ slow path, is the full domain command run alone in its own transaction (it loads
 raises the precise `DomainError`, e.g. already signed) and returns its log position.
 
 One writer thread takes the first waiting act, gathers every act arriving within `max_wait`
-seconds (at most `max_batch`), calls each one's `prepare()`, maps the new events with the
+seconds after it (at most `max_batch`), calls each one's `prepare()`, maps the new events with the
 application's mapper and inserts all of them in ONE transaction (the event table locked, as
 every write of the log is), one commit. On PostgreSQL that transaction is sent in one round
 trip (`insert_in_one_round_trip`: the recorder's own statements, pipelined with BEGIN and
@@ -285,12 +285,13 @@ class GroupCommitWriter:
             if first is _STOP:
                 break
             batch = [first]
-            deadline = time.monotonic() + self.max_wait
+            if self.max_wait > 0:
+                # One sleep for the whole window, then take what came: waking on each act
+                # would take the GIL from the event loop once per act.
+                time.sleep(self.max_wait)
             while len(batch) < self.max_batch:
-                remaining = deadline - time.monotonic()
                 try:
-                    item = (self._queue.get(timeout=remaining) if remaining > 0
-                            else self._queue.get_nowait())
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is _STOP:
