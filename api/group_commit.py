@@ -7,12 +7,12 @@ slow path, is the full domain command run alone in its own transaction (it loads
 raises the precise `DomainError`, e.g. already signed) and returns its log position.
 
 One writer thread takes the first waiting act, gathers every act arriving within `max_wait`
-seconds after it (at most `max_batch`), calls each one's `prepare()`, maps the new events with the
-application's mapper and inserts all of them in ONE transaction (the event table locked, as
-every write of the log is), one commit. On PostgreSQL that transaction is sent in one round
-trip (`insert_in_one_round_trip`: the recorder's own statements, pipelined with BEGIN and
-COMMIT behind a single sync) instead of the recorder's `insert_events`, which waits for the
-server three times per transaction; any other recorder gets `insert_events`.
+seconds after it (at most `max_batch`), calls each one's `prepare()`, maps the new events
+with the application's mapper and inserts all of them in ONE transaction (the event table
+locked, as every write of the log is), one commit. On PostgreSQL that transaction is sent in
+one round trip (`insert_in_one_round_trip`: the recorder's own statements, pipelined with
+BEGIN and COMMIT behind a single sync) instead of the recorder's `insert_events`, which
+waits for the server three times per transaction; any other recorder gets `insert_events`.
 
 What a caller of `write` / `write_sync` is guaranteed:
 
@@ -30,9 +30,9 @@ What a caller of `write` / `write_sync` is guaranteed:
   `DomainError`, a bug) fails that act alone, raised to its caller.
 - **A transient database failure acknowledges nothing.** When the batch's transaction fails
   for another reason (connection lost, server gone: eventsourcing's `OperationalError`,
-  `InterfaceError`, after the recorder's own retries), every act of that batch fails with
-  `NotAcknowledged` (the API answers 503); the writer goes on with the next batch. The writer
-  thread never dies because of one act or one batch.
+  `InterfaceError`, after the same retries as the recorder's), every act of that batch fails
+  with `NotAcknowledged` (the API answers 503); the writer goes on with the next batch. The
+  writer thread never dies because of one act or one batch.
 - **Order.** The acts of one writer are committed in the order it took them from its queue:
   within a batch their positions follow their arrival; a batch's fallbacks come after it.
   Other writers of the same log (other processes, commands saved directly) interleave.

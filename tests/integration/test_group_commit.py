@@ -201,7 +201,7 @@ def test_one_round_trip_stores_nothing_of_a_batch_when_one_event_is_a_duplicate(
         insert_in_one_round_trip(app.recorder, stored("c", "a", "d"))
     assert set(positions_of(settings)) == {Thing.create_id("a"), Thing.create_id("b")}
 
-    after = insert_in_one_round_trip(app.recorder, stored("c", "d"))  # the connection is reusable
+    after = insert_in_one_round_trip(app.recorder, stored("c", "d"))  # the connection is fine
     positions = positions_of(settings)
     assert first == [positions[Thing.create_id("a")], positions[Thing.create_id("b")]]
     assert after == [positions[Thing.create_id("c")], positions[Thing.create_id("d")]]
