@@ -76,6 +76,16 @@ class SignatureAct:
 
 
 @dataclass(frozen=True)
+class _Signing:
+    """What the fast path of a signature reads of its petition (cached, see above)."""
+
+    read_at: datetime
+    petition: Petition
+    rules: PetitionKind
+    communes: frozenset[str]
+
+
+@dataclass(frozen=True)
 class CollectionOpenedResult:
     closes_at: datetime
     threshold: int
@@ -103,18 +113,20 @@ class PetitionCommands:
             raise UnknownPetition(f"no petition {petition_id}")
         return petition
 
-    def _cached_petition(self, petition_id: UUID) -> Petition:
-        cache: dict[UUID, tuple[datetime, Petition]] = self.__dict__.setdefault(
-            "_petition_cache", {})
-        now = self.clock()
+    def _cached_petition(self, petition_id: UUID, now: datetime) -> _Signing:
+        """The petition as read at most `PETITION_CACHE_SECONDS` before `now`, with its kind's
+        rules and its metropolis' communes (both fixed once the petition is drafted)."""
+        cache: dict[UUID, _Signing] = self.__dict__.setdefault("_petition_cache", {})
         hit = cache.get(petition_id)
-        if hit is not None and now - hit[0] < timedelta(seconds=PETITION_CACHE_SECONDS):
-            return hit[1]
+        if hit is not None and now - hit.read_at < timedelta(seconds=PETITION_CACHE_SECONDS):
+            return hit
         petition = self.get_petition(petition_id)
+        signing = _Signing(now, petition, petition.kind_rules,
+                           frozenset(self._member_communes(petition.metropolis_id)))
         if len(cache) > 10_000:
             cache.clear()
-        cache[petition_id] = (now, petition)
-        return petition
+        cache[petition_id] = signing
+        return signing
 
     def _member_communes(self, metropolis_id: UUID) -> list[str]:
         cache: dict[UUID, list[str]] = self.__dict__.setdefault("_communes_cache", {})
@@ -324,15 +336,19 @@ class PetitionCommands:
         return CollectionOpenedResult(petition.closes_at, petition.threshold,
                                       self._position_of(petition, Petition.CollectionOpened))
 
-    def _check_eligible(self, petition: Petition, claims: SignerClaims) -> None:
-        refused = refusal_to_sign(petition.kind_rules, claims,
-                                  self._member_communes(petition.metropolis_id),
-                                  petition.commune, self.clock().date())
+    def _check_eligible(self, petition: Petition, claims: SignerClaims,
+                        signing: _Signing | None = None, now: datetime | None = None) -> None:
+        """`signing`: the petition's rules and communes when already read (the fast path)."""
+        rules = signing.rules if signing else petition.kind_rules
+        communes = (signing.communes if signing
+                    else self._member_communes(petition.metropolis_id))
+        refused = refusal_to_sign(rules, claims, communes, petition.commune,
+                                  (now or self.clock()).date())
         if refused is not None:
             raise NotEligibleToSign(refused[1], rule=refused[0])
 
-    def _check_signable(self, petition: Petition) -> None:
-        if not petition.is_collecting(self.clock()):
+    def _check_signable(self, petition: Petition, now: datetime | None = None) -> None:
+        if not petition.is_collecting(now or self.clock()):
             raise CollectionNotOpen(f"petition {petition.id} is not collecting signatures")
 
     def _allowance_id(self, petition: Petition, signer_ref: str) -> UUID | None:
@@ -343,12 +359,12 @@ class PetitionCommands:
             petition.metropolis_id, petition.kind, petition.commune or "metropolis",
             limit_period(rules, self.clock()), signer_ref)
 
-    def _new_allowance(self, petition: Petition, signer_ref: str) -> SigningAllowance:
-        rules = petition.kind_rules
+    def _new_allowance(self, petition: Petition, rules: PetitionKind, signer_ref: str,
+                       now: datetime) -> SigningAllowance:
         return SigningAllowance(
             metropolis_id=petition.metropolis_id, kind=petition.kind,
             authority=petition.commune or "metropolis",
-            period=limit_period(rules, self.clock()), signer_ref=signer_ref,
+            period=limit_period(rules, now), signer_ref=signer_ref,
             petition_id=petition.id)
 
     def signature_act(self, petition_id: UUID, signer_ref: str, claims: SignerClaims,
@@ -357,16 +373,18 @@ class PetitionCommands:
         signature (and the first use of the period's allowance when the kind limits it)."""
 
         def prepare() -> list[Aggregate]:
-            petition = self._cached_petition(petition_id)
-            self._check_signable(petition)
-            self._check_eligible(petition, claims)
+            now = self.clock()
+            signing = self._cached_petition(petition_id, now)
+            petition, rules = signing.petition, signing.rules
+            self._check_signable(petition, now)
+            self._check_eligible(petition, claims, signing, now)
             signature = Signature(
                 petition_id=petition_id, signer_ref=signer_ref, commune=claims.commune,
                 capacity="elector" if claims.elector else "resident", channel=channel,
                 batch_id=batch_id)
             made: list[Aggregate] = [signature]
-            if petition.kind_rules.signer_limit:
-                made.append(self._new_allowance(petition, signer_ref))
+            if rules.signer_limit:
+                made.append(self._new_allowance(petition, rules, signer_ref, now))
             return made
 
         return SignatureAct(prepare, lambda: self.sign_petition(
@@ -399,7 +417,8 @@ class PetitionCommands:
             try:
                 allowance = self.repository.get(allowance_id)
             except AggregateNotFoundError:
-                allowance = self._new_allowance(petition, signer_ref)
+                allowance = self._new_allowance(petition, petition.kind_rules, signer_ref,
+                                                self.clock())
             else:
                 limit = petition.kind_rules.signer_limit
                 if len(allowance.petitions) >= limit:

@@ -20,7 +20,13 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, OperationalError
 
-from api.group_commit import Act, GroupCommitWriter, NotAcknowledged, WriterStopped
+from api.group_commit import (
+    Act,
+    GroupCommitWriter,
+    NotAcknowledged,
+    WriterStopped,
+    insert_in_one_round_trip,
+)
 from api.settings import Settings
 from api.wiring import make_registre
 from domain.application import Registre
@@ -184,6 +190,24 @@ async def test_a_duplicate_of_a_stored_record_fails_alone_and_the_others_are_sto
     assert stats.conflicts == 1 and stats.fallbacks == 3  # the refused batch, each alone
 
 
+def test_one_round_trip_stores_nothing_of_a_batch_when_one_event_is_a_duplicate(
+        settings: Settings, app: Registre) -> None:
+    def stored(*keys: str) -> list:  # type: ignore[type-arg]
+        return [app.mapper.to_stored_event(e) for k in keys
+                for e in Thing(key=k).collect_events()]
+
+    first = insert_in_one_round_trip(app.recorder, stored("a", "b"))
+    with pytest.raises(IntegrityError):
+        insert_in_one_round_trip(app.recorder, stored("c", "a", "d"))
+    assert set(positions_of(settings)) == {Thing.create_id("a"), Thing.create_id("b")}
+
+    after = insert_in_one_round_trip(app.recorder, stored("c", "d"))  # the connection is fine
+    positions = positions_of(settings)
+    assert first == [positions[Thing.create_id("a")], positions[Thing.create_id("b")]]
+    assert after == [positions[Thing.create_id("c")], positions[Thing.create_id("d")]]
+    assert after[0] > first[1]
+
+
 def test_a_hundred_parallel_writes_of_the_same_key_store_exactly_one(
         settings: Settings, app: Registre, writer: GroupCommitWriter) -> None:
     def attempt(_: int) -> int | BaseException:
@@ -224,15 +248,15 @@ async def test_an_exception_in_one_prepare_fails_only_that_act(
 async def test_a_transient_database_failure_acknowledges_nothing_and_the_writer_goes_on(
         settings: Settings, app: Registre, writer: GroupCommitWriter,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    real_insert = app.recorder.insert_events
+    real_insert = writer._insert_events
     failures = [OperationalError("server closed the connection unexpectedly")]
 
-    def flaky_insert(stored_events, **kwargs):  # type: ignore[no-untyped-def]
+    def flaky_insert(stored_events):  # type: ignore[no-untyped-def]
         if failures:
             raise failures.pop()
-        return real_insert(stored_events, **kwargs)
+        return real_insert(stored_events)
 
-    monkeypatch.setattr(app.recorder, "insert_events", flaky_insert)
+    monkeypatch.setattr(writer, "_insert_events", flaky_insert)
     gate = Gate(app, "gate-lost")  # its batch is the one that fails
     first = asyncio.ensure_future(writer.write(gate.act))
     assert await asyncio.to_thread(gate.entered.wait, 60)
