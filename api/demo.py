@@ -711,6 +711,11 @@ def _wait_cycle(client: httpx.Client, cid: str, stages: set[str], label: str,
     raise TimeoutError(f"budget cycle {cid} did not reach {stages} within {timeout:.0f}s")
 
 
+def _eur(amount: int) -> str:
+    """An amount of euros as written in French: 1 200 000 € (narrow no-break spaces)."""
+    return f"{amount:,} €".replace(",", "\u202f")
+
+
 def _budget_projects(seed: dict[str, Any]) -> list[dict[str, Any]]:
     """The consultation's proposals as budget projects: title, objective as summary, a cost
     drawn (seeded) between 40 000 and 450 000 euros; the seed's support as popularity."""
@@ -770,8 +775,8 @@ def _budget(client: httpx.Client, url: str, settings: Settings, metropolis: dict
         console.print(f"[red]Ouverture refusée : règle {escape(_rule_of(opened))}")
         return 1
     cid = opened.json()["id"]
-    console.print(f"Cycle ouvert : {cid} (métropole {BUDGET_METROPOLIS:,} €, Reims "
-                  f"{BUDGET_REIMS:,} €)".replace(",", "\u202f"))
+    console.print(f"Cycle ouvert : {cid} (métropole {_eur(BUDGET_METROPOLIS)}, Reims "
+                  f"{_eur(BUDGET_REIMS)})")
     drafts = _budget_projects(load_seed())
     projects: list[dict[str, Any]] = []
     for n, p in enumerate(drafts):
@@ -784,8 +789,7 @@ def _budget(client: httpx.Client, url: str, settings: Settings, metropolis: dict
             console.print(escape(f"  projet refusé : {p['title']} (règle {_rule_of(r)})"))
             continue
         projects.append({**p, "id": r.json()["id"], "district": district, "cost": cost})
-        console.print(escape(f"  déposé [{district}] {p['title']} — {cost:,} €".replace(
-            ",", "\u202f")))
+        console.print(escape(f"  déposé [{district}] {p['title']} — {_eur(cost)}"))
     _wait_cycle(client, cid, {"review", "voting"}, "Dépôt des projets", timeout)
     refused = projects[-1]
     r = client.post(f"/budget-projects/{refused['id']}/ruling",
@@ -805,14 +809,13 @@ def _budget(client: httpx.Client, url: str, settings: Settings, metropolis: dict
     results = client.get(f"/budgets/{cid}/results").raise_for_status().json()
     for district, result in results.items():
         console.print(f"\n[bold]Résultats — {district}[/] ({result['rule']}, "
-                      f"{result['ballots']} bulletins, {result['cost']:,} € sur "
-                      f"{result['budget']:,} €)".replace(",", "\u202f"))
+                      f"{result['ballots']} bulletins, {_eur(result['cost'])} sur "
+                      f"{_eur(result['budget'])})")
         for x in result.get("explanation", []):
             mark = "[green]retenu[/]" if x["selected"] else "non retenu"
             why = "" if x["selected"] else f" : {x['reason']}"
             console.print(f"  {mark} " + escape(
-                f"{x['title']} — {x['cost']:,} €, {x['votes']} voix{why}".replace(
-                    ",", "\u202f")))
+                f"{x['title']} — {_eur(x['cost'])}, {x['votes']} voix{why}"))
     console.print(f"\nOù regarder :\n  résultats     {url}/budgets/{cid}/results\n"
                   f"  chronologie   {url}/budgets/{cid}/timeline\n"
                   f"  workflow      budget-{cid} dans {settings.temporal_ui_url}")
