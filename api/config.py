@@ -28,6 +28,7 @@ from domain.rules.charter import (
 )
 from domain.rules.budget_cycle import BudgetRules
 from domain.rules.petition import MAX_KINDS
+from domain.rules.convention import convention_kinds as checked_convention_kinds
 from domain.rules.petition import petition_kinds as checked_petition_kinds
 
 DURATION_FIELDS = ("consultation", "vote", "veto_window", "admissibility", "deliberation",
@@ -91,6 +92,11 @@ class CharterConfig(BaseModel):
         default_factory=dict, max_length=20,
         description="the participatory budget's default rules as domain/rules/budget_cycle.py "
                     "BudgetRules names them (durations in seconds or ISO 8601, `P30D`)")
+    convention_kinds: dict[Line, dict[str, Any]] = Field(
+        default_factory=dict, max_length=20,
+        description="the kinds of citizens' convention drawn by lot, each with its rules as "
+                    "domain/rules/convention.py ConventionRules names them (durations in "
+                    "seconds or ISO 8601); empty: `convention` with the defaults")
 
     @field_validator("consultation", "vote")
     @classmethod
@@ -115,6 +121,16 @@ class CharterConfig(BaseModel):
         rules = {field: _iso_seconds(field, value) for field, value in v.items()}
         try:  # the domain's own checks, at the boundary: a misspelt field names itself
             return BudgetRules.from_dict(rules).as_dict()
+        except InvalidCharter as e:
+            raise ValueError(str(e)) from None
+
+    @field_validator("convention_kinds")
+    @classmethod
+    def _convention_kinds(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        kinds = {name: {field: _iso_seconds(field, value) for field, value in kind.items()}
+                 if isinstance(kind, dict) else kind for name, kind in v.items()}
+        try:  # the domain's own checks, at the boundary: a misspelt field names itself
+            return {name: k.as_dict() for name, k in checked_convention_kinds(kinds).items()}
         except InvalidCharter as e:
             raise ValueError(str(e)) from None
 
@@ -174,6 +190,7 @@ RULE_OF: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "evaluation_window": ("evaluation_window_seconds", _seconds),
     "petition_kinds": ("petition_kinds", dict),
     "budget": ("budget", dict),
+    "convention_kinds": ("convention_kinds", dict),
 }
 
 

@@ -1,5 +1,5 @@
 """The domain application: one eventsourcing Application over one global log, composed from
-each process' command module (governance, deliberation, petition, budget; later convention).
+each process' command module (governance, deliberation, petition, budget, convention).
 
 Each command loads aggregates, applies a rule and saves the resulting events in one
 transaction. Time comes from the `clock` given at construction (the wiring gives the system
@@ -20,6 +20,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from domain.budget.commands import BudgetCommands
+from domain.convention.commands import ConventionCommands
 from domain.deliberation.commands import DeliberationCommands
 from domain.governance.commands import GovernanceCommands
 from domain.petition.commands import PetitionCommands
@@ -33,7 +34,7 @@ def utc_now() -> datetime:
 
 
 class Registre(GovernanceCommands, DeliberationCommands, PetitionCommands, BudgetCommands,
-               Application[UUID]):
+               ConventionCommands, Application[UUID]):
     """Registre's command side, on the event store configured by the environment."""
 
     name = "Registre"

@@ -405,3 +405,69 @@ class NotSelected(RuleBroken):
 
 class NoAppealPending(RuleBroken):
     rule = "budget.appeal"
+
+
+# -- citizens' conventions drawn by lot ---------------------------------------------------
+
+
+class UnknownConvention(NotFound):
+    rule = "unknown_convention"
+
+
+class UnknownConventionKind(RuleBroken):
+    rule = "convention.kind"
+
+
+class InvalidConvention(RuleBroken):
+    """The convention's rules, registry or pool are not valid (the rule id names which:
+    `convention.rules`, `convention.quotas`, `convention.pool_too_small`,
+    `convention.infeasible_quotas`, `convention.invitations`)."""
+
+    rule = "convention.rules"
+
+    def __init__(self, message: str, rule: str = "convention.rules",
+                 details: dict | None = None) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.details = details or {}
+
+
+class NotEligibleToVolunteer(NotPermitted):
+    """The identity provider's claims or the values given do not let this person volunteer
+    (the rule id names which: residence, min_age, category, category_value)."""
+
+    rule = "convention.residence"
+
+    def __init__(self, message: str, rule: str = "convention.residence") -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+class RegistrationNotOpen(RuleBroken):
+    rule = "convention.registration"
+
+
+class AlreadyVolunteered(RuleBroken):
+    rule = "convention.one_registration"
+
+
+class SeedBeforeCommitment(RuleBroken):
+    """The seed may be revealed only after the pool, the quotas and the distribution are
+    committed in the log."""
+
+    rule = "convention.seed_before_commitment"
+
+
+class SeedRefused(RuleBroken):
+    """The seed does not match the randomness source fixed in advance (the guarantor's
+    committed secret, public dice, a beacon value)."""
+
+    rule = "convention.seed"
+
+
+class SeedAlreadyCommitted(RuleBroken):
+    rule = "convention.seed_commitment"
+
+
+class NotOnPanel(NotPermitted):
+    rule = "convention.not_a_member"

@@ -11,6 +11,7 @@ from typing import Any
 
 from domain.errors import InvalidCharter
 from domain.rules.budget_cycle import BudgetRules
+from domain.rules.convention import DEFAULT_KIND, ConventionRules, convention_kinds
 from domain.rules.petition import PetitionKind, default_kind, petition_kinds
 from domain.rules.text import is_clean_line
 
@@ -63,6 +64,10 @@ class CharterRules:
     - `budget`: the participatory budget's default rules (ballot kind and limits, tally rule,
       tie-break, stage durations; `domain/rules/budget_cycle.py` BudgetRules); a cycle is
       opened with these, or with the overrides its clerk gives, fixed in its first event.
+    - `convention_kinds`: the kinds of citizens' convention drawn by lot (the convention, the
+      bureau's citizen seats, evaluation panels…), each with its size, quotas, algorithm,
+      randomness source and periods (`domain/rules/convention.py` ConventionRules); none
+      given, the kind `convention` with the defaults is offered.
     - `bureau_seats`: the collegial bureau's composition, seats per kind
       (`maires_majoritaires`, `vice_presidents_minoritaires`, `citoyens_tires_au_sort`).
     - `deliberation_seconds`: after the consultation, how long councillors may table
@@ -102,8 +107,12 @@ class CharterRules:
     decision_majorities: dict[str, str] = field(default_factory=dict)
     petition_kinds: dict[str, dict[str, Any]] = field(default_factory=dict)
     budget: dict[str, Any] = field(default_factory=dict)
+    convention_kinds: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # Each convention kind checked (and its defaults filled in) as it is stored.
+        object.__setattr__(self, "convention_kinds", {
+            name: kind.as_dict() for name, kind in convention_kinds(self.convention_kinds).items()})
         # The budget rules checked (and their defaults filled in) as they are stored.
         object.__setattr__(self, "budget", BudgetRules.from_dict(self.budget).as_dict())
         # Each kind checked (and its defaults filled in) as it is stored.
@@ -193,6 +202,12 @@ class CharterRules:
     def budget_rules(self) -> BudgetRules:
         """The participatory budget's rules this version gives a new cycle."""
         return BudgetRules.from_dict(self.budget)
+
+    def offered_convention_kinds(self) -> dict[str, ConventionRules]:
+        """The convention kinds this version offers (the default `convention` if none)."""
+        if not self.convention_kinds:
+            return {DEFAULT_KIND: ConventionRules()}
+        return {name: ConventionRules.from_dict(k) for name, k in self.convention_kinds.items()}
 
     @property
     def decision_types(self) -> tuple[str, ...]:
