@@ -50,6 +50,7 @@ from domain.rules.convention import (
 from domain.rules.petition import SignerClaims
 from domain.topics import stored_topics
 
+BUREAU_SEAT = "citoyens_tires_au_sort"  # the bureau's seat kind a `bureau` draw fills
 VOLUNTEER_TOPICS = list(stored_topics(Volunteer.Registered, Volunteer.Withdrawn))
 
 # What computes a committed pool's panel distribution: (people, quotas, size, method) →
@@ -389,6 +390,42 @@ class ConventionCommands:
         convention.hold_session(number=number, summary=summary, clerk_ref=clerk_ref,
                                 at=self.clock())
         return self.save(convention)[-1].notification.id
+
+    def seat_convention_members(self, convention_id: UUID, clerk_ref: str,
+                                proposal_id: UUID | None = None) -> int:
+        """The sitting members of a `bureau` draw take the collegial bureau's citizen seats
+        (`citoyens_tires_au_sort`) for the term; those of an `evaluation` draw become the
+        citizens' evaluation panel of the adopted proposal named. Once per convention."""
+        convention = self.get_convention(convention_id)
+        convention.require(ConventionStage.SITTING)
+        if convention.seated_in is not None:
+            raise InvalidConvention(f"the members already sit in {convention.seated_in}",
+                                    rule="convention.seated")
+        now = self.clock()
+        if convention.kind == "bureau":
+            for member in convention.members:
+                self.fill_bureau_seat(convention.metropolis_id, BUREAU_SEAT, member,
+                                      convention.term_ends_at or now)
+            body, target = "bureau", str(convention.metropolis_id)
+        elif convention.kind == "evaluation":
+            if proposal_id is None:
+                raise InvalidConvention("an evaluation panel is seated on an adopted "
+                                        "proposal: name it", rule="convention.seated")
+            self.appoint_evaluation_panel_by_lot(proposal_id, clerk_ref, convention.members,
+                                                 f"sortition:{convention_id}")
+            body, target = "evaluation", str(proposal_id)
+        else:
+            raise InvalidConvention(f"a '{convention.kind}' convention takes no seats: only "
+                                    "the kinds `bureau` and `evaluation` do",
+                                    rule="convention.seated")
+        convention.seat_members(body=body, target=target, clerk_ref=clerk_ref, at=now)
+        return self.save(convention)[-1].notification.id
+
+    def appoint_evaluation_panel_by_lot(self, proposal_id: UUID, clerk_ref: str,
+                                        members: list[str], method: str) -> int:
+        proposal = self.get_proposal(proposal_id)
+        proposal.appoint_evaluation_panel(clerk_ref, members, method=method)
+        return self.save(proposal)[-1].notification.id
 
     def send_convention_proposal(self, convention_id: UUID, clerk_ref: str, title: str,
                                  summary: str, communes: Sequence[str] = ()

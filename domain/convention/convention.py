@@ -30,6 +30,9 @@ What each event records:
   `sortition.replacement` with the same seed and the decline's index (None: nobody fits).
 - `SittingOpened`: the panel sits (its members), the mandate's end.
 - `SessionHeld`: a session's number and its summary (the clerk's, in clear).
+- `MembersSeated`: the sitting members took the seats the draw was for: the collegial
+  bureau's `citoyens_tires_au_sort` seats (kind `bureau`) or an adopted proposal's citizens'
+  evaluation panel (kind `evaluation`); `target` names the bureau's metropolis or the proposal.
 - `ProposalSent`: a proposal of the convention entered the deliberation lifecycle, which
   obliges the council to answer it.
 - `Ended`: the convention's course is run: `completed` (end of term), `failed` (the pool
@@ -147,6 +150,12 @@ class Convention(Aggregate):
         clerk_ref: str
         at: datetime
 
+    class MembersSeated(Aggregate.Event):
+        body: str
+        target: str
+        clerk_ref: str
+        at: datetime
+
     class ProposalSent(Aggregate.Event):
         proposal_id: UUID
         clerk_ref: str
@@ -185,6 +194,7 @@ class Convention(Aggregate):
         self.term_ends_at: datetime | None = None
         self.sessions: list[int] = []
         self.proposals: list[UUID] = []
+        self.seated_in: str | None = None
         self.outcome: str | None = None
         self.failure: dict[str, Any] | None = None
 
@@ -318,6 +328,10 @@ class Convention(Aggregate):
     @event(SessionHeld)
     def hold_session(self, number: int, summary: str, clerk_ref: str, at: datetime) -> None:
         self.sessions.append(number)
+
+    @event(MembersSeated)
+    def seat_members(self, body: str, target: str, clerk_ref: str, at: datetime) -> None:
+        self.seated_in = f"{body}:{target}"
 
     @event(ProposalSent)
     def send_proposal(self, proposal_id: UUID, clerk_ref: str, at: datetime) -> None:

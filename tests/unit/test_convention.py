@@ -293,3 +293,69 @@ def test_dice_seed_is_used_whole_when_the_source_is_public_dice():
     assert seed_bytes("dice", "1234561234561234561234") == b"1234561234561234561234"
     with pytest.raises(ValueError):
         seed_bytes("dice", "1237")
+
+
+def sitting(app, clock, kind: str, bureau_seats: int = 0):
+    kinds = {kind: KIND}
+    rules = CharterRules(consultation_seconds=30 * DAY, vote_seconds=14 * DAY,
+                         quorum_percent=50, convention_kinds=kinds,
+                         bureau_seats={"citoyens_tires_au_sort": bureau_seats}
+                         if bureau_seats else {})
+    mid = app.found_metropolis(
+        "test", "Métropole test",
+        [{"code": "A", "name": "Ville A", "population": 1000},
+         {"code": "B", "name": "Ville B", "population": 500}],
+        [{"ref": f"m{i}", "name": f"Membre {i}", "role": "councillor", "commune": "A"}
+         for i in (1, 2, 3)], rules)
+    cid, _ = app.open_convention(mid, "clerk-1", kind, "Tirage", "Siéger")
+    app.commit_convention_seed(cid, "g", hashlib.sha256(bytes.fromhex(SECRET)).hexdigest())
+    i = 0
+    for claims in (ADULT_A, ADULT_B):
+        for gender in ("f", "m"):
+            for _ in range(2):
+                app.register_volunteer(cid, f"v{i}", claims, {"gender": gender})
+                i += 1
+    clock.advance(days=10)
+    app.commit_convention_pool(cid, clock(), uniform_solver)
+    app.reveal_convention_seed(cid, "g", SECRET)
+    app.draw_convention_panel(cid, clock())
+    clock.advance(days=5)
+    app.open_convention_sitting(cid, clock())
+    return mid, cid
+
+
+def test_bureau_draw_fills_the_citizen_seats_when_its_members_sit(app, clock):
+    mid, cid = sitting(app, clock, "bureau", bureau_seats=4)
+    app.seat_convention_members(cid, "clerk-1")
+    members = app.get_convention(cid).members
+    holders = app.get_bureau(mid).holders
+    assert sorted(h for h, seat in holders.items()
+                  if seat["kind"] == "citoyens_tires_au_sort") == sorted(members)
+    before = log_size(app)
+    with pytest.raises(InvalidConvention) as e:
+        app.seat_convention_members(cid, "clerk-1")
+    assert e.value.rule == "convention.seated"
+    assert log_size(app) == before
+
+
+def test_evaluation_draw_becomes_the_panel_when_a_proposal_is_adopted(app, clock):
+    mid, cid = sitting(app, clock, "evaluation")
+    pid, _ = app.submit_proposal(mid, "auteur", "Titre", "Résumé")
+    app.open_consultation(pid, clock())
+    clock.advance(days=30)
+    opened_vote = app.open_vote(pid, clock())
+    for ref in ("m1", "m2"):
+        app.cast_vote(pid, ref, "for")
+    clock.advance(days=14)
+    app.decide(pid, opened_vote.position, app.close_ballot(pid, clock()))
+    app.seat_convention_members(cid, "clerk-1", proposal_id=pid)
+    proposal = app.get_proposal(pid)
+    assert sorted(proposal.evaluation_panel) == sorted(app.get_convention(cid).members)
+
+
+def test_a_convention_takes_no_seats_when_its_kind_is_neither_bureau_nor_evaluation(app, clock):
+    mid, cid = sitting(app, clock, "convention")
+    before = log_size(app)
+    with pytest.raises(InvalidConvention):
+        app.seat_convention_members(cid, "clerk-1")
+    assert log_size(app) == before
