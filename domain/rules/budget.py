@@ -72,15 +72,19 @@ charging), while being much faster than rerunning it naively:
 - as in pabutools, a project's price from an earlier round is a lower bound of its price now
   (budgets only go down), so projects are examined by that bound and the search stops when the
   bound exceeds the best price found;
-- Add1 runs MES for k = 0, 1, 2… but may skip runs it proves would give the same outcome: along
-  a fixed sequence of funded projects, budgets are non-decreasing in k and prices
-  non-increasing, so if the runs at k and k + h fund the same sequence and in every round every
-  rival's price at k + h stays above the winner's price at k, every run in between funds that
-  sequence too (see `_add1`). This is a cheap, exact cousin of ADD-OPT (Kraiczy, Robinson &
-  Elkind), not ADD-OPT itself: on Wieliczka 2023 the sequence changes at 73 of the 165 steps
-  (the funded set at only 20, but the proof needs the sequence), so nearly every run is still
-  computed; the speed there comes from the grouped, integer MES. The tests check the result
-  against `_add1_reference`, which steps by one with a plain MES.
+- Add1 runs MES for k = 0, 1, 2… but stops a run as soon as it is proved that its outcome
+  cannot make Add1 stop (the projects funded so far plus those still in the race cost at most
+  the budget, and one project was dropped as unaffordable, so not every supported project can
+  be funded): only the kept run is computed in full. On Wieliczka 2023, 154 of the 168 runs
+  are cut short, most of them before any round or after a few. It may also skip runs it
+  proves would give the same outcome: along a fixed sequence of funded projects, budgets are
+  non-decreasing in k and prices non-increasing, so if the runs at k and k + h fund the same
+  sequence and in every round every rival's price at k + h stays above the winner's price at
+  k, every run in between funds that sequence too (see `_add1`). This is a cheap, exact
+  cousin of ADD-OPT (Kraiczy, Robinson & Elkind), not ADD-OPT itself: on Wieliczka 2023 the
+  sequence changes at 73 of the 165 steps (the funded set at only 20, but the proof needs the
+  sequence), so it seldom applies there. The tests check the result against
+  `_add1_reference`, which steps by one with a plain MES.
 - Budgets are kept as integers over one common denominator (multiplied, each round, by the
   integer that the round's price is divided by), so the hot loops use integers, not Fractions:
   a budget class is stored over the denominator of the round that created it and rescaled on
@@ -371,7 +375,7 @@ class _MesRun:
 
 
 def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
-             thresholds: list[tuple] | None = None) -> _MesRun:
+             thresholds: list[tuple] | None = None, cap: int | None = None) -> _MesRun | None:
     """One MES run with per-voter budget b0, in integers.
 
     Budget classes (voters with equal remaining budget) are (v, e): value v / D[e], where D[e]
@@ -384,7 +388,13 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
 
     With `thresholds` (the winners' keys of a run at a smaller per-voter budget), the run also
     says whether, in each round, every rival's price is above that run's winner's (`certified`):
-    see `_add1` for why that proves every budget in between gives the same outcome."""
+    see `_add1` for why that proves every budget in between gives the same outcome.
+
+    With `cap`, the run returns None as soon as the projects funded so far plus the projects
+    still in the race (neither funded nor dropped) cost at most `cap` and a supported project
+    was dropped: its outcome then costs at most `cap` and does not fund every supported
+    project (see `_add1`). A project is dropped once its supporters hold less than its cost;
+    at the start they hold votes·b0, so those projects never enter the race."""
     cost = ctx.cost
     tie = ctx.tie
     unit = ctx.unit
@@ -402,7 +412,13 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
     lbn = {}                                  # exact lower bound of rho: lbn[p] / lbd[p]
     lbd = {}
     heap = []
+    votes = ctx.votes
+    left = 0                                  # the cost of the projects still in the race
     for p in ctx.supported:
+        if votes[p] * b0 < cost[p]:
+            version[p] = -1                   # its supporters hold votes·b0 < cost: dropped
+            continue
+        left += cost[p]
         lbn[p] = cost[p]
         lbd[p] = points[p] * util[p]
         heap.append((cost[p] / lbd[p], tie[p], p, 0))
@@ -469,7 +485,11 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
         return target - poor, rest, agg
 
     t = 0
+    spent = 0
+    dropped = alive < len(ctx.supported)
     while alive:
+        if cap is not None and dropped and spent + left <= cap:
+            return None
         limit = thresholds[t] if certified and t < len(thresholds) else None
         best = -1
         best_n = best_d = 0       # the best rho so far is best_n / (best_d·den)
@@ -501,6 +521,8 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
             if found is None:
                 version[q] = -1
                 alive -= 1
+                left -= cost[q]
+                dropped = True
                 continue
             n_, r_, _ = found
             d_ = r_ * util[q]
@@ -528,6 +550,8 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
         p = best
         version[p] = -1
         alive -= 1
+        left -= cost[p]
+        spent += cost[p]
         if certified:
             win = (Fraction(best_n, best_d * den), tie[p])
             if limit is None or win > limit or any(
@@ -579,20 +603,32 @@ def _mes_rounds(ctx: _Ctx, run: _MesRun) -> list[Round]:
             for p, rho, pi, paid, payers in run.chosen]
 
 
-def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int]:
-    """The Add1 iteration: (k kept, its run, why it stopped, MES runs computed).
+def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int, int]:
+    """The Add1 iteration: (k kept, its run, why it stopped, MES runs computed, how many of
+    them were cut short).
 
-    Equal to stepping k by one (`_add1_reference`), with jumps: along a fixed sequence of
-    funded projects, every voter's budget after each round is non-decreasing in k and every
-    price non-increasing (more money, lower prices, smaller payments). So if the runs at k and
-    k + h fund the same projects in the same order and, in every round, every rival's price (or
-    its lower bound) at k + h is above the winner's price at k (ties: the tie-break), then in
-    every run in between the same project wins every round: all those runs have one outcome
-    and none needs computing. Jumps are tried after consecutive one-unit steps kept the same
-    sequence (one step at first, twice as many after each failed proof); h doubles after each
-    proof and falls back to plain one-unit steps, which need no proof, when one fails."""
+    Equal to stepping k by one (`_add1_reference`), with two shortcuts, each exact:
+
+    - Cut short (not for the exhaustive variant, whose stop depends on the whole outcome): a
+      run at k only matters if its outcome costs more than the budget, or funds every
+      supported project. Neither can happen once the projects funded so far plus every
+      project still in the race (not funded, not dropped as unaffordable) cost at most the
+      budget and one project was dropped: later rounds fund only projects still in the race,
+      and a dropped project is never funded (its supporters' money only goes down). So such a
+      run is stopped there (`_mes_run` with `cap`), and k is known not to be where Add1 stops.
+      Only the run kept is then computed in full.
+    - Jumps: along a fixed sequence of funded projects, every voter's budget after each
+      round is non-decreasing in k and every price non-increasing (more money, lower prices,
+      smaller payments). So if the runs at k and k + h fund the same projects in the same
+      order and, in every round, every rival's price (or its lower bound) at k + h is above
+      the winner's price at k (ties: the tie-break), then in every run in between the same
+      project wins every round: all those runs have one outcome and none needs computing.
+      Jumps are tried after consecutive full one-unit steps kept the same sequence (one step
+      at first, twice as many after each failed proof); h doubles after each proof and falls
+      back to plain one-unit steps, which need no proof, when one fails."""
     base = Fraction(ctx.budget, ctx.n)
     supported = len(ctx.supported)
+    cap = None if exhaustive else ctx.budget
 
     def stop(k: int, run: _MesRun) -> str | None:
         chosen = set(run.seq)
@@ -607,20 +643,26 @@ def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int]:
         return None
 
     k = 0
-    run = _mes_run(ctx, base, cardinal=False)
+    run = _mes_run(ctx, base, cardinal=False, cap=cap)  # None: cut short, not a stop
     runs = 1
-    why = stop(k, run)  # a run at budget/n never spends more than the budget
+    short = run is None
+    # a run at budget/n never spends more than the budget
+    why = None if run is None else stop(k, run)
     h = 1
     steady = 0    # consecutive one-unit steps that kept the funded sequence
     patience = 1  # steady steps required before trying a jump; doubles after a failed proof
     while why is None:
         if h == 1:
-            ahead = _mes_run(ctx, base + k + 1, cardinal=False)
+            ahead = _mes_run(ctx, base + k + 1, cardinal=False, cap=cap)
             runs += 1
+            if ahead is None:
+                short += 1
+                k, run, steady = k + 1, None, 0
+                continue
             why = stop(k + 1, ahead)
             if why is not None and why.endswith("over the budget"):
                 break  # keep the run at k
-            same = ahead.seq == run.seq
+            same = run is not None and ahead.seq == run.seq
             steady = steady + 1 if same else 0
             k, run = k + 1, ahead
             if steady >= patience:
@@ -632,7 +674,10 @@ def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int]:
             k, run, h, patience = k + h, ahead, h * 2, 1
         else:
             h, steady, patience = 1, 0, patience * 2
-    return k, run, why, runs
+    if run is None:  # the run kept was cut short: compute it in full
+        run = _mes_run(ctx, base + k, cardinal=False)
+        runs += 1
+    return k, run, why, runs, short
 
 
 # ---------------------------------------------------------------------------------------------
@@ -663,12 +708,13 @@ def tally(election: Election, rule: str, tie_break: str = "default",
             voter_budget = base
             rounds = _mes_rounds(ctx, _mes_run(ctx, base, rule == "mes-cardinality"))
         else:
-            k, run, why, runs = _add1(ctx, rule == "mes-add1-exhaustive")
+            k, run, why, runs, short = _add1(ctx, rule == "mes-add1-exhaustive")
             voter_budget = base + k
             rounds = _mes_rounds(ctx, run)
             notes.append(f"add1: each voter's budget raised from {_show(base)} by {k:,} to "
                          f"{_show(voter_budget)}; stopped because {why} "
-                         f"({runs:,} MES runs computed)")
+                         f"({runs:,} MES runs computed"
+                         + (f", {short:,} of them cut short" if short else "") + ")")
             if rule == "mes-add1-greedy":
                 done = [ctx.index[r.project] for r in rounds]
                 extra = _greedy(ctx, False, done, "completion")
