@@ -305,6 +305,23 @@ class _Ctx:
         self.supp_ones = [[g for g, _, c in s if c == 1] for s in self.supp_counts]
         self.supp_many = [[(g, c) for g, _, c in s if c > 1] for s in self.supp_counts]
         self.supp_groups = [[g for g, _ in s] for s in self.supp]
+        self._others: list[list[int]] | None = None
+
+    def others(self) -> list[list[int]]:
+        """others[p][q]: the points given to p by voters who do not support q (computed once,
+        on first use): what p's price can take, at most, from voters outside q's supporters
+        is that times the payment per point."""
+        if self._others is None:
+            m = len(self.ids)
+            self._others = []
+            for p in range(m):
+                common = [0] * m
+                for g, x in self.supp[p]:
+                    w = x * self.groups[g][0]
+                    for q, _ in self.groups[g][1]:
+                        common[q] += w
+                self._others.append([self.points[p] - c for c in common])
+        return self._others
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,8 +410,14 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
     With `cap`, the run returns None as soon as the projects funded so far plus the projects
     still in the race (neither funded nor dropped) cost at most `cap` and a supported project
     was dropped: its outcome then costs at most `cap` and does not fund every supported
-    project (see `_add1`). A project is dropped once its supporters hold less than its cost;
-    at the start they hold votes·b0, so those projects never enter the race."""
+    project (see `_add1`). A project is dropped once its supporters hold less than its cost
+    (it can then never be funded: their money only goes down): at the start they hold
+    votes·b0, so those projects never enter the race; later, with a cap, an upper bound of
+    their money is kept per project: exact whenever its price is computed, and lowered after
+    each round by what the winner p surely took from them, cost(p) minus what p's other
+    supporters could have paid (at most π per point, `_Ctx.others`). Dropping a project
+    earlier than a plain run would changes nothing but the work done: an unaffordable project
+    never wins a round."""
     cost = ctx.cost
     tie = ctx.tie
     unit = ctx.unit
@@ -415,7 +438,7 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
     votes = ctx.votes
     left = 0                                  # the cost of the projects still in the race
     for p in ctx.supported:
-        if votes[p] * b0 < cost[p]:
+        if votes[p] * b0.numerator < cost[p] * den:
             version[p] = -1                   # its supporters hold votes·b0 < cost: dropped
             continue
         left += cost[p]
@@ -447,7 +470,10 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
             counts = list(agg.values())
             values = list(map(mul, map(cls_v.__getitem__, cids),
                               map(mult.__getitem__, map(cls_e.__getitem__, cids))))
-            if sum(map(mul, values, counts)) < target:
+            total = sum(map(mul, values, counts))
+            if money is not None:
+                money[p] = total
+            if total < target:
                 return None
             rest = sum(counts)
             if not values or min(values) * rest >= target:
@@ -472,6 +498,8 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
             total += b * c
             rest += x * c
             entries.append((b if x == 1 else Fraction(b, x), b, x, c))
+        if money is not None:
+            money[p] = total
         if total < target:
             return None
         entries.sort(key=lambda e: e[0])
@@ -487,6 +515,11 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
     t = 0
     spent = 0
     dropped = alive < len(ctx.supported)
+    # With a cap: money[q] >= what q's supporters hold (over den), exact when q's price was
+    # last computed, lowered each round by what the winner surely took from them.
+    money = [votes[p] * b0.numerator for p in range(len(cost))] if cap is not None else None
+    others = ctx.others() if cap is not None else None
+    racing = [p for p in ctx.supported if version[p] >= 0]
     while alive:
         if cap is not None and dropped and spent + left <= cap:
             return None
@@ -588,6 +621,29 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
                     gcls[g] = newmap[(cid, x)]
         raw.append((p, n_, r_, den, paid, payers))
         seq.append(p)
+        if money is not None:
+            # p took cost(p) from its supporters, of which at most π·others[p][q] from voters
+            # who do not support q (π = n_ / (den·r_)): the rest came out of q's supporters.
+            newden = den * r_
+            whole = cost[p] * newden
+            out = others[p]
+            still = []
+            for q in racing:
+                if version[q] < 0:
+                    continue
+                v = money[q] * r_
+                taken = whole - n_ * out[q]
+                if taken > 0:
+                    v -= taken
+                money[q] = v
+                if v < cost[q] * newden:
+                    version[q] = -1
+                    alive -= 1
+                    left -= cost[q]
+                    dropped = True
+                else:
+                    still.append(q)
+            racing = still
         den *= r_
         mult = [m * r_ for m in mult]
         mult.append(1)
