@@ -75,8 +75,8 @@ charging), while being much faster than rerunning it naively:
 - Add1 runs MES for k = 0, 1, 2… but stops a run as soon as it is proved that its outcome
   cannot make Add1 stop (the projects funded so far plus those still in the race cost at most
   the budget, and one project was dropped as unaffordable, so not every supported project can
-  be funded): only the kept run is computed in full. On Wieliczka 2023, 154 of the 168 runs
-  are cut short, most of them before any round or after a few. It may also skip runs it
+  be funded): only the kept run is computed in full. On Wieliczka 2023, 160 of the 166 runs
+  are cut short, 49 of them before the first round. It may also skip runs it
   proves would give the same outcome: along a fixed sequence of funded projects, budgets are
   non-decreasing in k and prices non-increasing, so if the runs at k and k + h fund the same
   sequence and in every round every rival's price at k + h stays above the winner's price at
@@ -701,7 +701,7 @@ def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int, int]:
     k = 0
     run = _mes_run(ctx, base, cardinal=False, cap=cap)  # None: cut short, not a stop
     runs = 1
-    short = run is None
+    short = int(run is None)  # how many runs were cut short
     # a run at budget/n never spends more than the budget
     why = None if run is None else stop(k, run)
     h = 1
