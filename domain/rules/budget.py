@@ -75,16 +75,17 @@ charging), while being much faster than rerunning it naively:
 - Add1 runs MES for k = 0, 1, 2… but stops a run as soon as it is proved that its outcome
   cannot make Add1 stop (the projects funded so far plus those still in the race cost at most
   the budget, and one project was dropped as unaffordable, so not every supported project can
-  be funded): only the kept run is computed in full. On Wieliczka 2023, 160 of the 166 runs
-  are cut short, 49 of them before the first round. It may also skip runs it
-  proves would give the same outcome: along a fixed sequence of funded projects, budgets are
-  non-decreasing in k and prices non-increasing, so if the runs at k and k + h fund the same
-  sequence and in every round every rival's price at k + h stays above the winner's price at
-  k, every run in between funds that sequence too (see `_add1`). This is a cheap, exact
-  cousin of ADD-OPT (Kraiczy, Robinson & Elkind), not ADD-OPT itself: on Wieliczka 2023 the
-  sequence changes at 73 of the 165 steps (the funded set at only 20, but the proof needs the
-  sequence), so it seldom applies there. The tests check the result against
-  `_add1_reference`, which steps by one with a plain MES.
+  be funded; for the exhaustive variant, at most the budget minus a dropped project's cost,
+  which then fits beside the outcome): only the kept run is computed in full. On Wieliczka
+  2023 (mes-add1), 160 of the 166 runs are cut short, 49 of them before the first round. It
+  may also skip runs it proves would give the same outcome: along a fixed sequence of funded
+  projects, budgets are non-decreasing in k and prices non-increasing, so if the runs at k and
+  k + h fund the same sequence and in every round every rival's price at k + h stays above
+  the winner's price at k, every run in between funds that sequence too (see `_add1`). This
+  is a cheap, exact cousin of ADD-OPT (Kraiczy, Robinson & Elkind), not ADD-OPT itself: on
+  Wieliczka 2023 the sequence changes at 73 of the 165 steps (the funded set at only 20, but
+  the proof needs the sequence), so it seldom applies there. The tests check the result
+  against `_add1_reference`, which steps by one with a plain MES.
 - Budgets are kept as integers over one common denominator (multiplied, each round, by the
   integer that the round's price is divided by), so the hot loops use integers, not Fractions:
   a budget class is stored over the denominator of the round that created it and rescaled on
@@ -103,7 +104,7 @@ import heapq
 from collections import Counter, deque
 from dataclasses import dataclass
 from fractions import Fraction
-from math import ceil
+from math import ceil, inf
 from operator import mul
 
 try:  # Counter's counting loop, in C in CPython; the same loop in Python otherwise
@@ -392,7 +393,8 @@ class _MesRun:
 
 
 def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
-             thresholds: list[tuple] | None = None, cap: int | None = None) -> _MesRun | None:
+             thresholds: list[tuple] | None = None, cap: int | None = None,
+             fit: bool = False) -> _MesRun | None:
     """One MES run with per-voter budget b0, in integers.
 
     Budget classes (voters with equal remaining budget) are (v, e): value v / D[e], where D[e]
@@ -410,14 +412,15 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
     With `cap`, the run returns None as soon as the projects funded so far plus the projects
     still in the race (neither funded nor dropped) cost at most `cap` and a supported project
     was dropped: its outcome then costs at most `cap` and does not fund every supported
-    project (see `_add1`). A project is dropped once its supporters hold less than its cost
-    (it can then never be funded: their money only goes down): at the start they hold
-    votes·b0, so those projects never enter the race; later, with a cap, an upper bound of
-    their money is kept per project: exact whenever its price is computed, and lowered after
-    each round by what the winner p surely took from them, cost(p) minus what p's other
-    supporters could have paid (at most π per point, `_Ctx.others`). Dropping a project
-    earlier than a plain run would changes nothing but the work done: an unaffordable project
-    never wins a round."""
+    project (see `_add1`); with `fit` too, only once they cost at most `cap` minus the cost of
+    a dropped project: that project then fits beside the outcome. A project is dropped once
+    its supporters hold less than its cost (it can then never be funded: their money only goes
+    down): at the start they hold votes·b0, so those projects never enter the race; later,
+    with a cap, an upper bound of their money is kept per project: exact whenever its price is
+    computed, and lowered after each round by what the winner p surely took from them,
+    cost(p) minus what p's other supporters could have paid (at most π per point,
+    `_Ctx.others`). Dropping a project earlier than a plain run would changes nothing but the
+    work done: an unaffordable project never wins a round."""
     cost = ctx.cost
     tie = ctx.tie
     unit = ctx.unit
@@ -437,9 +440,13 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
     heap = []
     votes = ctx.votes
     left = 0                                  # the cost of the projects still in the race
+    # With a cap: the least room a dropped project needs beside the outcome (its cost with
+    # `fit`, else 0); inf while none was dropped.
+    room: float | int = inf
     for p in ctx.supported:
         if votes[p] * b0.numerator < cost[p] * den:
             version[p] = -1                   # its supporters hold votes·b0 < cost: dropped
+            room = min(room, cost[p] if fit else 0)
             continue
         left += cost[p]
         lbn[p] = cost[p]
@@ -514,14 +521,13 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
 
     t = 0
     spent = 0
-    dropped = alive < len(ctx.supported)
     # With a cap: money[q] >= what q's supporters hold (over den), exact when q's price was
     # last computed, lowered each round by what the winner surely took from them.
     money = [votes[p] * b0.numerator for p in range(len(cost))] if cap is not None else None
     others = ctx.others() if cap is not None else None
     racing = [p for p in ctx.supported if version[p] >= 0]
     while alive:
-        if cap is not None and dropped and spent + left <= cap:
+        if cap is not None and spent + left + room <= cap:
             return None
         limit = thresholds[t] if certified and t < len(thresholds) else None
         best = -1
@@ -555,7 +561,7 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
                 version[q] = -1
                 alive -= 1
                 left -= cost[q]
-                dropped = True
+                room = min(room, cost[q] if fit else 0)
                 continue
             n_, r_, _ = found
             d_ = r_ * util[q]
@@ -640,7 +646,7 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
                     version[q] = -1
                     alive -= 1
                     left -= cost[q]
-                    dropped = True
+                    room = min(room, cost[q] if fit else 0)
                 else:
                     still.append(q)
             racing = still
@@ -665,14 +671,17 @@ def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int, int]:
 
     Equal to stepping k by one (`_add1_reference`), with two shortcuts, each exact:
 
-    - Cut short (not for the exhaustive variant, whose stop depends on the whole outcome): a
-      run at k only matters if its outcome costs more than the budget, or funds every
-      supported project. Neither can happen once the projects funded so far plus every
-      project still in the race (not funded, not dropped as unaffordable) cost at most the
-      budget and one project was dropped: later rounds fund only projects still in the race,
-      and a dropped project is never funded (its supporters' money only goes down). So such a
-      run is stopped there (`_mes_run` with `cap`), and k is known not to be where Add1 stops.
-      Only the run kept is then computed in full.
+    - Cut short: a run at k only matters if its outcome costs more than the budget, funds
+      every supported project or (exhaustive variant) is exhaustive. The outcome costs at
+      most the projects funded so far plus every project still in the race (not funded, not
+      dropped as unaffordable): later rounds fund only projects still in the race, and a
+      dropped project is never funded (its supporters' money only goes down). So once that
+      sum is at most the budget and a project was dropped, the outcome is neither over the
+      budget nor funds every supported project; once it is at most the budget minus a
+      dropped project's cost, that project fits beside the outcome, which is therefore not
+      exhaustive either. Such a run is stopped there (`_mes_run` with `cap`, and `fit` for
+      the exhaustive variant): k is known not to be where Add1 stops. Only the run kept is
+      then computed in full.
     - Jumps: along a fixed sequence of funded projects, every voter's budget after each
       round is non-decreasing in k and every price non-increasing (more money, lower prices,
       smaller payments). So if the runs at k and k + h fund the same projects in the same
@@ -684,7 +693,7 @@ def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int, int]:
       back to plain one-unit steps, which need no proof, when one fails."""
     base = Fraction(ctx.budget, ctx.n)
     supported = len(ctx.supported)
-    cap = None if exhaustive else ctx.budget
+    cap = ctx.budget
 
     def stop(k: int, run: _MesRun) -> str | None:
         chosen = set(run.seq)
@@ -699,7 +708,7 @@ def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int, int]:
         return None
 
     k = 0
-    run = _mes_run(ctx, base, cardinal=False, cap=cap)  # None: cut short, not a stop
+    run = _mes_run(ctx, base, cardinal=False, cap=cap, fit=exhaustive)  # None: cut short
     runs = 1
     short = int(run is None)  # how many runs were cut short
     # a run at budget/n never spends more than the budget
@@ -709,7 +718,7 @@ def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int, int]:
     patience = 1  # steady steps required before trying a jump; doubles after a failed proof
     while why is None:
         if h == 1:
-            ahead = _mes_run(ctx, base + k + 1, cardinal=False, cap=cap)
+            ahead = _mes_run(ctx, base + k + 1, cardinal=False, cap=cap, fit=exhaustive)
             runs += 1
             if ahead is None:
                 short += 1
