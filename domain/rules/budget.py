@@ -76,16 +76,17 @@ charging), while being much faster than rerunning it naively:
   cannot make Add1 stop (the projects funded so far plus those still in the race cost at most
   the budget, and one project was dropped as unaffordable, so not every supported project can
   be funded; for the exhaustive variant, at most the budget minus a dropped project's cost,
-  which then fits beside the outcome): only the kept run is computed in full. On Wieliczka
-  2023 (mes-add1), 160 of the 166 runs are cut short, 49 of them before the first round. It
-  may also skip runs it proves would give the same outcome: along a fixed sequence of funded
-  projects, budgets are non-decreasing in k and prices non-increasing, so if the runs at k and
-  k + h fund the same sequence and in every round every rival's price at k + h stays above
-  the winner's price at k, every run in between funds that sequence too (see `_add1`). This
-  is a cheap, exact cousin of ADD-OPT (Kraiczy, Robinson & Elkind), not ADD-OPT itself: on
-  Wieliczka 2023 the sequence changes at 73 of the 165 steps (the funded set at only 20, but
-  the proof needs the sequence), so it seldom applies there. The tests check the result
-  against `_add1_reference`, which steps by one with a plain MES.
+  which then fits beside the outcome): only the kept run is computed in full. It also skips
+  runs it proves would give the same outcome, or be cut short too: along a fixed sequence of
+  funded projects, budgets are non-decreasing in k and prices non-increasing, so if the runs
+  at k and k + h fund the same first projects and in each of these rounds every rival's
+  price at k + h stays above the winner's price at k, every run in between funds them too
+  (see `_add1`). This is a cheap, exact cousin of ADD-OPT (Kraiczy, Robinson & Elkind), not
+  ADD-OPT itself. On Wieliczka 2023 (mes-add1), Add1 goes from k = 0 to 165 with 126 MES
+  runs (169 without cutting runs short), 105 of them cut short; the funded sequence of the
+  full runs changes at 73 of the 165 steps (the funded set at only 20), so the jumps there
+  mostly skip runs that would have been cut short. The tests check the result against
+  `_add1_reference`, which steps by one with a plain MES.
 - Budgets are kept as integers over one common denominator (multiplied, each round, by the
   integer that the round's price is divided by), so the hot loops use integers, not Fractions:
   a budget class is stored over the denominator of the round that created it and rescaled on
@@ -359,15 +360,17 @@ class _MesRun:
     money taken. `chosen` and `keys` turn them into Fractions on demand (only the kept run and
     the runs a jump is proved from need them)."""
 
-    __slots__ = ("seq", "raw", "cardinal", "cost", "tie", "certified", "_chosen", "_keys")
+    __slots__ = ("seq", "raw", "cardinal", "cost", "tie", "certified", "cut", "_chosen",
+                 "_keys")
 
-    def __init__(self, seq, raw, cardinal, cost, tie, certified) -> None:
+    def __init__(self, seq, raw, cardinal, cost, tie, certified, cut=False) -> None:
         self.seq = seq
         self.raw = raw
         self.cardinal = cardinal
         self.cost = cost
         self.tie = tie
         self.certified = certified  # every round's winner beat every rival's key and threshold
+        self.cut = cut              # cut short (`_mes_run`'s cap): `seq` is the first rounds only
         self._chosen = None
         self._keys = None
 
@@ -405,15 +408,18 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
     correctly rounded float (monotone in the exact value), and an exact comparison decides
     whenever two floats are equal.
 
-    With `thresholds` (the winners' keys of a run at a smaller per-voter budget), the run also
-    says whether, in each round, every rival's price is above that run's winner's (`certified`):
-    see `_add1` for why that proves every budget in between gives the same outcome.
+    With `thresholds` (the winners' keys of the first rounds of a run at a smaller per-voter
+    budget), the run is also a proof that, in each round, every rival's price is above that
+    run's winner's (`certified`), see `_add1` for what it proves; it is abandoned (None) as
+    soon as the proof fails, as when the run funds more rounds than there are thresholds, or
+    ends (not cut short) with fewer.
 
-    With `cap`, the run returns None as soon as the projects funded so far plus the projects
-    still in the race (neither funded nor dropped) cost at most `cap` and a supported project
-    was dropped: its outcome then costs at most `cap` and does not fund every supported
-    project (see `_add1`); with `fit` too, only once they cost at most `cap` minus the cost of
-    a dropped project: that project then fits beside the outcome. A project is dropped once
+    With `cap`, the run is cut short (returned with `cut` set, `seq` its rounds so far) as
+    soon as the projects funded so far plus the projects still in the race (neither funded
+    nor dropped) cost at most `cap` and a supported project was dropped: its outcome then
+    costs at most `cap` and does not fund every supported project (see `_add1`); with `fit`
+    too, only once they cost at most `cap` minus the cost of a dropped project: that project
+    then fits beside the outcome. A project is dropped once
     its supporters hold less than its cost (it can then never be funded: their money only goes
     down): at the start they hold votes·b0, so those projects never enter the race; later,
     with a cap, an upper bound of their money is kept per project: exact whenever its price is
@@ -528,7 +534,7 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
     racing = [p for p in ctx.supported if version[p] >= 0]
     while alive:
         if cap is not None and spent + left + room <= cap:
-            return None
+            return _MesRun(seq, raw, cardinal, cost, tie, certified, cut=True)
         limit = thresholds[t] if certified and t < len(thresholds) else None
         best = -1
         best_n = best_d = 0       # the best rho so far is best_n / (best_d·den)
@@ -595,7 +601,7 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
             win = (Fraction(best_n, best_d * den), tie[p])
             if limit is None or win > limit or any(
                     (Fraction(n_, d_ * den), tie[q]) <= limit for q, n_, d_ in rivals):
-                certified = False
+                return None  # no proof: the rest of the run would be of no use
         n_, r_, agg = best_found
         # New common denominator den·r_: a charged class (v, e) becomes (b·r_ - n_·x) over
         # it, b = v·mult[e], or is emptied (class 0).
@@ -654,7 +660,7 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
         mult = [m * r_ for m in mult]
         mult.append(1)
     if certified and t != len(thresholds):
-        certified = False
+        return None
     return _MesRun(seq, raw, cardinal, cost, tie, certified)
 
 
@@ -684,13 +690,22 @@ def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int, int]:
       then computed in full.
     - Jumps: along a fixed sequence of funded projects, every voter's budget after each
       round is non-decreasing in k and every price non-increasing (more money, lower prices,
-      smaller payments). So if the runs at k and k + h fund the same projects in the same
-      order and, in every round, every rival's price (or its lower bound) at k + h is above
-      the winner's price at k (ties: the tie-break), then in every run in between the same
-      project wins every round: all those runs have one outcome and none needs computing.
-      Jumps are tried after consecutive full one-unit steps kept the same sequence (one step
-      at first, twice as many after each failed proof); h doubles after each proof and falls
-      back to plain one-unit steps, which need no proof, when one fails."""
+      smaller payments). So if, in the first j rounds, the runs at k and k + h fund the same
+      projects in the same order and, in each of these rounds, every rival's price (or its
+      lower bound) at k + h is above the winner's price at k (ties: the tie-break), then, by
+      induction on the rounds, every run in between funds those projects in its first j
+      rounds (`_mes_run` with `thresholds`; the proof is abandoned as soon as it fails). Then
+      no run in between needs computing, in three cases. Both runs end after these j rounds:
+      all the runs in between have their outcome. The run at k is cut short after these j
+      rounds and the one at k + h ends there: nothing is affordable at k + h after them, so
+      nothing is at k or in between (less money): all have one outcome, the one at k, which
+      is not where Add1 stops. The run at k + h is cut short after its j rounds: so
+      is every run in between, since after the same j rounds it has spent the same and holds
+      less money, so every project dropped at k + h is unaffordable there too and fewer
+      projects are still in the race. Jumps are tried after consecutive one-unit steps agreed
+      on their first rounds (one step at first, twice as many after each failed proof); h
+      doubles after each proof and falls back to plain one-unit steps, which need no proof,
+      when one fails."""
     base = Fraction(ctx.budget, ctx.n)
     supported = len(ctx.supported)
     cap = ctx.budget
@@ -707,40 +722,46 @@ def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int, int]:
             return f"at +{k:,} per voter the outcome is exhaustive"
         return None
 
+    def full(k: int) -> _MesRun:
+        return _mes_run(ctx, base + k, cardinal=False)
+
     k = 0
-    run = _mes_run(ctx, base, cardinal=False, cap=cap, fit=exhaustive)  # None: cut short
+    run = _mes_run(ctx, base, cardinal=False, cap=cap, fit=exhaustive)
     runs = 1
-    short = int(run is None)  # how many runs were cut short
+    short = int(run.cut)  # how many runs were cut short
     # a run at budget/n never spends more than the budget
-    why = None if run is None else stop(k, run)
+    why = None if run.cut else stop(k, run)
     h = 1
-    steady = 0    # consecutive one-unit steps that kept the funded sequence
+    steady = 0    # consecutive one-unit steps that agreed on their first rounds
     patience = 1  # steady steps required before trying a jump; doubles after a failed proof
     while why is None:
         if h == 1:
             ahead = _mes_run(ctx, base + k + 1, cardinal=False, cap=cap, fit=exhaustive)
             runs += 1
-            if ahead is None:
+            if ahead.cut:
                 short += 1
-                k, run, steady = k + 1, None, 0
-                continue
-            why = stop(k + 1, ahead)
-            if why is not None and why.endswith("over the budget"):
-                break  # keep the run at k
-            same = run is not None and ahead.seq == run.seq
+            else:
+                why = stop(k + 1, ahead)
+                if why is not None and why.endswith("over the budget"):
+                    break  # keep the run at k
+            n = min(len(run.seq), len(ahead.seq))
+            same = run.seq[:n] == ahead.seq[:n] and (run.cut or ahead.cut
+                                                     or run.seq == ahead.seq)
             steady = steady + 1 if same else 0
             k, run = k + 1, ahead
             if steady >= patience:
                 h = 2
             continue
-        ahead = _mes_run(ctx, base + k + h, cardinal=False, thresholds=run.keys)
+        ahead = _mes_run(ctx, base + k + h, cardinal=False, thresholds=run.keys, cap=cap,
+                         fit=exhaustive)
         runs += 1
-        if ahead.certified and ahead.seq == run.seq:
+        if ahead is not None and ahead.seq == run.seq[:len(ahead.seq)]:
+            short += ahead.cut
             k, run, h, patience = k + h, ahead, h * 2, 1
         else:
             h, steady, patience = 1, 0, patience * 2
-    if run is None:  # the run kept was cut short: compute it in full
-        run = _mes_run(ctx, base + k, cardinal=False)
+    if run.cut:  # the run kept was cut short: compute it in full
+        run = full(k)
         runs += 1
     return k, run, why, runs, short
 

@@ -1,6 +1,6 @@
-"""Add1's cut-short runs: `_mes_run(..., cap=budget)` stops a run only when its outcome can no
-longer cost more than the budget nor fund every supported project (with `fit`, nor be
-exhaustive); otherwise it is the full run."""
+"""Add1's cut-short runs: `_mes_run(..., cap=budget)` stops a run (`cut`, its first rounds
+kept) only when its outcome can no longer cost more than the budget nor fund every supported
+project (with `fit`, nor be exhaustive); otherwise it is the full run."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ def test_a_run_is_cut_short_only_when_its_outcome_cannot_stop_add1_when_instance
             spent = sum(ctx.cost[p] for p in full.seq)
             for fit in (False, True):
                 short = _mes_run(ctx, base + k, False, cap=e.budget, fit=fit)
-                if short is None:
+                if short.cut:
                     cut += 1
+                    assert short.seq == full.seq[:len(short.seq)], (seed, k, fit)
                     assert spent <= e.budget, (seed, k, fit)
                     assert len(full.seq) < len(ctx.supported), (seed, k, fit)
                     if fit:  # not exhaustive: a supported project left out still fits
