@@ -72,15 +72,21 @@ charging), while being much faster than rerunning it naively:
 - as in pabutools, a project's price from an earlier round is a lower bound of its price now
   (budgets only go down), so projects are examined by that bound and the search stops when the
   bound exceeds the best price found;
-- Add1 runs MES for k = 0, 1, 2… but may skip runs it proves would give the same outcome: along
-  a fixed sequence of funded projects, budgets are non-decreasing in k and prices
-  non-increasing, so if the runs at k and k + h fund the same sequence and in every round every
-  rival's price at k + h stays above the winner's price at k, every run in between funds that
-  sequence too (see `_add1`). This is a cheap, exact cousin of ADD-OPT (Kraiczy, Robinson &
-  Elkind), not ADD-OPT itself: on Wieliczka 2023 the sequence changes at 73 of the 165 steps
-  (the funded set at only 20, but the proof needs the sequence), so nearly every run is still
-  computed; the speed there comes from the grouped, integer MES. The tests check the result
-  against `_add1_reference`, which steps by one with a plain MES.
+- Add1 runs MES for k = 0, 1, 2… but stops a run as soon as it is proved that its outcome
+  cannot make Add1 stop (the projects funded so far plus those still in the race cost at most
+  the budget, and one project was dropped as unaffordable, so not every supported project can
+  be funded; for the exhaustive variant, at most the budget minus a dropped project's cost,
+  which then fits beside the outcome): only the kept run is computed in full. It also skips
+  runs it proves would give the same outcome, or be cut short too: along a fixed sequence of
+  funded projects, budgets are non-decreasing in k and prices non-increasing, so if the runs
+  at k and k + h fund the same first projects and in each of these rounds every rival's
+  price at k + h stays above the winner's price at k, every run in between funds them too
+  (see `_add1`). This is a cheap, exact cousin of ADD-OPT (Kraiczy, Robinson & Elkind), not
+  ADD-OPT itself. On Wieliczka 2023 (mes-add1), Add1 goes from k = 0 to 165 with 126 MES
+  runs (169 without cutting runs short), 105 of them cut short; the funded sequence of the
+  full runs changes at 73 of the 165 steps (the funded set at only 20), so the jumps there
+  mostly skip runs that would have been cut short. The tests check the result against
+  `_add1_reference`, which steps by one with a plain MES.
 - Budgets are kept as integers over one common denominator (multiplied, each round, by the
   integer that the round's price is divided by), so the hot loops use integers, not Fractions:
   a budget class is stored over the denominator of the round that created it and rescaled on
@@ -99,7 +105,7 @@ import heapq
 from collections import Counter, deque
 from dataclasses import dataclass
 from fractions import Fraction
-from math import ceil
+from math import ceil, inf
 from operator import mul
 
 try:  # Counter's counting loop, in C in CPython; the same loop in Python otherwise
@@ -301,6 +307,23 @@ class _Ctx:
         self.supp_ones = [[g for g, _, c in s if c == 1] for s in self.supp_counts]
         self.supp_many = [[(g, c) for g, _, c in s if c > 1] for s in self.supp_counts]
         self.supp_groups = [[g for g, _ in s] for s in self.supp]
+        self._others: list[list[int]] | None = None
+
+    def others(self) -> list[list[int]]:
+        """others[p][q]: the points given to p by voters who do not support q (computed once,
+        on first use): what p's price can take, at most, from voters outside q's supporters
+        is that times the payment per point."""
+        if self._others is None:
+            m = len(self.ids)
+            self._others = []
+            for p in range(m):
+                common = [0] * m
+                for g, x in self.supp[p]:
+                    w = x * self.groups[g][0]
+                    for q, _ in self.groups[g][1]:
+                        common[q] += w
+                self._others.append([self.points[p] - c for c in common])
+        return self._others
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,15 +360,17 @@ class _MesRun:
     money taken. `chosen` and `keys` turn them into Fractions on demand (only the kept run and
     the runs a jump is proved from need them)."""
 
-    __slots__ = ("seq", "raw", "cardinal", "cost", "tie", "certified", "_chosen", "_keys")
+    __slots__ = ("seq", "raw", "cardinal", "cost", "tie", "certified", "cut", "_chosen",
+                 "_keys")
 
-    def __init__(self, seq, raw, cardinal, cost, tie, certified) -> None:
+    def __init__(self, seq, raw, cardinal, cost, tie, certified, cut=False) -> None:
         self.seq = seq
         self.raw = raw
         self.cardinal = cardinal
         self.cost = cost
         self.tie = tie
         self.certified = certified  # every round's winner beat every rival's key and threshold
+        self.cut = cut              # cut short (`_mes_run`'s cap): `seq` is the first rounds only
         self._chosen = None
         self._keys = None
 
@@ -371,7 +396,8 @@ class _MesRun:
 
 
 def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
-             thresholds: list[tuple] | None = None) -> _MesRun:
+             thresholds: list[tuple] | None = None, cap: int | None = None,
+             fit: bool = False) -> _MesRun | None:
     """One MES run with per-voter budget b0, in integers.
 
     Budget classes (voters with equal remaining budget) are (v, e): value v / D[e], where D[e]
@@ -382,9 +408,25 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
     correctly rounded float (monotone in the exact value), and an exact comparison decides
     whenever two floats are equal.
 
-    With `thresholds` (the winners' keys of a run at a smaller per-voter budget), the run also
-    says whether, in each round, every rival's price is above that run's winner's (`certified`):
-    see `_add1` for why that proves every budget in between gives the same outcome."""
+    With `thresholds` (the winners' keys of the first rounds of a run at a smaller per-voter
+    budget), the run is also a proof that, in each round, every rival's price is above that
+    run's winner's (`certified`), see `_add1` for what it proves; it is abandoned (None) as
+    soon as the proof fails, as when the run funds more rounds than there are thresholds, or
+    ends (not cut short) with fewer.
+
+    With `cap`, the run is cut short (returned with `cut` set, `seq` its rounds so far) as
+    soon as the projects funded so far plus the projects still in the race (neither funded
+    nor dropped) cost at most `cap` and a supported project was dropped: its outcome then
+    costs at most `cap` and does not fund every supported project (see `_add1`); with `fit`
+    too, only once they cost at most `cap` minus the cost of a dropped project: that project
+    then fits beside the outcome. A project is dropped once
+    its supporters hold less than its cost (it can then never be funded: their money only goes
+    down): at the start they hold votes·b0, so those projects never enter the race; later,
+    with a cap, an upper bound of their money is kept per project: exact whenever its price is
+    computed, and lowered after each round by what the winner p surely took from them,
+    cost(p) minus what p's other supporters could have paid (at most π per point,
+    `_Ctx.others`). Dropping a project earlier than a plain run would changes nothing but the
+    work done: an unaffordable project never wins a round."""
     cost = ctx.cost
     tie = ctx.tie
     unit = ctx.unit
@@ -402,7 +444,17 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
     lbn = {}                                  # exact lower bound of rho: lbn[p] / lbd[p]
     lbd = {}
     heap = []
+    votes = ctx.votes
+    left = 0                                  # the cost of the projects still in the race
+    # With a cap: the least room a dropped project needs beside the outcome (its cost with
+    # `fit`, else 0); inf while none was dropped.
+    room: float | int = inf
     for p in ctx.supported:
+        if votes[p] * b0.numerator < cost[p] * den:
+            version[p] = -1                   # its supporters hold votes·b0 < cost: dropped
+            room = min(room, cost[p] if fit else 0)
+            continue
+        left += cost[p]
         lbn[p] = cost[p]
         lbd[p] = points[p] * util[p]
         heap.append((cost[p] / lbd[p], tie[p], p, 0))
@@ -431,7 +483,10 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
             counts = list(agg.values())
             values = list(map(mul, map(cls_v.__getitem__, cids),
                               map(mult.__getitem__, map(cls_e.__getitem__, cids))))
-            if sum(map(mul, values, counts)) < target:
+            total = sum(map(mul, values, counts))
+            if money is not None:
+                money[p] = total
+            if total < target:
                 return None
             rest = sum(counts)
             if not values or min(values) * rest >= target:
@@ -456,6 +511,8 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
             total += b * c
             rest += x * c
             entries.append((b if x == 1 else Fraction(b, x), b, x, c))
+        if money is not None:
+            money[p] = total
         if total < target:
             return None
         entries.sort(key=lambda e: e[0])
@@ -469,7 +526,15 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
         return target - poor, rest, agg
 
     t = 0
+    spent = 0
+    # With a cap: money[q] >= what q's supporters hold (over den), exact when q's price was
+    # last computed, lowered each round by what the winner surely took from them.
+    money = [votes[p] * b0.numerator for p in range(len(cost))] if cap is not None else None
+    others = ctx.others() if cap is not None else None
+    racing = [p for p in ctx.supported if version[p] >= 0]
     while alive:
+        if cap is not None and spent + left + room <= cap:
+            return _MesRun(seq, raw, cardinal, cost, tie, certified, cut=True)
         limit = thresholds[t] if certified and t < len(thresholds) else None
         best = -1
         best_n = best_d = 0       # the best rho so far is best_n / (best_d·den)
@@ -501,6 +566,8 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
             if found is None:
                 version[q] = -1
                 alive -= 1
+                left -= cost[q]
+                room = min(room, cost[q] if fit else 0)
                 continue
             n_, r_, _ = found
             d_ = r_ * util[q]
@@ -528,11 +595,13 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
         p = best
         version[p] = -1
         alive -= 1
+        left -= cost[p]
+        spent += cost[p]
         if certified:
             win = (Fraction(best_n, best_d * den), tie[p])
             if limit is None or win > limit or any(
                     (Fraction(n_, d_ * den), tie[q]) <= limit for q, n_, d_ in rivals):
-                certified = False
+                return None  # no proof: the rest of the run would be of no use
         n_, r_, agg = best_found
         # New common denominator den·r_: a charged class (v, e) becomes (b·r_ - n_·x) over
         # it, b = v·mult[e], or is emptied (class 0).
@@ -564,11 +633,34 @@ def _mes_run(ctx: _Ctx, b0: Fraction, cardinal: bool,
                     gcls[g] = newmap[(cid, x)]
         raw.append((p, n_, r_, den, paid, payers))
         seq.append(p)
+        if money is not None:
+            # p took cost(p) from its supporters, of which at most π·others[p][q] from voters
+            # who do not support q (π = n_ / (den·r_)): the rest came out of q's supporters.
+            newden = den * r_
+            whole = cost[p] * newden
+            out = others[p]
+            still = []
+            for q in racing:
+                if version[q] < 0:
+                    continue
+                v = money[q] * r_
+                taken = whole - n_ * out[q]
+                if taken > 0:
+                    v -= taken
+                money[q] = v
+                if v < cost[q] * newden:
+                    version[q] = -1
+                    alive -= 1
+                    left -= cost[q]
+                    room = min(room, cost[q] if fit else 0)
+                else:
+                    still.append(q)
+            racing = still
         den *= r_
         mult = [m * r_ for m in mult]
         mult.append(1)
     if certified and t != len(thresholds):
-        certified = False
+        return None
     return _MesRun(seq, raw, cardinal, cost, tie, certified)
 
 
@@ -579,20 +671,44 @@ def _mes_rounds(ctx: _Ctx, run: _MesRun) -> list[Round]:
             for p, rho, pi, paid, payers in run.chosen]
 
 
-def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int]:
-    """The Add1 iteration: (k kept, its run, why it stopped, MES runs computed).
+def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int, int]:
+    """The Add1 iteration: (k kept, its run, why it stopped, MES runs computed, how many of
+    them were cut short).
 
-    Equal to stepping k by one (`_add1_reference`), with jumps: along a fixed sequence of
-    funded projects, every voter's budget after each round is non-decreasing in k and every
-    price non-increasing (more money, lower prices, smaller payments). So if the runs at k and
-    k + h fund the same projects in the same order and, in every round, every rival's price (or
-    its lower bound) at k + h is above the winner's price at k (ties: the tie-break), then in
-    every run in between the same project wins every round: all those runs have one outcome
-    and none needs computing. Jumps are tried after consecutive one-unit steps kept the same
-    sequence (one step at first, twice as many after each failed proof); h doubles after each
-    proof and falls back to plain one-unit steps, which need no proof, when one fails."""
+    Equal to stepping k by one (`_add1_reference`), with two shortcuts, each exact:
+
+    - Cut short: a run at k only matters if its outcome costs more than the budget, funds
+      every supported project or (exhaustive variant) is exhaustive. The outcome costs at
+      most the projects funded so far plus every project still in the race (not funded, not
+      dropped as unaffordable): later rounds fund only projects still in the race, and a
+      dropped project is never funded (its supporters' money only goes down). So once that
+      sum is at most the budget and a project was dropped, the outcome is neither over the
+      budget nor funds every supported project; once it is at most the budget minus a
+      dropped project's cost, that project fits beside the outcome, which is therefore not
+      exhaustive either. Such a run is stopped there (`_mes_run` with `cap`, and `fit` for
+      the exhaustive variant): k is known not to be where Add1 stops. Only the run kept is
+      then computed in full.
+    - Jumps: along a fixed sequence of funded projects, every voter's budget after each
+      round is non-decreasing in k and every price non-increasing (more money, lower prices,
+      smaller payments). So if, in the first j rounds, the runs at k and k + h fund the same
+      projects in the same order and, in each of these rounds, every rival's price (or its
+      lower bound) at k + h is above the winner's price at k (ties: the tie-break), then, by
+      induction on the rounds, every run in between funds those projects in its first j
+      rounds (`_mes_run` with `thresholds`; the proof is abandoned as soon as it fails). Then
+      no run in between needs computing, in three cases. Both runs end after these j rounds:
+      all the runs in between have their outcome. The run at k is cut short after these j
+      rounds and the one at k + h ends there: nothing is affordable at k + h after them, so
+      nothing is at k or in between (less money): all have one outcome, the one at k, which
+      is not where Add1 stops. The run at k + h is cut short after its j rounds: so
+      is every run in between, since after the same j rounds it has spent the same and holds
+      less money, so every project dropped at k + h is unaffordable there too and fewer
+      projects are still in the race. Jumps are tried after consecutive one-unit steps agreed
+      on their first rounds (one step at first, twice as many after each failed proof); h
+      doubles after each proof and falls back to plain one-unit steps, which need no proof,
+      when one fails."""
     base = Fraction(ctx.budget, ctx.n)
     supported = len(ctx.supported)
+    cap = ctx.budget
 
     def stop(k: int, run: _MesRun) -> str | None:
         chosen = set(run.seq)
@@ -606,33 +722,48 @@ def _add1(ctx: _Ctx, exhaustive: bool) -> tuple[int, _MesRun, str, int]:
             return f"at +{k:,} per voter the outcome is exhaustive"
         return None
 
+    def full(k: int) -> _MesRun:
+        return _mes_run(ctx, base + k, cardinal=False)
+
     k = 0
-    run = _mes_run(ctx, base, cardinal=False)
+    run = _mes_run(ctx, base, cardinal=False, cap=cap, fit=exhaustive)
     runs = 1
-    why = stop(k, run)  # a run at budget/n never spends more than the budget
+    short = int(run.cut)  # how many runs were cut short
+    # a run at budget/n never spends more than the budget
+    why = None if run.cut else stop(k, run)
     h = 1
-    steady = 0    # consecutive one-unit steps that kept the funded sequence
+    steady = 0    # consecutive one-unit steps that agreed on their first rounds
     patience = 1  # steady steps required before trying a jump; doubles after a failed proof
     while why is None:
         if h == 1:
-            ahead = _mes_run(ctx, base + k + 1, cardinal=False)
+            ahead = _mes_run(ctx, base + k + 1, cardinal=False, cap=cap, fit=exhaustive)
             runs += 1
-            why = stop(k + 1, ahead)
-            if why is not None and why.endswith("over the budget"):
-                break  # keep the run at k
-            same = ahead.seq == run.seq
+            if ahead.cut:
+                short += 1
+            else:
+                why = stop(k + 1, ahead)
+                if why is not None and why.endswith("over the budget"):
+                    break  # keep the run at k
+            n = min(len(run.seq), len(ahead.seq))
+            same = run.seq[:n] == ahead.seq[:n] and (run.cut or ahead.cut
+                                                     or run.seq == ahead.seq)
             steady = steady + 1 if same else 0
             k, run = k + 1, ahead
             if steady >= patience:
                 h = 2
             continue
-        ahead = _mes_run(ctx, base + k + h, cardinal=False, thresholds=run.keys)
+        ahead = _mes_run(ctx, base + k + h, cardinal=False, thresholds=run.keys, cap=cap,
+                         fit=exhaustive)
         runs += 1
-        if ahead.certified and ahead.seq == run.seq:
+        if ahead is not None and ahead.seq == run.seq[:len(ahead.seq)]:
+            short += ahead.cut
             k, run, h, patience = k + h, ahead, h * 2, 1
         else:
             h, steady, patience = 1, 0, patience * 2
-    return k, run, why, runs
+    if run.cut:  # the run kept was cut short: compute it in full
+        run = full(k)
+        runs += 1
+    return k, run, why, runs, short
 
 
 # ---------------------------------------------------------------------------------------------
@@ -663,12 +794,13 @@ def tally(election: Election, rule: str, tie_break: str = "default",
             voter_budget = base
             rounds = _mes_rounds(ctx, _mes_run(ctx, base, rule == "mes-cardinality"))
         else:
-            k, run, why, runs = _add1(ctx, rule == "mes-add1-exhaustive")
+            k, run, why, runs, short = _add1(ctx, rule == "mes-add1-exhaustive")
             voter_budget = base + k
             rounds = _mes_rounds(ctx, run)
             notes.append(f"add1: each voter's budget raised from {_show(base)} by {k:,} to "
                          f"{_show(voter_budget)}; stopped because {why} "
-                         f"({runs:,} MES runs computed)")
+                         f"({runs:,} MES runs computed"
+                         + (f", {short:,} of them cut short" if short else "") + ")")
             if rule == "mes-add1-greedy":
                 done = [ctx.index[r.project] for r in rounds]
                 extra = _greedy(ctx, False, done, "completion")
