@@ -45,6 +45,7 @@ warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 from api.acts import bureau_cli, draft_cli, guarantor_cli, petition_cli, proposal_cli
 from api.budget_cli import budget_cli
+from api.convention_cli import convention_cli
 from api.settings import DEFAULT_PG_PORT, DEFAULT_TEMPORAL_PORT, Settings
 
 cli = typer.Typer(help="Registre: governance ledger and deliberation workflows.",
@@ -67,6 +68,7 @@ cli.add_typer(bureau_cli, name="bureau")
 cli.add_typer(draft_cli, name="draft")
 cli.add_typer(petition_cli, name="petition")
 cli.add_typer(budget_cli, name="budget")
+cli.add_typer(convention_cli, name="convention")
 
 
 def _settings(**overrides: object) -> Settings:
