@@ -577,6 +577,17 @@ def bench_projections_cmd(
     bench_projections(events, postgres_url, batch)
 
 
+@bench_cli.command("sortition")
+def bench_sortition_cmd(
+    timeout: float = typer.Option(120.0, help="cap of the baseline solve, seconds"),
+) -> None:
+    """Leximin on the reference pools (goals: fixture < 5 s, 2,000 people < 60 s) against the
+    same solve without interchangeable types, in the same run (ratio)."""
+    from api.bench_sortition import bench_sortition
+
+    bench_sortition(timeout)
+
+
 @bench_cli.command("signatures")
 def bench_signatures_cmd(
     signatures: int = typer.Option(200_000, help="distinct signers at each concurrency"),

@@ -95,6 +95,7 @@ def _highs() -> highspy.Highs:
             os.close(saved)
             os.close(devnull)
         _quiet = True
+    h.setOptionValue("threads", 1)  # tiny MIPs: HiGHS' parallel threads only contend
     h.setOptionValue("output_flag", False)
     return h
 
@@ -141,7 +142,10 @@ def _best(h: highspy.Highs, weights) -> tuple[tuple[int, ...], float] | None:
     n = len(weights)
     h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(weights, dtype=float))
     h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kTimeLimit:
+        raise SolveTimeout("the pricing MIP ran out of time")
+    if status != highspy.HighsModelStatus.kOptimal:
         return None
     x = tuple(int(round(v)) for v in h.getSolution().col_value)
     return x, float(np.dot(weights, x))
@@ -422,6 +426,8 @@ def solve(people: Sequence[Person], quotas: Sequence[Quota], size: int, method: 
         return _legacy(people, quotas, size, progress, started)
     model = _Model(_groups(people, interchangeable), people, quotas, size)
     pricing = model.pricing()
+    if timeout is not None:
+        pricing.setOptionValue("time_limit", float(timeout))
     columns, never = _initial(model, pricing, deadline)
     if columns is None:
         raise _infeasible(people, quotas, size)
