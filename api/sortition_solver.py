@@ -12,7 +12,8 @@ Methods
 - `leximin` (Flanigan et al., Nature 596, 2021): column generation on the dual LP of each
   stage — minimise ŷ − Σ_{fixed t} p_t·y_t subject to Σ_{free t} y_t = 1, y ≥ 0 and, for each
   composition c found so far, Σ_t y_t·x_{c,t}/n_t ≤ ŷ; the pricing MIP (HiGHS) looks for the
-  composition maximising Σ_t y_t·x_t/n_t; while it beats ŷ it becomes a new constraint. When
+  composition maximising Σ_t y_t·x_t/n_t (a swap local search, `_Model.improve`, is tried
+  first and the MIP only when it finds nothing); while it beats ŷ it becomes a new constraint. When
   none does, ŷ is the largest possible smallest probability of the free types; the free types
   with a positive dual cannot rise above it and are fixed at it. Repeat until all are fixed,
   then a primal LP over the compositions found gives the lottery meeting the fixed
@@ -112,6 +113,33 @@ class _Model:
         self.quotas = list(quotas)
         self.size = size
         self.n = len(groups)
+        # quota q × group t: 1 when the group's members have the quota's value
+        self.incidence = np.array([[1.0 if (q.feature, q.value) in self.values[t] else 0.0
+                                    for t in range(self.n)] for q in self.quotas])
+        self.low = np.array([q.min for q in self.quotas], dtype=float)
+        self.high = np.array([q.max for q in self.quotas], dtype=float)
+
+    def improve(self, start: tuple[int, ...], weights: np.ndarray) -> tuple[int, ...]:
+        """Local search before the exact pricing MIP: from `start`, repeatedly make the best
+        swap of one member of a group for one of another that keeps every quota and raises
+        Σ weights·x. Cheap (no solver); the MIP still decides when no swap helps."""
+        x = np.array(start, dtype=float)
+        for _ in range(4 * self.size):
+            present = np.flatnonzero(x > 0)
+            counts = self.incidence @ x
+            # new counts when a member of group a (present) leaves and one of group b joins
+            moved = (counts[:, None, None] - self.incidence[:, present][:, :, None]
+                     + self.incidence[:, None, :])
+            ok = np.all((moved >= self.low[:, None, None] - 1e-9)
+                        & (moved <= self.high[:, None, None] + 1e-9), axis=0)
+            ok &= (x < self.sizes)[None, :]
+            gain = np.where(ok, weights[None, :] - weights[present][:, None], -np.inf)
+            a, b = np.unravel_index(int(np.argmax(gain)), gain.shape)
+            if gain[a, b] <= 1e-12:
+                break
+            x[present[a]] -= 1
+            x[b] += 1
+        return tuple(int(v) for v in x)
 
     def rows(self):
         """(lower, upper, indices, coefficients) of every constraint on the counts."""
@@ -207,7 +235,14 @@ class _Columns:
             return False
         self._seen.add(x)
         self.list.append(x)
+        self._matrix = None
         return True
+
+    def best(self, weights: np.ndarray) -> tuple[int, ...]:
+        """The column found so far with the largest Σ weights·x."""
+        if getattr(self, "_matrix", None) is None:
+            self._matrix = np.array(self.list, dtype=float)
+        return self.list[int(np.argmax(self._matrix @ weights))]
 
 
 def _initial(model: _Model, pricing: highspy.Highs, deadline: float | None):
@@ -277,7 +312,14 @@ def _leximin(model: _Model, pricing: highspy.Highs, columns: _Columns, never: se
             dual.run()
             sol = dual.getSolution().col_value
             y, y_hat = np.array(sol[:n]), sol[n]
-            found = _best(pricing, y / model.sizes)
+            weights = y / model.sizes
+            start = columns.best(weights)
+            x = model.improve(start, weights)
+            value = float(np.dot(weights, x))
+            if value > y_hat + EPS and columns.add(x):
+                add_row(x)  # found by local search: no MIP needed this round
+                continue
+            found = _best(pricing, weights)
             if found is None:
                 raise RuntimeError("the pricing MIP found no panel")
             x, value = found
@@ -422,12 +464,14 @@ def solve(people: Sequence[Person], quotas: Sequence[Quota], size: int, method: 
                              method=method)
     people = list(people)
     check_pool(people, quotas, size)
-    if method == "legacy":
-        return _legacy(people, quotas, size, progress, started)
     model = _Model(_groups(people, interchangeable), people, quotas, size)
     pricing = model.pricing()
     if timeout is not None:
         pricing.setOptionValue("time_limit", float(timeout))
+    if method == "legacy":
+        if _best(pricing, np.zeros(model.n)) is None:
+            raise _infeasible(people, quotas, size)
+        return _legacy(people, quotas, size, progress, started)
     columns, never = _initial(model, pricing, deadline)
     if columns is None:
         raise _infeasible(people, quotas, size)
@@ -452,12 +496,7 @@ def _legacy(people, quotas, size, progress, started, draws: int = LEGACY_DRAWS) 
     seats: Counter = Counter()
     comps: Counter = Counter()
     for i in range(draws):
-        try:
-            panel = legacy_draw(people, quotas, size, legacy_seed(i))
-        except SortitionError as e:
-            if e.rule == "sortition.legacy_failed":
-                raise _infeasible(people, quotas, size) from None
-            raise
+        panel = legacy_draw(people, quotas, size, legacy_seed(i))  # may be legacy_failed
         seats.update(panel)
         comps[tuple(sorted(Counter(type_key(by_id[j]) for j in panel).items()))] += 1
         if progress and (i + 1) % 100 == 0:
