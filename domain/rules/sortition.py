@@ -247,9 +247,13 @@ def check_distribution(people: Sequence[Person], quotas: Sequence[Quota], size: 
     problems: list[str] = []
     if not isinstance(dist.denominator, int) or dist.denominator <= 0:
         return [f"denominator {dist.denominator!r} is not a positive integer"]
+    try:
+        panels = [(tuple((str(k), c) for k, c in comp), weight) for comp, weight in dist.panels]
+    except (TypeError, ValueError):
+        return ["panels are not (composition, weight) pairs"]
     total = 0
     seen: set = set()
-    for i, (comp, weight) in enumerate(dist.panels):
+    for i, (comp, weight) in enumerate(panels):
         if not isinstance(weight, int) or isinstance(weight, bool) or weight <= 0:
             problems.append(f"panel {i}: weight {weight!r} is not a positive integer")
         else:
@@ -260,7 +264,7 @@ def check_distribution(people: Sequence[Person], quotas: Sequence[Quota], size: 
         if list(comp) != sorted(comp) or any(not c for _, c in comp):
             problems.append(f"panel {i}: composition not in canonical order")
         problems += [f"panel {i}: {m}" for m in violations(dict(comp), people, quotas, size)]
-    if [c for c, _ in dist.panels] != sorted(c for c, _ in dist.panels):
+    if [c for c, _ in panels] != sorted(c for c, _ in panels):
         problems.append("panels not in canonical order")
     if total != dist.denominator:
         problems.append(f"weights sum to {total}, not {dist.denominator}")
@@ -274,6 +278,9 @@ def marginals(people: Sequence[Person], dist: Distribution) -> dict[str, Fractio
     by_type: dict[str, Fraction] = {k: Fraction(0) for k in members}
     for comp, weight in dist.panels:
         for key, count in comp:
+            if key not in members:
+                raise SortitionError("sortition.bad_distribution",
+                                     f"type {key}: nobody in the pool has these values")
             by_type[key] += Fraction(weight * count, len(members[key]))
     return {p.id: by_type[type_key(p)] / dist.denominator
             for p in sorted(people, key=lambda p: p.id)}

@@ -212,3 +212,9 @@ def test_legacy_draw_meets_the_quotas_when_the_pool_allows_it() -> None:
         assert panel == s.legacy_draw(people, quotas, 20, i.to_bytes(2, "big"))
         assert s.violations(Counter(s.type_key(by_id[j]) for j in panel), people, quotas,
                             20) == []
+
+
+def test_check_distribution_reports_instead_of_crashing_when_panels_are_malformed() -> None:
+    people, quotas = tiny()
+    assert s.check_distribution(people, quotas, 3, s.Distribution(1, ((("x",), 1),)))
+    assert s.check_distribution(people, quotas, 3, s.Distribution(0, ()))
