@@ -424,41 +424,44 @@ def _legacy_attempt(people: Sequence[Person], quotas: Sequence[Quota], size: int
                     stream: Stream) -> list[str] | None:
     """One pass of the legacy greedy draw; None when it runs into a dead end."""
     bounds = {(q.feature, q.value): (q.min, q.max) for q in quotas}
-    remaining = {p.id: p for p in people}
+    order = sorted(bounds)
+    values = {p.id: p.values for p in people}
+    holders: dict[tuple[str, str], set[str]] = {pair: set() for pair in bounds}
+    for p in people:
+        for pair in p.values:
+            holders[pair].add(p.id)
     selected: Counter = Counter()
-    left: Counter = Counter(pair for p in people for pair in p.values)
     chosen: list[str] = []
 
     def remove(pid: str) -> None:
-        for pair in remaining.pop(pid).values:
-            left[pair] -= 1
+        for pair in values[pid]:
+            holders[pair].discard(pid)
 
-    for pair, (_, high) in sorted(bounds.items()):  # max 0: nobody with it may sit
-        if high == 0:
-            for pid in [i for i, p in remaining.items() if pair in p.values]:
+    for pair in order:  # max 0: nobody with it may sit
+        if bounds[pair][1] == 0:
+            for pid in list(holders[pair]):
                 remove(pid)
     for _ in range(size):
         best, best_ratio = None, -100.0
-        for pair in sorted(bounds):
+        for pair in order:
             low, high = bounds[pair]
-            need = low - selected[pair]
-            if need > 0 and left[pair] < need:
+            need, left = low - selected[pair], len(holders[pair])
+            if need > 0 and left < need:
                 return None
-            if left[pair] and high:
-                ratio = need / left[pair]
+            if left and high:
+                ratio = need / left
                 if ratio > best_ratio:
                     best, best_ratio = pair, ratio
         if best is None:
             return None
-        holders = sorted(i for i, p in remaining.items() if best in p.values)
-        pid = holders[stream.below(len(holders))]
-        who = remaining[pid]
+        candidates = sorted(holders[best])
+        pid = candidates[stream.below(len(candidates))]
         remove(pid)
         chosen.append(pid)
-        for pair in who.values:
+        for pair in values[pid]:
             selected[pair] += 1
             if selected[pair] >= bounds[pair][1]:
-                for other in [i for i, p in remaining.items() if pair in p.values]:
+                for other in list(holders[pair]):
                     remove(other)
     return chosen
 
@@ -475,8 +478,10 @@ def legacy_draw(people: Sequence[Person], quotas: Sequence[Quota], size: int,
     by_id = {p.id: p for p in people}
     for attempt in range(LEGACY_MAX_ATTEMPTS):
         chosen = _legacy_attempt(people, quotas, size, Stream(seed, f"legacy:{attempt}"))
-        if chosen is not None and not violations(_composition_of(by_id, chosen), people,
-                                                 quotas, size):
+        if chosen is None or len(set(chosen)) != size:
+            continue
+        held = Counter(pair for i in chosen for pair in by_id[i].values)
+        if all(q.min <= held[(q.feature, q.value)] <= q.max for q in quotas):
             return tuple(sorted(chosen))
     raise SortitionError("sortition.legacy_failed",
                          f"the legacy draw failed {LEGACY_MAX_ATTEMPTS} times")
