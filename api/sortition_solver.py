@@ -340,10 +340,9 @@ def _leximin(model: _Model, pricing: highspy.Highs, columns: _Columns, never: se
     return fixed
 
 
-def _primal(model: _Model, columns: _Columns, targets: dict[int, float],
-            floor_only: bool) -> np.ndarray:
+def _primal(model: _Model, columns: _Columns, targets: dict[int, float]) -> np.ndarray:
     """Weights over the columns meeting the target probabilities (minimising the largest
-    shortfall d: π_t + d ≥ p_t); with `floor_only` the targets are one common floor."""
+    shortfall d: π_t + d ≥ p_t); for maximin the targets are one common floor."""
     n, c = model.n, len(columns.list)
     h = _highs()
     h.addVars(c + 1, np.zeros(c + 1), np.full(c + 1, INF))
@@ -480,7 +479,7 @@ def solve(people: Sequence[Person], quotas: Sequence[Quota], size: int, method: 
     else:
         targets = _leximin(model, pricing, columns, never, 1 if method == "maximin" else None,
                            progress, deadline)
-        lam = _primal(model, columns, targets, method == "maximin")
+        lam = _primal(model, columns, targets)
     dist = _distribution(model, columns, lam)
     probabilities = {pid: float(p) for pid, p in exact_marginals(people, dist).items()}
     return Selection(method, dist, probabilities, len(dist.panels),
