@@ -45,6 +45,7 @@ warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 from api.acts import bureau_cli, draft_cli, guarantor_cli, petition_cli, proposal_cli
 from api.budget_cli import budget_cli
+from api.convention_cli import convention_cli
 from api.settings import DEFAULT_PG_PORT, DEFAULT_TEMPORAL_PORT, Settings
 
 cli = typer.Typer(help="Registre: governance ledger and deliberation workflows.",
@@ -67,6 +68,7 @@ cli.add_typer(bureau_cli, name="bureau")
 cli.add_typer(draft_cli, name="draft")
 cli.add_typer(petition_cli, name="petition")
 cli.add_typer(budget_cli, name="budget")
+cli.add_typer(convention_cli, name="convention")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -573,6 +575,17 @@ def bench_projections_cmd(
     from api.bench import bench_projections
 
     bench_projections(events, postgres_url, batch)
+
+
+@bench_cli.command("sortition")
+def bench_sortition_cmd(
+    timeout: float = typer.Option(120.0, help="cap of the baseline solve, seconds"),
+) -> None:
+    """Leximin on the reference pools (goals: fixture < 5 s, 2,000 people < 60 s) against the
+    same solve without interchangeable types, in the same run (ratio)."""
+    from api.bench_sortition import bench_sortition
+
+    bench_sortition(timeout)
 
 
 @bench_cli.command("signatures")
