@@ -25,8 +25,10 @@ from eventsourcing.utils import Environment
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from api.convention_solver import panel_solver
 from api.settings import Settings
 from domain.application import Registre
+from domain.convention.commands import PanelSolver
 from domain.rules.charter import CharterRules
 from domain.errors import MetropolisAlreadyFounded
 from domain.governance.metropolis import Metropolis
@@ -46,6 +48,8 @@ from projections.proposals import ProposalProjection, ProposalViews
 from workflows.activities import ProposalActivities
 from workflows.budget import BudgetCycleWorkflow
 from workflows.budget_activities import BudgetActivities
+from workflows.convention import ConventionWorkflow
+from workflows.convention_activities import ConventionActivities
 from workflows.petition import PetitionWorkflow
 from workflows.petition_activities import PetitionActivities
 from workflows.proposal import ProposalWorkflow
@@ -191,15 +195,20 @@ async def connect_temporal(settings: Settings) -> Client:
 
 
 def build_worker(client: Client, app: Registre, task_queue: str,
-                 executor: ThreadPoolExecutor) -> Worker:
+                 executor: ThreadPoolExecutor, solver: PanelSolver = panel_solver) -> Worker:
+    """The Temporal worker of every workflow; `solver` computes conventions' panel
+    distributions (tests pass a small one)."""
     activities = ProposalActivities(app)
     petition_activities = PetitionActivities(app)
     budget_activities = BudgetActivities(app)
+    convention_activities = ConventionActivities(app, solver)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ProposalWorkflow, PetitionWorkflow, BudgetCycleWorkflow],
-        activities=activities.all() + petition_activities.all() + budget_activities.all(),
+        workflows=[ProposalWorkflow, PetitionWorkflow, BudgetCycleWorkflow,
+                   ConventionWorkflow],
+        activities=activities.all() + petition_activities.all() + budget_activities.all()
+        + convention_activities.all(),
         activity_executor=executor,
     )
 

@@ -39,6 +39,14 @@ Participatory budgets: an opened cycle (`BudgetCycle.Opened`) starts its `Budget
 deadline to keep). A clerk's cancellation (`BudgetCycle.Closed`, outcome `cancelled`) is
 signalled to it as `cancel(reason)`: the workflow's own cancelling is idempotent, and a
 workflow that has ended needs no signal. Ballots never pass through Temporal (D3).
+
+Citizens' conventions: an opened convention (`Convention.Opened`) starts its
+`ConventionWorkflow` (id `convention-<uuid>`), exactly once as for proposals. The guarantor's
+committed secret (`SeedCommitted`) is signalled as `seed_committed(position)` (a pool waiting
+for it is committed), the revealed seed (`SeedRevealed`) as `seed_revealed(position)` (the
+panel is drawn), and a clerk's cancellation (`Ended`, outcome `cancelled`) as `cancel(reason)`;
+a workflow that has ended needs no signal. Volunteers' registrations never pass through
+Temporal: the commitment reads the pool from the log.
 """
 
 from __future__ import annotations
@@ -60,6 +68,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.application import Registre
 from domain.budget.cycle import BudgetCycle
+from domain.convention.convention import Convention
 from domain.deliberation.ballot import Vote
 from domain.deliberation.proposal import Proposal, override_ballot_id
 from domain.petition.petition import Petition
@@ -74,8 +83,10 @@ from projections.followers import (
     record_dead_letter,
 )
 from workflows import budget as budget_workflow
+from workflows import convention as convention_workflow
 from workflows import petition as petition_workflow
 from workflows.budget import BudgetCycleWorkflow, BudgetInput
+from workflows.convention import ConventionInput, ConventionWorkflow
 from workflows.petition import PetitionInput, PetitionWorkflow
 from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
 
@@ -178,7 +189,9 @@ class Relay:
                            Petition.ConsultationReported,
                            Petition.CollectionOpened, Petition.CollectionClosed,
                            Signature.Signed, Signature.Renewed, Signature.Withdrawn,
-                           BudgetCycle.Opened, BudgetCycle.Closed)
+                           BudgetCycle.Opened, BudgetCycle.Closed,
+                           Convention.Opened, Convention.SeedCommitted,
+                           Convention.SeedRevealed, Convention.Ended)
 
     def __init__(
         self, app: Registre, tracking: TrackingRecorder, client: Client, task_queue: str
@@ -366,6 +379,22 @@ class Relay:
                 await self.signal_budget(str(event.originator_id), event.reason,
                                          notification.id)
 
+        elif isinstance(event, Convention.Opened):
+            await self.start_convention_workflow(str(event.originator_id))
+        elif isinstance(event, Convention.SeedCommitted):
+            await self.signal_convention(str(event.originator_id),
+                                         ConventionWorkflow.seed_committed, notification.id,
+                                         notification.id)
+        elif isinstance(event, Convention.SeedRevealed):
+            await self.signal_convention(str(event.originator_id),
+                                         ConventionWorkflow.seed_revealed, notification.id,
+                                         notification.id)
+        elif isinstance(event, Convention.Ended):
+            if event.outcome == "cancelled":  # `completed` and `failed` are the workflow's
+                await self.signal_convention(str(event.originator_id),
+                                             ConventionWorkflow.cancel, event.reason,
+                                             notification.id)
+
     async def start_proposal_workflow(self, proposal_id: str) -> None:
         try:
             await self.client.start_workflow(
@@ -433,6 +462,31 @@ class Relay:
         handle = self.client.get_workflow_handle(wid)
         try:
             await handle.signal(BudgetCycleWorkflow.cancel, reason)
+        except RPCError as e:
+            if e.status != RPCStatusCode.NOT_FOUND:
+                raise
+            log.info("workflow %s has ended; signal at #%s not needed", wid, position)
+
+    async def start_convention_workflow(self, convention_id: str) -> None:
+        wid = convention_workflow.workflow_id(convention_id)
+        try:
+            await self.client.start_workflow(
+                ConventionWorkflow.run,
+                ConventionInput(convention_id),
+                id=wid,
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+            log.info("started workflow %s", wid)
+        except WorkflowAlreadyStartedError:
+            log.info("workflow %s was already started", wid)
+
+    async def signal_convention(self, convention_id: str, signal: object, arg: object,
+                                position: int) -> None:
+        wid = convention_workflow.workflow_id(convention_id)
+        handle = self.client.get_workflow_handle(wid)
+        try:
+            await handle.signal(signal, arg)  # type: ignore[call-overload]
         except RPCError as e:
             if e.status != RPCStatusCode.NOT_FOUND:
                 raise

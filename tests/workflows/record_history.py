@@ -47,6 +47,20 @@ clock following the test server's; the recorder plays the API and the relay:
   review, three ballots during voting: closed and tallied, results published;
 - `budget-cancelled-submission`: cancelled during submission (`cancel` signalled);
 - `budget-cancelled-voting`: two projects, one ballot, cancelled during voting (signalled).
+
+ConventionWorkflow histories: a scenario named `convention-<course>` writes
+tests/data/histories/convention-<VERSION>-<course>.json. Each opens one convention of the kind
+of tests/workflows/convention_harness.py (4 members, quotas on gender and commune, the
+guarantor's secret; registration 10 days, reveal 2, acceptance 5, a term of 100), with 8
+volunteers (an infeasible pool of 5 for `failed`); the panel distribution is computed by the
+brute-force `uniform_solver`; the recorder plays the API and the relay:
+- `convention-completed`: the secret committed during registration, the seed revealed in time
+  (`seed_revealed`), a seat accepted: the sitting, then the end of term (completed);
+- `convention-late-reveal`: no secret at the close: the workflow awaits it, it comes
+  (`seed_committed`), the pool commits; the seed comes a day after its deadline
+  (`seed_revealed`): the panel is drawn all the same, completed;
+- `convention-failed`: no panel of the pool meets the quotas: the pool failed;
+- `convention-cancelled-acceptance`: cancelled during acceptance (`cancel` signalled).
 """
 
 from __future__ import annotations
@@ -70,9 +84,12 @@ from domain.rules.charter import CharterRules
 from domain.rules.petition import SignerClaims
 from projections.personal_data import postgres_personal_data
 from projections.positions import PostgresLogPositions
+from tests.workflows import convention_harness
 from workflows import budget as budget_workflow
 from workflows import petition as petition_workflow
 from workflows.budget import BudgetCycleWorkflow, BudgetInput
+from workflows.convention import ConventionInput, ConventionStatus, ConventionWorkflow
+from workflows.convention import workflow_id as convention_workflow_id
 from workflows.petition import PetitionInput, PetitionWorkflow
 from workflows.proposal import ProposalInput, ProposalWorkflow, workflow_id
 
@@ -94,6 +111,8 @@ BUDGET_SCENARIOS = ("budget-completed", "budget-cancelled-submission",
                     "budget-cancelled-voting")
 BUDGET_RULES = {"rule": "greedy", "submission_seconds": DAY, "review_seconds": DAY,
                 "voting_seconds": DAY}
+CONVENTION_SCENARIOS = ("convention-completed", "convention-late-reveal", "convention-failed",
+                        "convention-cancelled-acceptance")
 SIGNER = SignerClaims(commune="A", elector=True, birthdate=date(1990, 1, 1))
 
 
@@ -307,6 +326,55 @@ async def _run_budget(env: WorkflowEnvironment, app: Registre, clock: ServerCloc
     return await handle.fetch_history()
 
 
+async def _run_convention(env: WorkflowEnvironment, app: Registre, clock: ServerClock,
+                          queue: str, scenario: str) -> Any:
+    async def sync() -> None:
+        clock.now = await env.get_current_time()
+
+    async def reach(reached: Any, what: str) -> None:
+        for _ in range(1200):
+            status: ConventionStatus = await handle.query(ConventionWorkflow.get_stage)
+            if reached(status):
+                return
+            await asyncio.sleep(0.025)
+        raise RuntimeError(f"{scenario}: the workflow never reached {what}")
+
+    course = scenario.removeprefix("convention-")
+    harness = convention_harness
+    await sync()
+    cid = harness.open_convention(app, harness.found(app))
+    handle = await env.client.start_workflow(
+        ConventionWorkflow.run, ConventionInput(str(cid)),
+        id=convention_workflow_id(str(cid)), task_queue=queue)
+    if course != "late-reveal":
+        app.commit_convention_seed(cid, "garant-1", harness.SECRET_DIGEST)
+    harness.register_pool(app, cid, feasible=course != "failed")
+    await reach(lambda s: s.stage == "registration" and s.deadline, "registration")
+    if course != "failed":
+        await env.sleep(timedelta(days=10, hours=1))
+        if course == "late-reveal":
+            await reach(lambda s: s.awaiting == "secret", "the secret awaited")
+            await sync()
+            await handle.signal(ConventionWorkflow.seed_committed,
+                                app.commit_convention_seed(cid, "garant-1",
+                                                           harness.SECRET_DIGEST))
+        await reach(lambda s: s.awaiting == "seed" and s.deadline, "the seed awaited")
+        if course == "late-reveal":
+            await env.sleep(timedelta(days=3))
+            await reach(lambda s: s.late, "the seed late")
+        await sync()
+        await handle.signal(ConventionWorkflow.seed_revealed,
+                            app.reveal_convention_seed(cid, "garant-1", harness.SECRET))
+        await reach(lambda s: s.stage == "acceptance" and s.deadline, "acceptance")
+        await sync()
+        if course == "completed":
+            app.answer_convention_seat(cid, app.get_convention(cid).panel[0], True)
+        if course == "cancelled-acceptance":
+            await handle.signal(ConventionWorkflow.cancel, "Mandat retiré par le conseil.")
+    print(scenario, await handle.result())
+    return await handle.fetch_history()
+
+
 async def record(version: str, scenarios: tuple[str, ...]) -> None:
     pg = EmbeddedPostgres(Path(tempfile.mkdtemp()) / "pg", free_port())
     pg.start()
@@ -324,9 +392,14 @@ async def record(version: str, scenarios: tuple[str, ...]) -> None:
         petition_queue = f"record-petitions-{uuid.uuid4()}"
         with ThreadPoolExecutor(4) as executor:
             async with build_worker(env.client, app, queue, executor), \
-                    build_worker(env.client, petition_app, petition_queue, executor):
+                    build_worker(env.client, petition_app, petition_queue, executor,
+                                 solver=convention_harness.uniform_solver):
                 for scenario in scenarios:
-                    if scenario in BUDGET_SCENARIOS:
+                    if scenario in CONVENTION_SCENARIOS:
+                        history = await _run_convention(env, petition_app, clock,
+                                                        petition_queue, scenario)
+                        name = f"convention-{version}-{scenario.removeprefix('convention-')}"
+                    elif scenario in BUDGET_SCENARIOS:
                         history = await _run_budget(env, petition_app, clock,
                                                     petition_queue, scenario)
                         name = f"budget-{version}-{scenario.removeprefix('budget-')}"
@@ -346,7 +419,7 @@ async def record(version: str, scenarios: tuple[str, ...]) -> None:
 
 
 if __name__ == "__main__":
-    known = SCENARIOS + PETITION_SCENARIOS + BUDGET_SCENARIOS
+    known = SCENARIOS + PETITION_SCENARIOS + BUDGET_SCENARIOS + CONVENTION_SCENARIOS
     unknown = set(sys.argv[2:]) - set(known)
     if len(sys.argv) < 2 or unknown:
         sys.exit(f"usage: record_history VERSION [{'|'.join(known)} …]")

@@ -1,5 +1,6 @@
-"""Determinism guard: the recorded histories of ProposalWorkflow, PetitionWorkflow and
-BudgetCycleWorkflow (tests/data/histories, `proposal-…`, `petition-…` and `budget-…`) replay on today's code, a change made
+"""Determinism guard: the recorded histories of ProposalWorkflow, PetitionWorkflow,
+BudgetCycleWorkflow and ConventionWorkflow (tests/data/histories, `proposal-…`, `petition-…`,
+`budget-…` and `convention-…`) replay on today's code, a change made
 without `workflow.patched` fails the replay, and a `Stage` crosses the Temporal boundary as the
 very string the histories hold.
 
@@ -38,6 +39,8 @@ from domain.deliberation.stages import Stage
 from workflows.activities import DecideInput, ProposalActivities, StageResult
 from workflows.budget import BudgetCycleWorkflow, BudgetInput
 from workflows.budget_activities import BudgetActivities, CycleAt
+from workflows.convention import ACTIVITY_TIMEOUT, ConventionInput, ConventionWorkflow
+from workflows.convention_activities import ConventionActivities, ConventionAt
 from workflows.petition import PetitionInput, PetitionWorkflow
 from workflows.petition_activities import PetitionActivities, ThresholdInput
 from workflows.proposal import ProposalInput, ProposalWorkflow
@@ -57,6 +60,8 @@ def _workflow_of(path: Path) -> type:
     """The workflow a history file records (its name's prefix)."""
     if path.name.startswith("budget-"):
         return BudgetCycleWorkflow
+    if path.name.startswith("convention-"):
+        return ConventionWorkflow
     return PetitionWorkflow if path.name.startswith("petition-") else ProposalWorkflow
 
 
@@ -99,6 +104,8 @@ def test_there_is_a_history_of_every_path_when_the_suite_runs() -> None:
         "missed-threshold")}, names
     assert names >= {f"budget-v1-{s}" for s in (
         "completed", "cancelled-submission", "cancelled-voting")}, names
+    assert names >= {f"convention-v1-{s}" for s in (
+        "completed", "late-reveal", "failed", "cancelled-acceptance")}, names
 
 
 def _completed_results(history: WorkflowHistory) -> list[tuple[str, HistoryEvent]]:
@@ -352,3 +359,49 @@ async def test_budget_replay_detector_flags_a_changed_tally_time_when_temporal_r
     [difference] = _differences(await _replayed(_TallyAnHourLate, history),
                                 _scheduled_in(history))
     assert "'tally_budget_cycle'" in difference and "at" in difference
+
+
+# -- ConventionWorkflow ----------------------------------------------------------------------
+
+
+@workflow.defn(name="ConventionWorkflow", sandboxed=False)
+class _DrawFirst(ConventionWorkflow):
+    """v1 changed without a patch: the panel is drawn before the convention is read."""
+
+    @workflow.run
+    async def run(self, input: ConventionInput) -> str:
+        await self._act(ConventionActivities.draw_convention_panel,
+                        self._at(input.convention_id))
+        return await super().run(input)
+
+
+@workflow.defn(name="ConventionWorkflow", sandboxed=False)
+class _PoolAnHourLate(ConventionWorkflow):
+    """v1 changed without a patch: the pool is committed at a time an hour after the close."""
+
+    @workflow.run
+    async def run(self, input: ConventionInput) -> str:
+        return await super().run(input)
+
+    async def _act(self, activity: Callable[[Any, Any], T], arg: object,
+                   timeout: timedelta = ACTIVITY_TIMEOUT) -> T:
+        if activity is ConventionActivities.commit_convention_pool and isinstance(
+                arg, ConventionAt):
+            later = datetime.fromisoformat(arg.at) + timedelta(hours=1)
+            arg = dataclasses.replace(arg, at=later.isoformat())
+        return await super()._act(activity, arg, timeout)
+
+
+async def test_convention_replay_fails_as_nondeterministic_when_changed_without_a_patch(
+) -> None:
+    result = await Replayer(workflows=[_DrawFirst]).replay_workflow(
+        _history("convention-v1-completed.json"), raise_on_replay_failure=False)
+    assert isinstance(result.replay_failure, workflow.NondeterminismError)
+
+
+async def test_convention_replay_detector_flags_a_changed_pool_time_when_replay_passes(
+) -> None:
+    history = _history("convention-v1-completed.json")
+    [difference] = _differences(await _replayed(_PoolAnHourLate, history),
+                                _scheduled_in(history))
+    assert "'commit_convention_pool'" in difference and "at" in difference
