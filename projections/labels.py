@@ -212,8 +212,8 @@ def _pool_failed(f: Mapping[str, Any]) -> str:
 
 def _seat_declined(f: Mapping[str, Any]) -> str:
     if f["replacement"] is None:
-        return f"Siège refusé par {f['member']} — aucun remplaçant ne convient"
-    return f"Siège refusé par {f['member']} — remplacé par {f['replacement']}"
+        return f"Siège refusé — aucun remplaçant ne convient (siège de {f['member']})"
+    return f"Siège refusé — remplacé par {f['replacement']} (siège de {f['member']})"
 
 
 def _convention_ended(f: Mapping[str, Any]) -> str:
@@ -244,7 +244,7 @@ CONVENTION_LABELS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "Convention.SittingOpened": lambda f: (
         f"Installation : {len(f['members'])} membre(s) siègent jusqu'au "
         f"{_when(f['term_ends_at'])}"),
-    "Convention.SessionHeld": lambda f: f"Séance n° {f['number']} : {f['summary']}",
+    "Convention.SessionHeld": lambda f: f"Séance {f['number']} : {f['summary']}",
     "Convention.ProposalSent": lambda f: "Proposition transmise au conseil",
     "Convention.Ended": _convention_ended,
 }

@@ -188,9 +188,9 @@ def test_timeline_tells_the_convention_in_french_without_an_entry_per_volunteer(
     replacement = app.get_convention(run.cid).panel[-1]
     starts = ["Convention ouverte", "Engagement du garant", "Vivier clos et engagé : 12 "
               "volontaire(s)", "Graine révélée", "Panel tiré au sort : 4 membre(s)",
-              f"Siège refusé par {run.panel[0]} — remplacé par {replacement}",
+              f"Siège refusé — remplacé par {replacement} (siège de {run.panel[0]})",
               f"Siège accepté par {run.panel[1]}", "Installation : 4 membre(s)",
-              "Séance n° 1 : Séance d'ouverture", "Proposition transmise au conseil",
+              "Séance 1 : Séance d'ouverture", "Proposition transmise au conseil",
               "Fin du mandat"]
     assert len(labels) == len(starts)
     for label, start in zip(labels, starts, strict=True):

@@ -23,10 +23,10 @@ def test_every_convention_event_has_a_french_label_when_the_view_follows_it() ->
 def test_declined_seat_names_its_alternate_when_one_fits() -> None:
     assert convention_label("Convention.SeatDeclined", {
         "member": "p1", "index": 0, "replacement": "p7"}) == (
-        "Siège refusé par p1 — remplacé par p7")
+        "Siège refusé — remplacé par p7 (siège de p1)")
     assert convention_label("Convention.SeatDeclined", {
         "member": "p1", "index": 0, "replacement": None}) == (
-        "Siège refusé par p1 — aucun remplaçant ne convient")
+        "Siège refusé — aucun remplaçant ne convient (siège de p1)")
 
 
 def test_end_says_fin_du_mandat_when_completed_and_the_reason_when_cancelled() -> None:
@@ -51,7 +51,7 @@ def test_failed_pool_says_its_smallest_relaxation_when_one_is_known() -> None:
 def test_session_and_sitting_labels_give_numbers_and_dates() -> None:
     assert convention_label("Convention.SessionHeld", {"number": 3, "summary": "Auditions",
                                                        "clerk_ref": "g", "at": AT}) == (
-        "Séance n° 3 : Auditions")
+        "Séance 3 : Auditions")
     assert convention_label("Convention.SittingOpened", {
         "members": ["a", "b"], "at": AT, "term_ends_at": AT}) == (
         "Installation : 2 membre(s) siègent jusqu'au 01/03/2027 à 09:00:00 UTC")
