@@ -235,6 +235,8 @@ def print_report(report: Report) -> None:
               f"{report.petitions_recounted} closed petitions recounted"
               + (f", {report.budgets_recounted} budget cycles recounted"
                  if report.budgets_recounted else "")
+              + (f", {report.conventions_redrawn} conventions redrawn"
+                 if report.conventions_redrawn else "")
               + (f", {report.consistency_checked} consistency proofs between signed "
                  "checkpoints checked" if report.consistency_checked else ""))
     if report.ok:

@@ -34,6 +34,7 @@ from domain.errors import MetropolisAlreadyFounded
 from domain.governance.metropolis import Metropolis
 from projections.budgets import BudgetProjection, BudgetViews
 from projections.compliance import ComplianceProjection, ComplianceView
+from projections.conventions import ConventionProjection, ConventionViews
 from projections.followers import (
     Follower,
     FollowedRegistre,
@@ -113,6 +114,15 @@ def make_budget_views(settings: Settings, *, create_table: bool = False) -> Budg
     return views
 
 
+def make_convention_views(settings: Settings, *,
+                          create_table: bool = False) -> ConventionViews:
+    """The citizens' conventions' views (projections/conventions.py): nothing personal,
+    the pool only as committed."""
+    return _tracking_recorder(
+        settings, ConventionProjection.name, ConventionViews, create_table=create_table
+    )
+
+
 def make_compliance_view(settings: Settings, *, create_table: bool = False) -> ComplianceView:
     return _tracking_recorder(
         settings, ComplianceProjection.name, ComplianceView, create_table=create_table
@@ -161,6 +171,7 @@ def migrate(settings: Settings) -> None:
     make_compliance_view(settings, create_table=True).datastore.close()
     make_petition_views(settings, create_table=True).datastore.close()
     make_budget_views(settings, create_table=True).datastore.close()
+    make_convention_views(settings, create_table=True).datastore.close()
 
 
 def load_metropolis_config(settings: Settings) -> list[dict[str, Any]]:
@@ -252,6 +263,7 @@ PROJECTIONS: tuple[tuple[type, type], ...] = (
     (ComplianceProjection, ComplianceView),
     (PetitionProjection, PetitionViews),
     (BudgetProjection, BudgetViews),
+    (ConventionProjection, ConventionViews),
 )
 
 
@@ -300,9 +312,11 @@ def create_api(settings: Settings) -> Any:
     app.state.writer = GroupCommitWriter(registre)
     app.state.petition_views = make_petition_views(settings)
     app.state.budget_views = make_budget_views(settings)
+    app.state.convention_views = make_convention_views(settings)
     # The views a client may wait for after a write (`Prefer: wait-for-views`), with the
     # topics each follows: a write waits for the views that apply its event.
     app.state.read_views = ((app.state.views, ProposalProjection.topics),
                             (app.state.petition_views, PetitionProjection.topics),
-                            (app.state.budget_views, BudgetProjection.topics))
+                            (app.state.budget_views, BudgetProjection.topics),
+                            (app.state.convention_views, ConventionProjection.topics))
     return app

@@ -153,3 +153,103 @@ def budget_label(event_name: str, fields: Mapping[str, Any]) -> str:
     """The French label of a budget event (`BudgetCycle.Opened`…) from its fields; a project's
     title stands as `PROJECT_TITLE`, to be replaced by the opened title."""
     return BUDGET_LABELS[event_name](fields)
+
+
+# -- citizens' conventions drawn by lot ------------------------------------------------------
+
+CONVENTION_STAGE_FR = {
+    "registration": "inscription des volontaires",
+    "committed": "vivier engagé, graine attendue",
+    "revealed": "graine révélée",
+    "acceptance": "réponses des membres tirés au sort",
+    "sitting": "en séance",
+    "ended": "close",
+}
+CONVENTION_KIND_FR = {"convention": "convention citoyenne",
+                      "bureau": "sièges citoyens du bureau collégial",
+                      "evaluation": "panel d'évaluation"}
+METHOD_FR = {"leximin": "leximin", "maximin": "maximin", "nash": "Nash",
+             "legacy": "méthode gloutonne historique"}
+RANDOMNESS_FR = {"guarantor_secret": "secret engagé par le garant", "dice": "dés publics",
+                 "beacon": "balise publique d'aléa"}
+CONVENTION_OUTCOME_FR = {"completed": "Fin du mandat", "failed": "Convention close : vivier "
+                         "insuffisant", "cancelled": "Convention annulée"}
+BOUND_FR = {"min": "minimum", "max": "maximum"}
+
+
+def relaxation_fr(relaxation: list[Mapping[str, Any]]) -> str:
+    """The smallest relaxation of the quotas, in French: « minimum de gender = f de 2 à 1 »."""
+    return " ; ".join(
+        f"{BOUND_FR.get(r.get('bound'), r.get('bound'))} de {r.get('feature')} = "
+        f"{r.get('value')} de {r.get('from')} à {r.get('to')}" for r in relaxation)
+
+
+def _convention_opened(f: Mapping[str, Any]) -> str:
+    rules = f["rules"]
+    kind = CONVENTION_KIND_FR.get(f["kind"], f["kind"])
+    return (f"Convention ouverte ({kind}) : « {f['title']} » — {rules['size']} membres tirés "
+            f"au sort ({METHOD_FR.get(rules['method'], rules['method'])}, graine : "
+            f"{RANDOMNESS_FR.get(rules['randomness'], rules['randomness'])}) ; inscription "
+            f"des volontaires jusqu'au {_when(f['registration_closes_at'])}")
+
+
+SORTITION_RULE_FR = {
+    "sortition.pool_too_small": "trop peu de volontaires pour les sièges à pourvoir",
+    "sortition.infeasible_quotas": "aucun panel tiré de ce vivier ne respecte les quotas",
+    "sortition.unknown_feature": "un volontaire ne donne pas les catégories des quotas",
+    "sortition.unknown_value": "un volontaire donne une valeur qu'aucun quota ne nomme",
+    "sortition.legacy_failed": "la méthode gloutonne historique n'a trouvé aucun panel",
+}
+
+
+def _pool_failed(f: Mapping[str, Any]) -> str:
+    why = SORTITION_RULE_FR.get(f["rule"], f["message"])
+    label = f"Vivier clos sans panel possible ({f['pool_size']} volontaires) : {why}"
+    if f.get("relaxation"):
+        label += f" — assouplissement le plus petit : {relaxation_fr(f['relaxation'])}"
+    return label
+
+
+def _seat_declined(f: Mapping[str, Any]) -> str:
+    if f["replacement"] is None:
+        return f"Siège refusé — aucun remplaçant ne convient (siège de {f['member']})"
+    return f"Siège refusé — remplacé par {f['replacement']} (siège de {f['member']})"
+
+
+def _convention_ended(f: Mapping[str, Any]) -> str:
+    label = CONVENTION_OUTCOME_FR.get(f["outcome"], f["outcome"])
+    return label + (f" : {f['reason']}" if f["outcome"] == "cancelled" and f.get("reason")
+                    else "")
+
+
+CONVENTION_LABELS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "Convention.Opened": _convention_opened,
+    "Convention.InvitationsDrawn": lambda f: (
+        f"Tirage des invitations : {len(f['invited'])} invitation(s) tirée(s) parmi "
+        f"{f['registry_size']} entrées du registre (graine publique « {f['seed']} »)"),
+    "Convention.SeedCommitted": lambda f: (
+        f"Engagement du garant : empreinte SHA-256 de son secret {f['digest']}"),
+    "Convention.PoolCommitted": lambda f: (
+        f"Vivier clos et engagé : {len(f['pool'])} volontaire(s), "
+        f"{len(f['distribution'].get('panels', []))} composition(s) de panel possibles ; "
+        f"engagement {f['commitment']} ; graine attendue au plus tard le "
+        f"{_when(f['reveal_by'])}"),
+    "Convention.PoolFailed": _pool_failed,
+    "Convention.SeedRevealed": lambda f: f"Graine révélée : {f['seed']}",
+    "Convention.PanelDrawn": lambda f: (
+        f"Panel tiré au sort : {len(f['panel'])} membre(s) ; réponses attendues jusqu'au "
+        f"{_when(f['acceptance_closes_at'])}"),
+    "Convention.SeatAccepted": lambda f: f"Siège accepté par {f['member']}",
+    "Convention.SeatDeclined": _seat_declined,
+    "Convention.SittingOpened": lambda f: (
+        f"Installation : {len(f['members'])} membre(s) siègent jusqu'au "
+        f"{_when(f['term_ends_at'])}"),
+    "Convention.SessionHeld": lambda f: f"Séance {f['number']} : {f['summary']}",
+    "Convention.ProposalSent": lambda f: "Proposition transmise au conseil",
+    "Convention.Ended": _convention_ended,
+}
+
+
+def convention_label(event_name: str, fields: Mapping[str, Any]) -> str:
+    """The French label of a convention event (`Convention.Opened`…) from its fields."""
+    return CONVENTION_LABELS[event_name](fields)

@@ -30,7 +30,15 @@ none of the readable fields: it decodes each event from its leaf bytes, and:
    with the rules and budgets published in `Opened` and the projects on `VotingOpened`'s
    ballots (`domain.rules.compliance.budget_recount`, the exact tally of
    `domain.rules.budget`), and must equal `ResultsPublished.results` entirely (selection,
-   costs, rounds and their exact fractions), computed up to the close position.
+   costs, rounds and their exact fractions), computed up to the close position;
+7. re-draws every citizens' convention drawn by lot from the export alone: the commitment is
+   recomputed from `PoolCommitted`'s fields (`sortition.commitment`), its distribution checked
+   (`sortition.check_distribution`), the seed must be revealed after the commitment in the log
+   and by `reveal_by` (a guarantor's secret: its SHA-256 is the committed digest), the panel
+   is redrawn from the committed pool and distribution with the whole seed (`sortition.draw`)
+   and each declined seat's alternate re-derived (`sortition.replacement`, earlier decliners
+   excluded); each mismatch names the convention and the check (`convention.<rule>`, the
+   rule ids of the compliance checks, `domain.rules.compliance`).
 
 Standard library only, with `domain.ledger.merkle`, `domain.ledger.leaf`, `domain.ledger.note`, `domain.ledger.ed25519`
 and `domain.rules`: a third party can read and copy these files.
@@ -51,7 +59,14 @@ from domain.ledger.leaf import LeafError, LogRecord, canonical_topic, decode_lea
 from domain.rules.charter import CharterRules
 from domain.rules.council import Tally, decide, decide_proposal
 from domain.rules.budget_cycle import last_ballots
-from domain.rules.compliance import budget_recount
+from domain.rules.compliance import (
+    budget_recount,
+    convention_commitment,
+    convention_distribution_problems,
+    convention_redraw,
+    convention_replacement,
+    secret_matches,
+)
 from domain.rules.petition import PetitionKind, SignatureCount
 
 T_ADOPTED = "domain.governance.charter:Charter.Adopted"
@@ -88,7 +103,18 @@ T_BUDGET_CAST = "domain.budget.ballot:BudgetBallot.Cast"
 T_BUDGET_REPLACED = "domain.budget.ballot:BudgetBallot.Replaced"
 BUDGET_TOPICS = frozenset({T_BUDGET_OPENED, T_BUDGET_VOTING_OPENED, T_BUDGET_VOTING_CLOSED,
                            T_BUDGET_RESULTS, T_BUDGET_CAST, T_BUDGET_REPLACED})
-RECOUNTED_TOPICS = BUDGET_TOPICS | frozenset({
+_CONVENTION = "domain.convention.convention:Convention."
+T_CONVENTION_OPENED = _CONVENTION + "Opened"
+T_SEED_COMMITTED = _CONVENTION + "SeedCommitted"
+T_POOL_COMMITTED = _CONVENTION + "PoolCommitted"
+T_SEED_REVEALED = _CONVENTION + "SeedRevealed"
+T_PANEL_DRAWN = _CONVENTION + "PanelDrawn"
+T_SEAT_DECLINED = _CONVENTION + "SeatDeclined"
+T_CONVENTION_ENDED = _CONVENTION + "Ended"
+CONVENTION_TOPICS = frozenset({T_CONVENTION_OPENED, T_SEED_COMMITTED, T_POOL_COMMITTED,
+                               T_SEED_REVEALED, T_PANEL_DRAWN, T_SEAT_DECLINED,
+                               T_CONVENTION_ENDED})
+RECOUNTED_TOPICS = BUDGET_TOPICS | CONVENTION_TOPICS | frozenset({
     T_ADOPTED, T_AMENDED, T_SEATED, T_SUBMITTED, T_VOTE_OPENED, T_CLOSED, T_DECIDED, T_VOTE,
     T_VETO_FILED, T_WINDOW_CLOSED, T_AMENDMENT, T_TABLED, T_DELIB_CLOSED, T_AMENDMENT_DECIDED,
     T_DECISION_TYPE, T_DRAFTED, T_COLLECTION_OPENED, T_THRESHOLD, T_OBLIGATION,
@@ -106,6 +132,7 @@ class Report:
     ballots_recounted: int = 0
     petitions_recounted: int = 0
     budgets_recounted: int = 0
+    conventions_redrawn: int = 0
     consistency_checked: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -164,6 +191,21 @@ class _Budget:
     ballots: list[tuple[int, str, str, Any]] = field(default_factory=list)
 
 
+@dataclass
+class _Convention:
+    """What the re-draw of one convention keeps: its seed source, the guarantor's committed
+    digest, the committed fields (with the commitment's position), the seed revealed (and
+    where), the panel as it stands, who declined, and whether a check failed."""
+
+    randomness: str
+    secret: tuple[str, int] | None = None
+    committed: dict[str, Any] | None = None
+    seed: tuple[str, int] | None = None
+    panel: list[str] | None = None
+    declined: list[str] = field(default_factory=list)
+    failed: bool = False
+
+
 class _Recount:
     """Replays the governance events needed to recount ballots and check charter citations,
     and the petition events needed to recount every petition's signatures."""
@@ -180,6 +222,7 @@ class _Recount:
         self.amendment_ballots: dict[tuple[str, int], str] = {}
         self.petitions: dict[str, _Petition] = {}
         self.budgets: dict[str, _Budget] = {}
+        self.conventions: dict[str, _Convention] = {}
 
     def apply(self, record: LogRecord) -> None:
         topic = canonical_topic(record.topic)
@@ -191,6 +234,8 @@ class _Recount:
             self._petition_event(topic, oid, pos, f)
         elif topic in BUDGET_TOPICS:
             self._budget_event(topic, oid, pos, f)
+        elif topic in CONVENTION_TOPICS:
+            self._convention_event(topic, oid, pos, f)
         elif topic == T_ADOPTED:
             self.charters[oid] = [f["rules"]]
             self.charter_of[f["metropolis_id"]] = oid
@@ -312,6 +357,125 @@ class _Recount:
         elif topic == T_BUDGET_RESULTS:
             self._check_budget_results(oid, cycle, where, pos, f)
 
+    # -- citizens' conventions drawn by lot ---------------------------------------------------
+
+    def _convention_event(self, topic: str, oid: str, pos: int, f: dict[str, Any]) -> None:
+        if topic == T_CONVENTION_OPENED:
+            self.conventions[oid] = _Convention(f["rules"]["randomness"])
+            return
+        convention = self.conventions.get(oid)
+        where = f"position #{pos}: convention {oid}"
+        if convention is None:
+            self.report.error(f"{where}: {topic.rpartition('.')[2]} of a convention never "
+                              "opened", pos)
+            return
+
+        def failed(rule: str, message: str) -> None:
+            convention.failed = True
+            self.report.error(f"{where}: {rule}: {message}", pos)
+
+        if topic == T_SEED_COMMITTED:
+            convention.secret = (f["digest"], pos)
+        elif topic == T_POOL_COMMITTED:
+            self._check_pool(convention, pos, f, failed)
+        elif topic == T_SEED_REVEALED:
+            self._check_seed(convention, pos, f, failed)
+        elif topic == T_PANEL_DRAWN:
+            self._check_draw(convention, f, failed)
+        elif topic == T_SEAT_DECLINED:
+            self._check_replacement(convention, f, failed)
+        elif topic == T_CONVENTION_ENDED:
+            committed = convention.committed
+            if (committed is not None and convention.seed is None
+                    and datetime.fromisoformat(f["at"])
+                    > datetime.fromisoformat(committed["reveal_by"])):
+                failed("convention.late_reveal", f"ended {f['at']} with no seed revealed by "
+                       f"{committed['reveal_by']}")
+
+    @staticmethod
+    def _check_pool(convention: _Convention, pos: int, f: dict[str, Any],
+                    failed: Callable[[str, str], None]) -> None:
+        if convention.seed is not None:
+            failed("convention.seed_before_commitment", f"the seed was revealed at position "
+                   f"#{convention.seed[1]}, before this commitment")
+        committed = dict(f, position=pos)
+        try:
+            recomputed: str | None = convention_commitment(committed)
+        except ValueError:
+            recomputed = None  # an unreadable distribution: reported just below
+        if recomputed is not None and recomputed != f["commitment"]:
+            failed("convention.commitment_mismatch", f"the commitment {f['commitment']} is "
+                   f"not the hash of what it commits ({recomputed})")
+        problems = convention_distribution_problems(committed)
+        if problems:
+            failed("convention.distribution_invalid", "the committed distribution is not a "
+                   "lottery over valid panels: " + "; ".join(problems[:3]))
+        if (convention.randomness == "guarantor_secret"
+                and f["randomness"].get("secret_sha256")
+                != (convention.secret[0] if convention.secret else None)):
+            failed("convention.commitment_mismatch", "the commitment does not cite the "
+                   "guarantor's committed secret")
+        convention.committed = committed
+
+    @staticmethod
+    def _check_seed(convention: _Convention, pos: int, f: dict[str, Any],
+                    failed: Callable[[str, str], None]) -> None:
+        committed = convention.committed
+        if committed is None:
+            failed("convention.seed_before_commitment", "the seed is revealed before the "
+                   "pool was committed")
+        elif datetime.fromisoformat(f["at"]) > datetime.fromisoformat(committed["reveal_by"]):
+            failed("convention.late_reveal", f"revealed {f['at']}, due by "
+                   f"{committed['reveal_by']}")
+        if convention.randomness == "guarantor_secret" and not secret_matches(
+                f["seed"], convention.secret[0] if convention.secret else None):
+            failed("convention.seed_before_commitment", "SHA-256 of the revealed secret is "
+                   "not the digest the guarantor committed")
+        convention.seed = (f["seed"], pos)
+
+    @staticmethod
+    def _check_draw(convention: _Convention, f: dict[str, Any],
+                    failed: Callable[[str, str], None]) -> None:
+        convention.panel = list(f["panel"])
+        if convention.committed is None or convention.seed is None:
+            failed("convention.draw_mismatch", "a panel drawn without a committed pool and a "
+                   "revealed seed before it")
+            return
+        try:
+            redrawn = convention_redraw(convention.committed, convention.randomness,
+                                        convention.seed[0])
+        except ValueError as e:
+            failed("convention.draw_mismatch", f"the draw cannot be redone ({e})")
+            return
+        if sorted(f["panel"]) != redrawn:
+            failed("convention.draw_mismatch", f"the panel recorded {sorted(f['panel'])} is "
+                   f"not the one redrawn from the committed pool and the seed {redrawn}")
+
+    @staticmethod
+    def _check_replacement(convention: _Convention, f: dict[str, Any],
+                           failed: Callable[[str, str], None]) -> None:
+        panel, declined = convention.panel or [], convention.declined
+        if convention.committed is None or convention.seed is None or convention.panel is None:
+            failed("convention.draw_mismatch", "a seat declined before any panel was drawn")
+        else:
+            if f["index"] != len(declined):
+                failed("convention.draw_mismatch", f"decline number {f['index']} is the "
+                       f"decline number {len(declined)}")
+            try:
+                expected = convention_replacement(convention.committed, convention.randomness,
+                                                  convention.seed[0], panel, f["member"],
+                                                  len(declined), declined)
+            except ValueError as e:
+                failed("convention.draw_mismatch", f"the alternate of {f['member']} cannot be "
+                       f"re-derived ({e})")
+            else:
+                if expected != f["replacement"]:
+                    failed("convention.draw_mismatch", f"the seat {f['member']} declined went "
+                           f"to {f['replacement']}, the re-derived alternate is {expected}")
+        convention.panel = [m for m in panel if m != f["member"]] + (
+            [f["replacement"]] if f["replacement"] is not None else [])
+        convention.declined = [*declined, f["member"]]
+
     def _check_budget_results(self, oid: str, cycle: _Budget, where: str, pos: int,
                               f: dict[str, Any]) -> None:
         if cycle.voting is None or cycle.closed is None:
@@ -357,7 +521,10 @@ class _Recount:
                               f"after the threshold, {reached_at.isoformat()})", pos)
 
     def finish(self) -> None:
-        """Checks needing the whole log: each threshold recorded at the recount's crossing."""
+        """Checks needing the whole log: each threshold recorded at the recount's crossing;
+        the conventions redrawn (drawn, and every check passed)."""
+        self.report.conventions_redrawn = sum(
+            1 for c in self.conventions.values() if c.panel is not None and not c.failed)
         for oid, petition in self.petitions.items():
             if petition.reached is None:
                 continue

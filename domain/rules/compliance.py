@@ -16,7 +16,13 @@ the cycle's ballot rules (`budget.invalid_ballot`: only a write past the command
 appeal still pending
 when voting opened (`budget.appeal_undecided`), do the published results differ from the
 recount (`budget.results_mismatch`: `budget_recount`, the very recount `registre audit
-verify` makes)? A petition's flags cite the charter version it pinned; a signature's events
+verify` makes)? And for each citizens' convention drawn by lot: was the seed revealed
+after its deadline or not by then (`convention.late_reveal`), is the pool's commitment the hash
+of what it commits (`convention.commitment_mismatch`), is the committed distribution a lottery
+over valid panels (`convention.distribution_invalid`), are the panel and each alternate the
+ones the committed pool, distribution and revealed seed give (`convention.draw_mismatch`: the
+very re-draw `registre audit verify` makes), was the seed revealed before the commitment or
+is the guarantor's secret not the committed one (`convention.seed_before_commitment`)? A petition's flags cite the charter version it pinned; a signature's events
 are checked with its petition's facts, a ballot's with its cycle's (`facts_key`); a cycle's
 opening of the vote reads its projects' facts too (`related_keys`).
 
@@ -73,6 +79,16 @@ RULE_FR = {
     "budget.appeal_undecided": "vote ouvert alors qu'un recours contre l'inéligibilité d'un "
                                "projet n'était pas tranché",
     "budget.results_mismatch": "résultats publiés différents du recomptage des bulletins",
+    "convention.late_reveal": "graine du tirage au sort révélée après son échéance, ou pas "
+                              "révélée à temps",
+    "convention.commitment_mismatch": "engagement du vivier différent de l'empreinte "
+                                      "recalculée de ce qu'il engage",
+    "convention.distribution_invalid": "distribution des panels engagée invalide (quotas, "
+                                       "taille ou poids)",
+    "convention.draw_mismatch": "panel ou remplaçant différent du tirage refait à partir du "
+                                "vivier engagé et de la graine",
+    "convention.seed_before_commitment": "graine révélée avant l'engagement du vivier, ou "
+                                         "différente du secret engagé par le garant",
 }
 
 _CHARTER = "domain.governance.charter:Charter."
@@ -91,6 +107,9 @@ BALLOT_CAST, BALLOT_REPLACED = _BALLOT + "Cast", _BALLOT + "Replaced"
 BUDGET_BALLOT_TOPICS = frozenset({BALLOT_CAST, BALLOT_REPLACED})
 VOTING_OPENED = _CYCLE + "VotingOpened"
 RESULTS_PUBLISHED = _CYCLE + "ResultsPublished"
+_CONVENTION = "domain.convention.convention:Convention."
+CONVENTION_CHECKED = ("Opened", "SeedCommitted", "PoolCommitted", "SeedRevealed", "PanelDrawn",
+                      "SeatDeclined", "Ended")
 
 # The events the checks read (today's topics; `canonical_topic` maps the older ones here).
 CHECKED_TOPICS = (
@@ -110,6 +129,7 @@ CHECKED_TOPICS = (
         "Opened", "ProjectAdded", "VotingOpened", "VotingClosed", "ResultsPublished")),
     *(_PROJECT + name for name in ("Submitted", "Appealed", "AppealDecided")),
     BALLOT_CAST, BALLOT_REPLACED,
+    *(_CONVENTION + name for name in CONVENTION_CHECKED),
 )
 
 
@@ -738,6 +758,203 @@ def _budget_appeal_decided(c: _Check) -> None:
     c.facts["appeal"] = None
 
 
+# -- citizens' conventions drawn by lot -----------------------------------------------------
+# A convention's facts (keyed by its id): `convention` (Opened's position), `charter_version`,
+# `randomness` (its rules' seed source: guarantor_secret, dice, beacon), `secret` (the
+# guarantor's committed digest and its position), `committed` (PoolCommitted's fields the draw
+# depends on, with its position), `revealed` (the seed, when and where), `drawn` (PanelDrawn's
+# position), `panel` (the panel as it stands after each decline) and `declined` (who declined,
+# in order: no alternate again).
+
+_COMMITTED_FIELDS = ("close_position", "pool", "quotas", "size", "method", "algorithm_version",
+                     "distribution", "randomness", "commitment", "reveal_by")
+
+
+def _committed_selection(committed: dict[str, Any]) -> tuple[list[Any], list[Any], Any]:
+    """The committed pool's people, quotas and distribution (`domain.rules.sortition`)."""
+    from domain.rules import sortition
+
+    people = [sortition.person(ref, values) for ref, values in committed["pool"]]
+    quotas = [sortition.Quota(str(q[0]), str(q[1]), q[2], q[3]) for q in committed["quotas"]]
+    return people, quotas, sortition.Distribution.from_json(committed["distribution"])
+
+
+def convention_commitment(committed: dict[str, Any]) -> str:
+    """The commitment recomputed from `PoolCommitted`'s fields, as the command computes it:
+    `sortition.commitment` over the pool, quotas, size, method, algorithm version,
+    distribution, and the randomness source as `json.dumps(randomness, sort_keys=True)`."""
+    import json
+
+    from domain.rules import sortition
+
+    people, quotas, dist = _committed_selection(committed)
+    return sortition.commitment(people, quotas, committed["size"], committed["method"],
+                                committed["algorithm_version"], dist,
+                                json.dumps(committed["randomness"], sort_keys=True))
+
+
+def convention_distribution_problems(committed: dict[str, Any]) -> list[str]:
+    """Why the committed distribution is not a lottery over valid panels of the committed
+    pool (`sortition.check_distribution`; empty: it is one)."""
+    from domain.rules import sortition
+
+    try:
+        people, quotas, dist = _committed_selection(committed)
+    except sortition.SortitionError as e:
+        return [str(e)]
+    return sortition.check_distribution(people, quotas, committed["size"], dist)
+
+
+def convention_redraw(committed: dict[str, Any], randomness: str, seed: str) -> list[str]:
+    """The panel drawn from the committed distribution with the whole revealed seed
+    (`sortition.draw`, `domain.rules.convention.seed_bytes`), ids sorted. Raises ValueError
+    (a `SortitionError`, or a seed of the wrong form)."""
+    from domain.rules import sortition
+    from domain.rules.convention import seed_bytes
+
+    people, _, dist = _committed_selection(committed)
+    return list(sortition.draw(people, dist, seed_bytes(randomness, seed)))
+
+
+def convention_replacement(committed: dict[str, Any], randomness: str, seed: str,
+                           panel: list[str], member: str, index: int,
+                           declined: list[str]) -> str | None:
+    """Who takes the seat `member` declined (the `index`-th decline), the panel standing as
+    `panel`, those who declined before excluded (`sortition.replacement`)."""
+    from domain.rules import sortition
+    from domain.rules.convention import seed_bytes
+
+    people, quotas, _ = _committed_selection(committed)
+    return sortition.replacement(people, quotas, committed["size"], panel, member,
+                                 seed_bytes(randomness, seed), index, excluded=declined)
+
+
+def secret_matches(seed: str, digest: str | None) -> bool:
+    """SHA-256 of the revealed secret's bytes is the digest the guarantor committed."""
+    import hashlib
+
+    try:
+        return digest is not None and hashlib.sha256(
+            bytes.fromhex(seed.strip())).hexdigest() == digest
+    except ValueError:
+        return False
+
+
+def _convention_opened(c: _Check) -> None:
+    c.facts.clear()
+    c.facts.update({"convention": c.e.position, "charter_version": c.f["charter_version"],
+                    "randomness": c.f["rules"]["randomness"]})
+
+
+def _convention_seed_committed(c: _Check) -> None:
+    c.facts["secret"] = {"digest": c.f["digest"], "position": c.e.position}
+
+
+def _convention_pool_committed(c: _Check) -> None:
+    from domain.rules import sortition
+
+    facts, position = c.facts, c.e.position
+    committed = {k: c.f[k] for k in _COMMITTED_FIELDS}
+    committed["position"] = position
+    revealed = facts.get("revealed")
+    if revealed is not None:
+        c.flag("convention.seed_before_commitment",
+               f"graine révélée à la position #{revealed['position']}, vivier engagé à la "
+               f"position #{position}", [revealed["position"], position])
+    try:
+        recomputed: str | None = convention_commitment(committed)
+    except sortition.SortitionError:
+        recomputed = None  # an unreadable distribution: flagged just below
+    if recomputed is not None and recomputed != c.f["commitment"]:
+        c.flag("convention.commitment_mismatch",
+               f"engagement {c.f['commitment']}, recalculé {recomputed}", [position])
+    secret = facts.get("secret")
+    if (facts.get("randomness") == "guarantor_secret"
+            and c.f["randomness"].get("secret_sha256") != (secret or {}).get("digest")):
+        c.flag("convention.commitment_mismatch",
+               "l'engagement ne cite pas le secret engagé par le garant"
+               + (f" (position #{secret['position']})" if secret else " (aucun secret engagé)"),
+               [p for p in ((secret or {}).get("position"), position) if p])
+    problems = convention_distribution_problems(committed)
+    if problems:
+        c.flag("convention.distribution_invalid", "; ".join(problems[:3]), [position])
+    facts["committed"] = committed
+
+
+def _convention_seed_revealed(c: _Check) -> None:
+    facts, position = c.facts, c.e.position
+    committed = facts.get("committed")
+    if committed is None:
+        c.flag("convention.seed_before_commitment",
+               f"graine révélée à la position #{position}, aucun vivier engagé avant",
+               [position])
+    elif _seconds(c.f["at"], committed["reveal_by"]) > 0:
+        c.flag("convention.late_reveal", f"révélée le {c.f['at']}, échéance "
+               f"{committed['reveal_by']}", [committed["position"], position])
+    if facts.get("randomness") == "guarantor_secret":
+        secret = facts.get("secret") or {}
+        if not secret_matches(c.f["seed"], secret.get("digest")):
+            c.flag("convention.seed_before_commitment",
+                   "SHA-256 du secret révélé n'est pas l'empreinte engagée par le garant",
+                   [p for p in (secret.get("position"), position) if p])
+    facts["revealed"] = {"position": position, "seed": c.f["seed"], "at": c.f["at"]}
+
+
+def _convention_panel_drawn(c: _Check) -> None:
+    facts, position = c.facts, c.e.position
+    committed, revealed = facts.get("committed"), facts.get("revealed")
+    if committed is None or revealed is None:
+        c.flag("convention.draw_mismatch", "panel tiré sans vivier engagé ni graine révélée "
+               "avant lui", [position])
+    else:
+        proof = [committed["position"], revealed["position"], position]
+        try:
+            redrawn = convention_redraw(committed, facts.get("randomness", ""),
+                                        revealed["seed"])
+        except ValueError as e:
+            c.flag("convention.draw_mismatch", f"le tirage ne peut être refait ({e})", proof)
+        else:
+            if sorted(c.f["panel"]) != redrawn:
+                c.flag("convention.draw_mismatch", f"panel enregistré {sorted(c.f['panel'])}, "
+                       f"tirage refait {redrawn}", proof)
+    facts.update({"drawn": position, "panel": list(c.f["panel"]), "declined": []})
+
+
+def _convention_seat_declined(c: _Check) -> None:
+    facts, position, f = c.facts, c.e.position, c.f
+    committed, revealed = facts.get("committed"), facts.get("revealed")
+    panel, declined = facts.get("panel", []), facts.get("declined", [])
+    if committed is not None and revealed is not None and "drawn" in facts:
+        proof = [revealed["position"], facts["drawn"], position]
+        if f["index"] != len(declined):
+            c.flag("convention.draw_mismatch", f"refus n° {f['index']}, c'est le refus "
+                   f"n° {len(declined)}", proof)
+        try:
+            expected = convention_replacement(committed, facts.get("randomness", ""),
+                                              revealed["seed"], panel, f["member"],
+                                              len(declined), declined)
+        except ValueError as e:
+            c.flag("convention.draw_mismatch", f"le remplaçant de {f['member']} ne peut être "
+                   f"retiré ({e})", proof)
+        else:
+            if expected != f["replacement"]:
+                c.flag("convention.draw_mismatch", f"siège refusé par {f['member']} : "
+                       f"remplaçant enregistré {f['replacement']}, retiré {expected}", proof)
+    panel = [m for m in panel if m != f["member"]]
+    if f["replacement"] is not None:
+        panel.append(f["replacement"])
+    facts["panel"], facts["declined"] = panel, [*declined, f["member"]]
+
+
+def _convention_ended(c: _Check) -> None:
+    committed = c.facts.get("committed")
+    if (committed is not None and "revealed" not in c.facts
+            and _seconds(c.f["at"], committed["reveal_by"]) > 0):
+        c.flag("convention.late_reveal", f"aucune graine révélée à l'échéance "
+               f"{committed['reveal_by']} ; convention close le {c.f['at']}",
+               [committed["position"], c.e.position])
+
+
 _HANDLERS = {
     SUBMITTED: _submitted,
     _PROPOSAL + "AdmissibilityOpened": _admissibility_opened,
@@ -781,6 +998,13 @@ _HANDLERS = {
     _PROJECT + "AppealDecided": _budget_appeal_decided,
     BALLOT_CAST: _budget_ballot,
     BALLOT_REPLACED: _budget_ballot,
+    _CONVENTION + "Opened": _convention_opened,
+    _CONVENTION + "SeedCommitted": _convention_seed_committed,
+    _CONVENTION + "PoolCommitted": _convention_pool_committed,
+    _CONVENTION + "SeedRevealed": _convention_seed_revealed,
+    _CONVENTION + "PanelDrawn": _convention_panel_drawn,
+    _CONVENTION + "SeatDeclined": _convention_seat_declined,
+    _CONVENTION + "Ended": _convention_ended,
 }
 
 

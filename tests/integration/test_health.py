@@ -29,7 +29,7 @@ def test_health_names_every_follower_behind_when_no_follower_runs(settings: Sett
     assert (body["status"], body["database"], body["log_position"]) == ("ok", "ok", last)
     by_name = {f["name"]: f for f in body["followers"]}
     assert set(by_name) == {"public_views", "compliance", "petition_views", "budget_views",
-                            "RegistreRelay", "merkle_log"}
+                            "convention_views", "RegistreRelay", "merkle_log"}
     merkle = by_name["merkle_log"]
     assert (merkle["state"], merkle["position"], merkle["lag"], merkle["processed_to"]) == (
         "behind", None, last, 0)

@@ -42,6 +42,7 @@ def _log(app: Registre) -> None:
         app.decide(pid, opened.position, cutoff)
     _petition(app)
     _budget(app)
+    _convention(app)
     rules = app.amended_rules(mid, {"consultation_seconds": 7200})
     app.amend_charter(mid, rules)
     to_vote(app, mid)
@@ -73,6 +74,13 @@ def _budget(app: Registre) -> None:
     from tests.integration.test_budget_views import budget_run
 
     budget_run(app)
+
+
+def _convention(app: Registre) -> None:
+    """A convention drawn by lot that ran its course (a declined seat replaced)."""
+    from tests.integration.test_convention_views import convened
+
+    convened(app)
 
 
 def _last(app: Registre, projection: type) -> int:
