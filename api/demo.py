@@ -946,14 +946,17 @@ def _volunteers(metropolis: dict[str, Any], how_many: int) -> list[dict[str, Any
     return people
 
 
-def _register_all(client: httpx.Client, secret: str, cid: str,
-                  people: list[dict[str, Any]]) -> dict[str, int]:
+def _register_all(client: httpx.Client, secret: str, cid: str, people: list[dict[str, Any]],
+                  categories: set[str]) -> dict[str, int]:
+    """Each volunteer registers with the values of the quotas' categories (the commune is
+    the identity provider's)."""
     def register(p: dict[str, Any]) -> str:
+        values = {k: v for k, v in p["values"].items() if k in categories}
         for attempt in range(4):
             try:
                 r = client.post(f"/conventions/{cid}/volunteers",
                                 headers=_citizen(secret, p["sub"], p["commune"], p["born"]),
-                                json={"values": p["values"],
+                                json={"values": values,
                                       "contact": f"{p['sub']}@exemple.fr"})
             except httpx.TransportError:
                 time.sleep(0.2 * (attempt + 1))
@@ -992,6 +995,11 @@ def _extremes(probabilities: Any) -> tuple[float, float] | None:
                    for v in values]
         return min(numbers), max(numbers)
     return None
+
+
+def _percent(p: float) -> str:
+    """A probability as written in French: 1,50 % (a narrow no-break space)."""
+    return f"{100 * p:.2f}".replace(".", ",") + "\u202f%"
 
 
 def run_convention_demo(url: str, settings: Settings, slug: str = "demo-metrokawa", *,
@@ -1057,7 +1065,7 @@ def _convention(client: httpx.Client, url: str, settings: Settings,
                 json={"digest": digest}).raise_for_status()
     console.print(f"Le garant engage son secret avant la clôture du vivier : SHA-256 {digest}")
     people = _volunteers(metropolis, volunteers)
-    answers = _register_all(client, secret, cid, people)
+    answers = _register_all(client, secret, cid, people, set(quotas))
     console.print(f"  {answers.get('registered', 0)} volontaire(s) inscrit(s).")
     for rule, n in sorted(answers.items()):
         if rule != "registered":
@@ -1086,8 +1094,8 @@ def _convention(client: httpx.Client, url: str, settings: Settings,
         console.print(f"  {escape(str(ref))}")
     extremes = _extremes(client.get(f"/conventions/{cid}/probabilities").json())
     if extremes is not None:
-        console.print(f"Probabilité d'être tiré : au moins {extremes[0]:.2%}, au plus "
-                      f"{extremes[1]:.2%} selon le profil du volontaire.")
+        console.print(f"Probabilité d'être tiré : au moins {_percent(extremes[0])}, au "
+                      f"plus {_percent(extremes[1])} selon le profil du volontaire.")
     _answer_seats(client, secret, cid, people)
     sitting = _wait_convention(client, cid, {"sitting"}, "Acceptation des sièges", timeout)
     console.print(f"\nLa convention siège : {len(sitting.get('members') or panel)} membres.")
@@ -1131,9 +1139,9 @@ def _answer_seats(client: httpx.Client, secret: str, cid: str,
             continue
         if declined == 0:
             declined = 1
-            console.print(escape(f"  {p['sub']} ({p['values']['gender']}, "
-                                 f"{p['values']['age']}) décline son siège : un suppléant "
-                                 "du même profil est tiré avec la même graine."))
+            profile = ", ".join(p["values"].values())
+            console.print(escape(f"  {p['sub']} ({profile}) décline son siège : un "
+                                 "suppléant du même profil est tiré avec la même graine."))
         else:
             accepted += 1
             console.print(escape(f"  {p['sub']} accepte son siège."))
