@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.convention_schemas import REGISTRY_MAX_BYTES
 from api.messages_fr import explain
 from api.routes import (
     communes,
@@ -29,6 +30,7 @@ from api.routes import (
 )
 from api.routes import budgets
 from api.routes import ballots
+from api.routes import conventions
 from api.settings import Settings
 from domain.application import Registre
 from domain.errors import DomainError, NotFound, NotPermitted
@@ -64,19 +66,25 @@ def refusal(status_code: int, rule: str, message: str, **extra: Any) -> JSONResp
 class BodyLimit:
     """Refuses a request body larger than `limit` bytes with 413, before the application
     (authentication, parsing) sees any of it: by its Content-Length when declared, else by
-    counting the chunks as they arrive. The body, once whole, is replayed to the app."""
+    counting the chunks as they arrive. The body, once whole, is replayed to the app.
+    `larger`: (path pattern, limit) for the few routes taking a bigger body (a registry
+    extract's pseudonyms)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int,
+                 larger: tuple[tuple[str, int], ...] = ()) -> None:
         self.app = app
         self.limit = limit
+        self.larger = tuple((re.compile(pattern), most) for pattern, most in larger)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = next((most for pattern, most in self.larger
+                      if pattern.match(scope.get("path", ""))), self.limit)
         declared = dict(scope.get("headers") or ()).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._too_large(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._too_large(scope, receive, send, limit)
             return
         chunks, size, more = [], 0, True
         while more:
@@ -85,8 +93,8 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
-                await self._too_large(scope, receive, send)
+            if size > limit:
+                await self._too_large(scope, receive, send, limit)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -101,9 +109,10 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send,
+                         limit: int) -> None:
         response = refusal(status.HTTP_413_CONTENT_TOO_LARGE, "body_too_large",
-                           f"the request body exceeds {self.limit} bytes")
+                           f"the request body exceeds {limit} bytes")
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
 
@@ -157,7 +166,8 @@ def build_app(*, settings: Settings, registre: Registre, views: ProposalViews,
               witness_vkey: Callable[[], str | None]) -> FastAPI:
     app = FastAPI(title="Registre", version="0.1.0", description=DESCRIPTION,
                   lifespan=_lifespan)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, larger=(
+        (conventions.INVITATIONS_PATH, max(settings.max_body_bytes, REGISTRY_MAX_BYTES)),))
     app.state.settings = settings
     app.state.registre = registre
     app.state.views = views
@@ -209,4 +219,5 @@ def build_app(*, settings: Settings, registre: Registre, views: ProposalViews,
     app.include_router(signatures.router)
     app.include_router(budgets.router)
     app.include_router(ballots.router)
+    app.include_router(conventions.router)
     return app

@@ -353,18 +353,22 @@ def demo(
     url: Optional[str] = typer.Option(None, help="API URL (default: the embedded one)"),
     metropolis: Optional[str] = typer.Option(None, help="slug of the demo metropolis"),
     scenario: str = typer.Option(
-        "metrokawa", help="metrokawa | veto | evaluation | garant | interpellation | budget"),
+        "metrokawa",
+        help="metrokawa | veto | evaluation | garant | interpellation | budget | convention"),
     voters: int = typer.Option(2000, min=1, max=200_000,
-                               help="budget: how many simulated residents vote"),
+                               help="budget: how many simulated residents vote; convention: "
+                                    "how many volunteer"),
 ) -> None:
     """Replay a scenario over HTTP against a running `make run`: `metrokawa` loads the seed's
     proposals and drives the most supported one to its decision; `veto` runs the governance
     pact (one veto sustained, one overridden); `evaluation` follows an adopted proposal
     through implementation, two citizens' evaluations and closing; `garant` has the guarantor
     require a public consultation before the vote; `interpellation` runs two petitions (one
-    answered in time, one whose deadline passes unanswered and is flagged by the guarantor)."""
+    answered in time, one whose deadline passes unanswered and is flagged by the guarantor);
+    `budget` runs a participatory budget; `convention` draws a citizens' convention by lot."""
     from api.demo import (
         run_budget_demo,
+        run_convention_demo,
         run_demo,
         run_evaluation_demo,
         run_guarantor_demo,
@@ -388,8 +392,11 @@ def demo(
     if scenario == "budget":
         raise typer.Exit(run_budget_demo(url, settings, metropolis or "demo-metrokawa",
                                          voters=voters))
+    if scenario == "convention":
+        raise typer.Exit(run_convention_demo(url, settings, metropolis or "demo-metrokawa",
+                                             volunteers=voters))
     raise typer.BadParameter("scenario must be metrokawa, veto, evaluation, garant, "
-                             "interpellation or budget")
+                             "interpellation, budget or convention")
 
 
 @keys_cli.command("generate")

@@ -23,6 +23,12 @@ date of birth) sign it over HTTP until its threshold, and the clerk records the 
 answer in time; petition 2 reaches its threshold and its deadline passes unanswered, which the
 guarantor's compliance view flags.
 
+`--scenario convention` draws a citizens' convention of 30 in `demo-metrokawa` (its charter's
+convention kind, in seconds): the guarantor commits a secret, a few thousand simulated
+residents volunteer, the pool is committed, the secret revealed, the panel drawn with the
+least and greatest probability of selection, one member declines and is replaced, the
+convention sits and sends a proposal to the council.
+
 Each prints the timelines and where to look (API, the named workflows in the Temporal UI), at
 the addresses the running stack uses: `registre run` and `registre up` write them to
 `var/stack.json` while they run.
@@ -880,3 +886,262 @@ def _vote_all(client: httpx.Client, secret: str, metropolis: dict[str, Any], cid
             outcome[answer] = outcome.get(answer, 0) + 1
             progress.advance(task)
     return outcome
+
+
+# -- `--scenario convention`: a citizens' convention drawn by lot --------------------------
+
+CONVENTION_VOLUNTEERS = 2000
+GENDERS = {"femme": 52, "homme": 48}  # INSEE, population of 16 and over
+AGE_BANDS = {"16-29": 21, "30-44": 24, "45-59": 25, "60+": 30}
+BAND_YEARS = {"16-29": (16, 29), "30-44": (30, 44), "45-59": (45, 59), "60+": (60, 90)}
+STAGE_FR = {"registration": "inscriptions", "committed": "vivier engagé",
+            "revealed": "graine révélée", "acceptance": "acceptation des sièges",
+            "sitting": "en séance", "ended": "terminée"}
+
+
+def _wait_convention(client: httpx.Client, cid: str, stages: set[str], label: str,
+                     timeout: float) -> dict[str, Any]:
+    """Poll the convention's public view until it is in one of `stages`."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task(label, total=None)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = client.get(f"/conventions/{cid}")
+            if r.status_code == 200:
+                convention = r.json()
+                if convention.get("stage") in stages:
+                    return convention
+                stage = convention.get("stage", "")
+                progress.update(task, description=f"{label} (étape : "
+                                                  f"{STAGE_FR.get(stage, stage)})")
+            time.sleep(0.5)
+    raise TimeoutError(f"convention {cid} did not reach {stages} within {timeout:.0f}s")
+
+
+def _volunteers(metropolis: dict[str, Any], how_many: int) -> list[dict[str, Any]]:
+    """Simulated volunteers: residents of the member communes in proportion to their
+    population, gender and age band drawn from the French population of 16 and over (the
+    date of birth the identity provider vouches for agrees with the band declared); then a
+    few the rules refuse (a child, a resident elsewhere)."""
+    rng = random.Random("convention-metrokawa")
+    communes = metropolis["communes"]
+    today = date.today()
+    people = []
+    for i in range(how_many):
+        commune = rng.choices([c["code"] for c in communes],
+                              weights=[max(1, c.get("population", 1)) for c in communes])[0]
+        gender = rng.choices(list(GENDERS), weights=list(GENDERS.values()))[0]
+        band = rng.choices(list(AGE_BANDS), weights=list(AGE_BANDS.values()))[0]
+        lo, hi = BAND_YEARS[band]
+        born = date(today.year - rng.randint(lo + 1, hi), rng.randint(1, 12), rng.randint(1, 28))
+        people.append({"sub": f"volontaire-{i}", "commune": commune, "born": born,
+                       "values": {"gender": gender, "age": band}})
+    home = communes[0]["code"]
+    people.append({"sub": "volontaire-enfant", "commune": home,
+                   "born": date(today.year - 12, 1, 1),
+                   "values": {"gender": "femme", "age": "16-29"}})
+    people.append({"sub": "volontaire-ailleurs", "commune": OUTSIDE_COMMUNE,
+                   "born": date(1980, 1, 1), "values": {"gender": "homme", "age": "45-59"}})
+    return people
+
+
+def _register_all(client: httpx.Client, secret: str, cid: str, people: list[dict[str, Any]],
+                  categories: set[str]) -> dict[str, int]:
+    """Each volunteer registers with the values of the quotas' categories (the commune is
+    the identity provider's)."""
+    def register(p: dict[str, Any]) -> str:
+        values = {k: v for k, v in p["values"].items() if k in categories}
+        for attempt in range(4):
+            try:
+                r = client.post(f"/conventions/{cid}/volunteers",
+                                headers=_citizen(secret, p["sub"], p["commune"], p["born"]),
+                                json={"values": values,
+                                      "contact": f"{p['sub']}@exemple.fr"})
+            except httpx.TransportError:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            if r.status_code < 300:
+                return "registered"
+            if r.status_code >= 500 or _rule_of(r) == "concurrent_change":
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            return _rule_of(r)
+        return "unreachable"
+
+    outcome: dict[str, int] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as progress, \
+            ThreadPoolExecutor(SIGNING_WORKERS) as pool:
+        task = progress.add_task("Volontaires", total=len(people))
+        for answer in pool.map(register, people):
+            outcome[answer] = outcome.get(answer, 0) + 1
+            progress.advance(task)
+    return outcome
+
+
+def _extremes(probabilities: Any) -> tuple[float, float] | None:
+    """The least and greatest selection probability in the probabilities' view."""
+    if not isinstance(probabilities, dict):
+        return None
+    for lo, hi in (("min", "max"), ("least", "greatest"), ("minimum", "maximum")):
+        if lo in probabilities and hi in probabilities:
+            return float(probabilities[lo]), float(probabilities[hi])
+    values = probabilities.get("probabilities", probabilities.get("volunteers"))
+    if isinstance(values, dict):
+        values = list(values.values())
+    if isinstance(values, list) and values:
+        numbers = [float(v["probability"]) if isinstance(v, dict) else float(v)
+                   for v in values]
+        return min(numbers), max(numbers)
+    return None
+
+
+def _percent(p: float) -> str:
+    """A probability as written in French: 1,50 % (a narrow no-break space)."""
+    return f"{100 * p:.2f}".replace(".", ",") + "\u202f%"
+
+
+def run_convention_demo(url: str, settings: Settings, slug: str = "demo-metrokawa", *,
+                        volunteers: int = CONVENTION_VOLUNTEERS,
+                        transport: httpx.BaseTransport | None = None) -> int:
+    """Métrokawa's first citizens' convention: a clerk convenes 30 members, the guarantor
+    commits a secret, a few thousand simulated residents volunteer over HTTP, the pool and
+    its panel distribution are committed, the guarantor reveals the secret, the panel is
+    drawn, one member declines and is replaced, the convention sits and sends a proposal to
+    the council. (`transport`: the tests' stand-in.)"""
+    limits = httpx.Limits(max_connections=2 * SIGNING_WORKERS)
+    with httpx.Client(base_url=url, timeout=30, limits=limits, transport=transport) as client:
+        try:
+            client.get("/health").raise_for_status()
+            metropolis = client.get(f"/metropolises/{slug}").raise_for_status().json()
+        except httpx.HTTPError as e:
+            console.print(f"[red]L'API ne répond pas sur {url} ou ne connaît pas {slug} ({e}). "
+                          "Lancez d'abord `make run`.")
+            return 2
+        rules = (metropolis["charter"].get("convention_kinds") or {}).get("convention") or {}
+        if not rules or rules.get("registration_seconds", 0) > 600:
+            console.print(f"[red]La charte de {slug} ne prévoit pas de convention de "
+                          "démonstration (`make clean-var` puis `make run` pour reprendre la "
+                          "configuration).")
+            return 2
+        try:
+            return _convention(client, url, settings, metropolis, rules, volunteers)
+        except TimeoutError as e:
+            console.print(f"[red]{escape(str(e))} — voir {settings.temporal_ui_url} et "
+                          f"{url}/health")
+            return 1
+
+
+def _convention(client: httpx.Client, url: str, settings: Settings,
+                metropolis: dict[str, Any], rules: dict[str, Any], volunteers: int) -> int:
+    import hashlib
+    import secrets
+
+    secret = settings.signing_secret()
+    clerk = _headers(secret, "greffe-demo", "clerk")
+    guarantor = _headers(secret, "garant-demo", "guarantor")
+    timeout = 6 * (rules["registration_seconds"] + rules["reveal_seconds"]
+                   + rules["acceptance_seconds"]) + 180
+    quotas = rules.get("quotas", {})
+    console.print(
+        f"[bold]{metropolis['name']}[/] — convention citoyenne de {rules['size']} membres "
+        f"tirés au sort (méthode « {rules['method']} ») : inscriptions "
+        f"{rules['registration_seconds']} s, acceptation {rules['acceptance_seconds']} s ; "
+        f"quotas sur {', '.join(sorted(quotas)) or 'aucune catégorie'}.")
+    opened = client.post(f"/metropolises/{metropolis['slug']}/conventions", headers=clerk,
+                         json={"kind": "convention",
+                               "title": "Convention citoyenne pour le climat de Métrokawa",
+                               "mandate": "Proposer au conseil des mesures pour réduire de "
+                                          "moitié les émissions des transports d'ici 2035."})
+    if opened.status_code != 201:
+        console.print(f"[red]Convocation refusée : règle {escape(_rule_of(opened))}")
+        return 1
+    cid = opened.json()["id"]
+    console.print(f"Convention convoquée : {cid}")
+    guarantor_secret = secrets.token_hex(32)
+    digest = hashlib.sha256(bytes.fromhex(guarantor_secret)).hexdigest()
+    client.post(f"/conventions/{cid}/seed-commitment", headers=guarantor,
+                json={"digest": digest}).raise_for_status()
+    console.print(f"Le garant engage son secret avant la clôture du vivier : SHA-256 {digest}")
+    people = _volunteers(metropolis, volunteers)
+    answers = _register_all(client, secret, cid, people, set(quotas))
+    console.print(f"  {answers.get('registered', 0)} volontaire(s) inscrit(s).")
+    for rule, n in sorted(answers.items()):
+        if rule != "registered":
+            console.print(escape(f"  {n} refusé(s), règle {rule} : {explain(rule)}"))
+    committed = _wait_convention(client, cid, {"committed", "revealed", "acceptance",
+                                               "sitting", "ended"},
+                                 "Clôture et engagement du vivier", timeout)
+    if committed.get("stage") == "ended":
+        console.print(f"[red]Le vivier n'a pas pu être engagé : "
+                      f"{escape(json.dumps(committed.get('failure'), ensure_ascii=False))}")
+        return 1
+    console.print(f"\nEngagement publié (vivier, quotas, algorithme, distribution, source "
+                  f"d'aléa) : [bold]{committed.get('commitment')}[/]")
+    revealed = client.post(f"/conventions/{cid}/seed", headers=guarantor,
+                           json={"seed": guarantor_secret})
+    if revealed.status_code != 201:
+        console.print(f"[red]Révélation refusée : règle {escape(_rule_of(revealed))}")
+        return 1
+    console.print(f"Le garant révèle son secret, qui sert de graine : {guarantor_secret}")
+    drawn = _wait_convention(client, cid, {"acceptance", "sitting"}, "Tirage du panel",
+                             timeout)
+    panel = list(drawn.get("panel") or [])
+    console.print(f"\n[bold]Panel tiré[/] ({len(panel)} membres, pseudonymes propres à "
+                  "cette convention) :")
+    for ref in panel:
+        console.print(f"  {escape(str(ref))}")
+    extremes = _extremes(client.get(f"/conventions/{cid}/probabilities").json())
+    if extremes is not None:
+        console.print(f"Probabilité d'être tiré : au moins {_percent(extremes[0])}, au "
+                      f"plus {_percent(extremes[1])} selon le profil du volontaire.")
+    _answer_seats(client, secret, cid, people)
+    sitting = _wait_convention(client, cid, {"sitting"}, "Acceptation des sièges", timeout)
+    console.print(f"\nLa convention siège : {len(sitting.get('members') or panel)} membres.")
+    client.post(f"/conventions/{cid}/sessions", headers=clerk, json={
+        "number": 1, "summary": "Séance d'ouverture : audition des services des mobilités."}
+    ).raise_for_status()
+    console.print("Séance 1 consignée par le greffe.")
+    sent = client.post(f"/conventions/{cid}/proposals", headers=clerk, json={
+        "title": "Un réseau express vélo entre les communes",
+        "summary": "Relier Reims, Tinqueux, Saint-Brice-Courcelles et Bétheny par des pistes "
+                   "cyclables continues et sécurisées.",
+        "communes": [c["code"] for c in metropolis["communes"]]})
+    sent.raise_for_status()
+    console.print(f"Proposition transmise au conseil, qui doit y répondre : "
+                  f"{sent.json()['id']}")
+    console.print(f"\nOù regarder :\n  convention    {url}/conventions/{cid}\n"
+                  f"  vivier        {url}/conventions/{cid}/pool\n"
+                  f"  probabilités  {url}/conventions/{cid}/probabilities\n"
+                  f"  chronologie   {url}/conventions/{cid}/timeline\n"
+                  f"  workflow      convention-{cid} dans {settings.temporal_ui_url}\n"
+                  "  vérifier      registre audit verify (refait chaque tirage)")
+    return 0
+
+
+def _answer_seats(client: httpx.Client, secret: str, cid: str,
+                  people: list[dict[str, Any]]) -> None:
+    """The demo does not know which pseudonym is whose (the server's key): each volunteer
+    in turn answers; those not drawn are refused (`convention.not_a_member`, nothing
+    recorded). The first member found declines (an alternate with the same profile takes the
+    seat), the next three accept; the others stay silent and keep their seat."""
+    declined = accepted = 0
+    for p in people:
+        if accepted >= 3:
+            return
+        r = client.post(f"/conventions/{cid}/seats/me",
+                        headers=_citizen(secret, p["sub"], p["commune"], p["born"]),
+                        json={"accept": declined > 0})
+        if r.status_code != 201:
+            if _rule_of(r) == "wrong_stage":
+                return
+            continue
+        if declined == 0:
+            declined = 1
+            profile = ", ".join(p["values"].values())
+            console.print(escape(f"  {p['sub']} ({profile}) décline son siège : un "
+                                 "suppléant du même profil est tiré avec la même graine."))
+        else:
+            accepted += 1
+            console.print(escape(f"  {p['sub']} accepte son siège."))

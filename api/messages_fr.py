@@ -154,6 +154,44 @@ RULE_FR: dict[str, str] = {
     "budget.not_selected": "Ce projet n'a pas été retenu : il n'a pas de suivi de réalisation.",
     "budget.appeal": "Aucun recours n'est en attente pour ce projet.",
     "budget.no_results": "Les résultats de ce budget participatif ne sont pas encore publiés.",
+    # citizens' conventions drawn by lot
+    "unknown_convention": "Cette convention citoyenne n'existe pas.",
+    "convention.kind": "La charte ne prévoit pas ce type de convention citoyenne.",
+    "convention.rules": "Les règles de cette convention citoyenne ne sont pas valides ; rien "
+                        "n'a été enregistré.",
+    "convention.quotas": "Les quotas de cette convention ne peuvent pas être respectés par un "
+                         "panel de sa taille, ou nomment une commune hors de la métropole.",
+    "convention.invitations": "Les invitations ne peuvent pas être tirées : convention sans "
+                              "invitations, déjà tirées, extrait du registre trop court ou "
+                              "graine publique invalide.",
+    "convention.distribution": "La distribution calculée pour le tirage n'est pas valide : "
+                               "rien n'a été engagé.",
+    "convention.pool_too_small": "Le vivier de volontaires est trop petit pour tirer le panel.",
+    "convention.infeasible_quotas": "Aucun panel tiré de ce vivier ne respecte les quotas.",
+    "convention.residence": "Seuls les habitants des communes de la métropole peuvent se porter "
+                            "volontaires ; la commune est celle qu'atteste le fournisseur "
+                            "d'identité.",
+    "convention.min_age": "Vous n'avez pas l'âge requis pour vous porter volontaire.",
+    "convention.category": "Les volontaires donnent une valeur, et une seule, pour chaque "
+                           "catégorie des quotas.",
+    "convention.category_value": "Cette valeur n'est pas l'une de celles que prévoient les "
+                                 "quotas de la convention.",
+    "convention.registration": "Les inscriptions des volontaires ne sont pas ouvertes en ce "
+                               "moment.",
+    "convention.one_registration": "Vous êtes déjà inscrit·e comme volontaire pour cette "
+                                   "convention.",
+    "convention.seed_before_commitment": "La graine du tirage ne peut être révélée qu'après "
+                                         "l'engagement public du vivier et de la "
+                                         "distribution.",
+    "convention.seed": "Cette graine ne correspond pas à la source d'aléa fixée à l'avance "
+                       "(le secret engagé par le garant, des dés publics, une balise publique).",
+    "convention.seed_commitment": "Le garant a déjà engagé le secret de ce tirage.",
+    "convention.reveal": "La graine du tirage n'a pas été révélée dans le délai prévu.",
+    "convention.not_a_member": "Vous n'êtes pas volontaire, ou vous ne siégez pas, dans cette "
+                               "convention.",
+    "convention.sessions": "Cette séance est déjà consignée, ou son numéro n'est pas valide.",
+    "sortition.pool_too_small": "Le vivier de volontaires est trop petit pour tirer le panel.",
+    "sortition.infeasible_quotas": "Aucun panel tiré de ce vivier ne respecte les quotas.",
     # the collegial bureau
     "no_free_seat": "Aucun siège de ce type n'est libre au bureau collégial.",
     # the verifiable ledger
