@@ -111,3 +111,9 @@ def draw_cmd(people: Path = PEOPLE, features: Path = FEATURES, panel_size: int =
     for i in panel:
         values = ", ".join(f"{f} = {v}" for f, v in by_id[i].values)
         typer.echo(f"  {i} — {values}")
+
+
+# The process' acts against the HTTP API (open, register, reveal, …): api/convention_acts.py.
+from api.convention_acts import register_convention_acts  # noqa: E402
+
+register_convention_acts(convention_cli)
