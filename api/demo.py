@@ -985,8 +985,11 @@ def _extremes(probabilities: Any) -> tuple[float, float] | None:
     if not isinstance(probabilities, dict):
         return None
     for lo, hi in (("min", "max"), ("least", "greatest"), ("minimum", "maximum")):
-        if lo in probabilities and hi in probabilities:
-            return float(probabilities[lo]), float(probabilities[hi])
+        if probabilities.get(lo) is not None and probabilities.get(hi) is not None:
+            low, high = probabilities[lo], probabilities[hi]
+            # The view gives each as {"probability": decimal string, "fraction": "a/b"}.
+            return (float(low["probability"] if isinstance(low, dict) else low),
+                    float(high["probability"] if isinstance(high, dict) else high))
     values = probabilities.get("probabilities", probabilities.get("volunteers"))
     if isinstance(values, dict):
         values = list(values.values())
